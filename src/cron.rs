@@ -1,0 +1,1 @@
+//! Kubernetes' cron dialect (robfig/cron v3's standard parser).

@@ -1,0 +1,7 @@
+//! envsync: one catalogue for GOV.UK's environment data sync.
+//!
+//! The pipeline: catalogue (YAML) → validated model → [`plan::Plan`] →
+//! rendered values, CronJob manifests and alert rules.
+
+pub mod cron;
+pub mod plan;
