@@ -5,3 +5,4 @@
 
 pub mod cron;
 pub mod plan;
+pub mod templates;
