@@ -5,4 +5,5 @@
 
 pub mod cron;
 pub mod plan;
+pub mod rules;
 pub mod templates;

@@ -82,6 +82,8 @@ pub struct Plan {
     /// Chart-level values (toolbox image, resources, contexts, extraEnv, ...),
     /// in the chart's own key names.
     pub chart: Map<String, Value>,
+    /// Alert settings (thresholds, labels) for the rules renderer.
+    pub alerts: crate::rules::Settings,
     /// Environments in their declared order (production first).
     pub environments: Vec<Environment>,
 }
