@@ -162,6 +162,24 @@ pub fn load(path: &Path, text: &str) -> Result<Plan, Diagnostics> {
     problems.into_result(plan)
 }
 
+/// Expands catalogue data that is already known to be valid (as import
+/// writes it), without places.
+pub fn expand(data: &Value) -> Result<Plan, Diagnostics> {
+    let root = Spanned {
+        value: Node::Null,
+        referenced: serde_saphyr::Location::UNKNOWN,
+        defined: serde_saphyr::Location::UNKNOWN,
+    };
+    let mut problems = Diagnostics::default();
+    let plan = Expander {
+        path: Path::new("<import>"),
+        root: &root,
+        problems: &mut problems,
+    }
+    .plan(data);
+    problems.into_result(plan)
+}
+
 /// A schema error in words a catalogue author can act on.
 fn schema_message(error: &jsonschema::ValidationError, pointer: &str) -> String {
     let text = error.to_string();

@@ -4,8 +4,11 @@
 //! rendered values, CronJob manifests and alert rules.
 
 pub mod catalogue;
+pub mod cli;
 pub mod cron;
 pub mod diagnostic;
+pub mod import;
+pub mod output;
 pub mod plan;
 pub mod rules;
 pub mod templates;

@@ -302,7 +302,8 @@ pub fn cronjobs(plan: &Plan) -> Value {
     json!({ "cronjobs": envs })
 }
 
-fn job_values(job: &Job) -> Value {
+/// One job's entry in the `cronjobs` block.
+pub fn job_values(job: &Job) -> Value {
     let mut m = Map::new();
     m.insert("schedule".into(), json!(job.schedule));
     let mut put = |key: &str, value: Option<Value>| {

@@ -275,6 +275,16 @@ impl<'de> Deserialize<'de> for Key {
     }
 }
 
+/// Writes data as block YAML that passes yamllint with GOV.UK's settings:
+/// two-space indents, sequences indented under their keys, plain scalars
+/// where they are safe and quotes where they are needed.
+pub fn to_string<T: serde::Serialize>(value: &T) -> Result<String, serde_saphyr::SerializeError> {
+    let mut options = serde_saphyr::SerializerOptions::default();
+    options.compact_list_indent = false;
+    options.prefer_block_scalars = false;
+    serde_saphyr::to_string_with_options(value, options)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
