@@ -140,15 +140,19 @@ fn validator() -> &'static jsonschema::Validator {
 
 /// Reads a catalogue and expands it into a plan, reporting every problem.
 pub fn load(path: &Path, text: &str) -> Result<Plan, Diagnostics> {
-    let root = yaml::parse(text, Dialect::Catalogue).map_err(|e| {
-        Diagnostics(vec![Diagnostic::error("yaml", path, e.origin, e.message)])
-    })?;
+    let root = yaml::parse(text, Dialect::Catalogue)
+        .map_err(|e| Diagnostics(vec![Diagnostic::error("yaml", path, e.origin, e.message)]))?;
     let data = root.value.to_json();
     let mut problems = Diagnostics::default();
     for error in validator().iter_errors(&data) {
         let pointer = error.instance_path().to_string();
         let message = schema_message(&error, &pointer);
-        problems.push(Diagnostic::error("schema", path, locate(&root, &pointer), message));
+        problems.push(Diagnostic::error(
+            "schema",
+            path,
+            locate(&root, &pointer),
+            message,
+        ));
     }
     if !problems.is_empty() {
         return problems.into_result(Plan::default());
@@ -227,7 +231,10 @@ impl Expander<'_> {
                 }
             }
         }
-        let envs = data["environments"].as_object().cloned().unwrap_or_default();
+        let envs = data["environments"]
+            .as_object()
+            .cloned()
+            .unwrap_or_default();
         for (name, spec) in &envs {
             let pointer = format!("/environments/{name}");
             let spec: EnvironmentSpec = if spec.is_null() {
@@ -240,7 +247,9 @@ impl Expander<'_> {
                     let known = names(envs.keys());
                     self.error(
                         &format!("{pointer}/restore_from"),
-                        format!("unknown environment `{source}` in restore_from (environments: {known})"),
+                        format!(
+                            "unknown environment `{source}` in restore_from (environments: {known})"
+                        ),
                     );
                 } else if source == name {
                     self.error(
@@ -261,7 +270,12 @@ impl Expander<'_> {
         let profiles = data["profiles"].as_object().cloned().unwrap_or_default();
         let databases = data["databases"].as_object().cloned().unwrap_or_default();
         for (db_name, spec) in &databases {
-            self.database(&mut plan, &profiles, db_name, spec.as_object().unwrap_or(&Map::new()));
+            self.database(
+                &mut plan,
+                &profiles,
+                db_name,
+                spec.as_object().unwrap_or(&Map::new()),
+            );
         }
         plan
     }
@@ -286,7 +300,13 @@ impl Expander<'_> {
                 entries.push((key.clone(), value.clone()));
             } else {
                 let known = names(plan.environments.iter().map(|e| &e.name));
-                let hint = suggest(key, SETTINGS_KEYS.iter().copied().chain(plan.environments.iter().map(|e| e.name.as_str())));
+                let hint = suggest(
+                    key,
+                    SETTINGS_KEYS
+                        .iter()
+                        .copied()
+                        .chain(plan.environments.iter().map(|e| e.name.as_str())),
+                );
                 let at = locate_key(self.root, &format!("{pointer}/{key}"));
                 self.problems.push(Diagnostic::error(
                     "model",
@@ -323,16 +343,33 @@ impl Expander<'_> {
                 }
             };
             let env = plan.environment(&env_name).expect("checked above").clone();
-            let job = self.job(plan, &env, name, &entry_pointer, settings, own.contains_key("db_owner"), personal_data);
+            let job = self.job(
+                plan,
+                &env,
+                name,
+                &entry_pointer,
+                settings,
+                own.contains_key("db_owner"),
+                personal_data,
+            );
             if let Some(job) = job {
-                let env = plan.environments.iter_mut().find(|e| e.name == env_name).expect("exists");
+                let env = plan
+                    .environments
+                    .iter_mut()
+                    .find(|e| e.name == env_name)
+                    .expect("exists");
                 env.jobs.push(job);
             }
         }
     }
 
     /// The settings with the named profile's settings beneath them.
-    fn with_profile(&mut self, profiles: &Map<String, Value>, settings: &Map<String, Value>, pointer: &str) -> Map<String, Value> {
+    fn with_profile(
+        &mut self,
+        profiles: &Map<String, Value>,
+        settings: &Map<String, Value>,
+        pointer: &str,
+    ) -> Map<String, Value> {
         let Some(name) = settings.get("profile").and_then(Value::as_str) else {
             return settings.clone();
         };
@@ -344,7 +381,10 @@ impl Expander<'_> {
             }
             None => {
                 let known = names(profiles.keys());
-                self.error(&format!("{pointer}/profile"), format!("unknown profile `{name}` (profiles: {known})"));
+                self.error(
+                    &format!("{pointer}/profile"),
+                    format!("unknown profile `{name}` (profiles: {known})"),
+                );
                 settings.clone()
             }
         }
@@ -367,11 +407,21 @@ impl Expander<'_> {
             format!("{pointer}/schedule")
         };
         let Some(schedule) = s.schedule.clone() else {
-            self.error_at_job(pointer, &env.name, name, format!("`{name}` has no schedule in {}", env.name));
+            self.error_at_job(
+                pointer,
+                &env.name,
+                name,
+                format!("`{name}` has no schedule in {}", env.name),
+            );
             return None;
         };
         if let Err(e) = Schedule::parse(&schedule) {
-            self.error_at_job(&schedule_pointer, &env.name, name, format!("schedule `{schedule}`: {}", e.message));
+            self.error_at_job(
+                &schedule_pointer,
+                &env.name,
+                name,
+                format!("schedule `{schedule}`: {}", e.message),
+            );
         }
         let source_bucket = env
             .restore_from
@@ -383,21 +433,36 @@ impl Expander<'_> {
         let mut operations = Vec::new();
         match (&s.operations, &s.steps) {
             (Some(_), Some(_)) => {
-                self.error_at_job(pointer, &env.name, name, "give either `steps` or `operations`, not both".into());
+                self.error_at_job(
+                    pointer,
+                    &env.name,
+                    name,
+                    "give either `steps` or `operations`, not both".into(),
+                );
             }
             (Some(ops), None) => {
                 for (i, spec) in ops.iter().enumerate() {
                     let op_pointer = format!("{pointer}/operations/{i}");
                     let bucket = match (&spec.from, &spec.bucket) {
                         (Some(_), Some(_)) => {
-                            self.error_at_job(&op_pointer, &env.name, name, "give either `from` or `bucket`, not both".into());
+                            self.error_at_job(
+                                &op_pointer,
+                                &env.name,
+                                name,
+                                "give either `from` or `bucket`, not both".into(),
+                            );
                             None
                         }
                         (Some(from), None) => match plan.environment(from) {
                             Some(e) => Some(e.bucket.clone()),
                             None => {
                                 let known = names(plan.environments.iter().map(|e| &e.name));
-                                self.error_at_job(&format!("{op_pointer}/from"), &env.name, name, format!("unknown environment `{from}` (environments: {known})"));
+                                self.error_at_job(
+                                    &format!("{op_pointer}/from"),
+                                    &env.name,
+                                    name,
+                                    format!("unknown environment `{from}` (environments: {known})"),
+                                );
                                 None
                             }
                         },
@@ -435,7 +500,8 @@ impl Expander<'_> {
                     let (bucket, script) = match op {
                         Op::Backup => (None, None),
                         Op::Restore => {
-                            if source_bucket.is_none() {
+                            // An unknown source was reported with the environment.
+                            if env.restore_from.is_none() {
                                 self.error_at_job(
                                     pointer,
                                     &env.name,
@@ -549,7 +615,8 @@ mod tests {
         load(Path::new("c.yaml"), text)
     }
 
-    const BASE: &str = "environments:\n  production:\n  staging:\n    restore_from: production\ndatabases:\n";
+    const BASE: &str =
+        "environments:\n  production:\n  staging:\n    restore_from: production\ndatabases:\n";
 
     #[test]
     fn derives_restore_sanitise_backup() {
@@ -564,15 +631,26 @@ mod tests {
             staging.operations[0].bucket.as_deref(),
             Some("s3://govuk-production-database-backups")
         );
-        assert_eq!(staging.operations[1].script.as_deref(), Some("content-store.sql"));
+        assert_eq!(
+            staging.operations[1].script.as_deref(),
+            Some("content-store.sql")
+        );
         let production = &plan.environments[0].jobs[0];
         assert_eq!(production.operations.len(), 1);
-        assert_eq!(production.origin.schedule, Origin { line: 9, column: 17 });
+        assert_eq!(
+            production.origin.schedule,
+            Origin {
+                line: 9,
+                column: 17
+            }
+        );
     }
 
     #[test]
     fn db_owner_applies_where_the_job_restores() {
-        let text = format!("{BASE}  a-postgres:\n    db_owner: a\n    production: 1 1 * * *\n    staging: 1 2 * * *\n");
+        let text = format!(
+            "{BASE}  a-postgres:\n    db_owner: a\n    production: 1 1 * * *\n    staging: 1 2 * * *\n"
+        );
         let plan = load_str(&text).unwrap();
         assert_eq!(plan.environments[0].jobs[0].extra_env, None);
         assert_eq!(
@@ -583,7 +661,8 @@ mod tests {
 
     #[test]
     fn reports_unknown_environment_with_a_suggestion() {
-        let text = format!("{BASE}  a-postgres:\n    production: 1 1 * * *\n    stagin: 1 2 * * *\n");
+        let text =
+            format!("{BASE}  a-postgres:\n    production: 1 1 * * *\n    stagin: 1 2 * * *\n");
         let err = load_str(&text).unwrap_err();
         assert_eq!(err.0.len(), 1, "{err}");
         assert_eq!((err.0[0].line, err.0[0].column), (8, 5));
@@ -592,7 +671,9 @@ mod tests {
 
     #[test]
     fn reports_every_schema_error_in_one_run() {
-        let text = format!("{BASE}  a-postgres:\n    production: {{schedule: 1 1 * * *, suspend: maybe}}\n    staging: {{scheduel: x}}\n");
+        let text = format!(
+            "{BASE}  a-postgres:\n    production: {{schedule: 1 1 * * *, suspend: maybe}}\n    staging: {{scheduel: x}}\n"
+        );
         let err = load_str(&text).unwrap_err();
         assert!(err.0.len() >= 2, "{err}");
         assert!(err.0.iter().all(|d| d.rule == "schema"), "{err}");

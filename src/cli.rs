@@ -122,7 +122,10 @@ pub fn run(cli: Cli) -> Result<(), Error> {
                 Ok(plan) => {
                     let jobs = plan.jobs().count();
                     let envs = plan.environments.len();
-                    eprintln!("{}: valid ({jobs} jobs in {envs} environments)", catalogue.display());
+                    eprintln!(
+                        "{}: valid ({jobs} jobs in {envs} environments)",
+                        catalogue.display()
+                    );
                     Ok(())
                 }
                 Err(problems) => {
@@ -162,7 +165,10 @@ pub fn run(cli: Cli) -> Result<(), Error> {
             let contents = format!("{header}{body}");
             match output {
                 Some(path) => {
-                    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+                    let dir = path
+                        .parent()
+                        .filter(|p| !p.as_os_str().is_empty())
+                        .unwrap_or(Path::new("."));
                     let name = path.file_name().map(PathBuf::from).ok_or_else(|| {
                         Error::Usage(format!("{} is not a file name", path.display()))
                     })?;
@@ -195,7 +201,10 @@ fn read(path: &Path) -> Result<String, Error> {
     })?;
     String::from_utf8(bytes).map_err(|_| Error::Read {
         path: path.to_owned(),
-        source: std::io::Error::new(std::io::ErrorKind::InvalidData, "the file is not UTF-8 text"),
+        source: std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            "the file is not UTF-8 text",
+        ),
     })
 }
 

@@ -84,24 +84,24 @@ impl Diagnostic {
         } else {
             Renderer::plain()
         };
-        let group = match source.and_then(|s| byte_offset(s, self.line, self.column).map(|o| (s, o)))
-        {
-            Some((text, offset)) => {
-                let end = text[offset..]
-                    .find(|c: char| c.is_whitespace() || c == ':')
-                    .map_or(text.len(), |n| offset + n.max(1));
-                Group::with_title(level.primary_title(&title)).element(
-                    Snippet::source(text)
-                        .path(&path)
-                        .annotation(AnnotationKind::Primary.span(offset..end.max(offset))),
-                )
-            }
-            None => Group::with_title(level.primary_title(&title)).element(
-                annotate_snippets::Origin::path(&path)
-                    .line(self.line.max(1))
-                    .char_column(self.column.saturating_sub(1)),
-            ),
-        };
+        let group =
+            match source.and_then(|s| byte_offset(s, self.line, self.column).map(|o| (s, o))) {
+                Some((text, offset)) => {
+                    let end = text[offset..]
+                        .find(|c: char| c.is_whitespace() || c == ':')
+                        .map_or(text.len(), |n| offset + n.max(1));
+                    Group::with_title(level.primary_title(&title)).element(
+                        Snippet::source(text)
+                            .path(&path)
+                            .annotation(AnnotationKind::Primary.span(offset..end.max(offset))),
+                    )
+                }
+                None => Group::with_title(level.primary_title(&title)).element(
+                    annotate_snippets::Origin::path(&path)
+                        .line(self.line.max(1))
+                        .char_column(self.column.saturating_sub(1)),
+                ),
+            };
         renderer.render(&[group])
     }
 }
@@ -111,7 +111,11 @@ fn byte_offset(text: &str, line: usize, column: usize) -> Option<usize> {
     if line == 0 {
         return None;
     }
-    let start: usize = text.split_inclusive('\n').take(line - 1).map(str::len).sum();
+    let start: usize = text
+        .split_inclusive('\n')
+        .take(line - 1)
+        .map(str::len)
+        .sum();
     let line_text = text[start..].split('\n').next()?;
     let col: usize = line_text
         .char_indices()
@@ -170,6 +174,9 @@ mod tests {
         let text = d.human(Some("a:\n  sanitize: x\n"), false);
         assert!(text.contains("c.yaml:2:3"), "{text}");
         assert!(text.contains("^^^^^^^^"), "{text}");
-        assert_eq!(d.concise(), "c.yaml:2:3: error[schema] unknown key `sanitize`");
+        assert_eq!(
+            d.concise(),
+            "c.yaml:2:3: error[schema] unknown key `sanitize`"
+        );
     }
 }

@@ -43,7 +43,10 @@ pub fn catalogue(plan: &Plan, profiles: &[Profile]) -> Value {
         out.insert("chart".into(), Value::Object(plan.chart.clone()));
     }
     if plan.alerts != Default::default() {
-        out.insert("alerts".into(), serde_json::to_value(&plan.alerts).unwrap_or_default());
+        out.insert(
+            "alerts".into(),
+            serde_json::to_value(&plan.alerts).unwrap_or_default(),
+        );
     }
     let mut environments = Map::new();
     for env in &plan.environments {
@@ -57,7 +60,11 @@ pub fn catalogue(plan: &Plan, profiles: &[Profile]) -> Value {
         if env.wider_access {
             e.insert("wider_access".into(), json!(true));
         }
-        let e = if e.is_empty() { Value::Null } else { Value::Object(e) };
+        let e = if e.is_empty() {
+            Value::Null
+        } else {
+            Value::Object(e)
+        };
         environments.insert(env.name.clone(), e);
     }
     let mut used = Vec::new();
@@ -76,7 +83,11 @@ pub fn catalogue(plan: &Plan, profiles: &[Profile]) -> Value {
         };
         let entry = db.compact(plan, profiles);
         for p in profiles {
-            if entry.to_string().contains(&format!("\"profile\":\"{}\"", p.name)) && !used.contains(&p.name) {
+            if entry
+                .to_string()
+                .contains(&format!("\"profile\":\"{}\"", p.name))
+                && !used.contains(&p.name)
+            {
                 used.push(p.name.clone());
             }
         }
@@ -147,7 +158,12 @@ impl Database<'_> {
         for key in SHARED_KEYS {
             self.hoist(key, &mut shared, &mut entries);
         }
-        if let Some(personal) = self.jobs.first().map(|(_, j)| j.personal_data).filter(|p| *p) {
+        if let Some(personal) = self
+            .jobs
+            .first()
+            .map(|(_, j)| j.personal_data)
+            .filter(|p| *p)
+        {
             shared.insert("personal_data".into(), json!(personal));
         }
         for (env, entry) in entries {
@@ -161,7 +177,12 @@ impl Database<'_> {
     }
 
     /// Moves `key` to the database level where that still renders every job.
-    fn hoist(&self, key: &str, shared: &mut Map<String, Value>, entries: &mut [(String, Map<String, Value>)]) {
+    fn hoist(
+        &self,
+        key: &str,
+        shared: &mut Map<String, Value>,
+        entries: &mut [(String, Map<String, Value>)],
+    ) {
         let mut counts: Vec<(&Value, usize)> = Vec::new();
         for (_, entry) in entries.iter() {
             if let Some(v) = entry.get(key) {
@@ -171,7 +192,11 @@ impl Database<'_> {
                 }
             }
         }
-        let Some(value) = counts.iter().max_by_key(|(_, n)| *n).map(|(v, _)| (*v).clone()) else {
+        let Some(value) = counts
+            .iter()
+            .max_by_key(|(_, n)| *n)
+            .map(|(v, _)| (*v).clone())
+        else {
             return;
         };
         let mut trial = shared.clone();
@@ -197,7 +222,11 @@ impl Database<'_> {
     }
 
     /// Whether these settings expand to exactly the jobs imported.
-    fn renders(&self, shared: &Map<String, Value>, entries: &[(String, Map<String, Value>)]) -> bool {
+    fn renders(
+        &self,
+        shared: &Map<String, Value>,
+        entries: &[(String, Map<String, Value>)],
+    ) -> bool {
         let mut database = shared.clone();
         for (env, entry) in entries {
             database.insert(env.clone(), Value::Object(entry.clone()));
@@ -208,7 +237,11 @@ impl Database<'_> {
             return false;
         };
         entries.iter().all(|(env, _)| {
-            let original = self.jobs.iter().find(|(e, _)| &e.name == env).map(|(_, j)| *j);
+            let original = self
+                .jobs
+                .iter()
+                .find(|(e, _)| &e.name == env)
+                .map(|(_, j)| *j);
             let expanded = plan.environment(env).and_then(|e| e.jobs.first());
             matches!((original, expanded), (Some(a), Some(b)) if same(a, b))
         })
@@ -223,14 +256,24 @@ impl Database<'_> {
             .and_then(|s| plan.environment(s))
             .map(|s| s.bucket.as_str());
         let kinds: Vec<Option<Op>> = job.operations.iter().map(|o| o.kind()).collect();
-        let scripts: Vec<&str> = job.operations.iter().filter_map(|o| o.script.as_deref()).collect();
+        let scripts: Vec<&str> = job
+            .operations
+            .iter()
+            .filter_map(|o| o.script.as_deref())
+            .collect();
         let derivable = job.operations.iter().all(|o| {
             o.db.is_none()
                 && o.extra_env.is_none()
                 && match o.kind() {
                     Some(Op::Backup) => o.bucket.is_none() && o.script.is_none(),
-                    Some(Op::Restore) => o.bucket.as_deref() == source_bucket && source_bucket.is_some() && o.script.is_none(),
-                    Some(Op::Transform) => o.bucket.is_none() && o.script.as_deref() == scripts.first().copied(),
+                    Some(Op::Restore) => {
+                        o.bucket.as_deref() == source_bucket
+                            && source_bucket.is_some()
+                            && o.script.is_none()
+                    }
+                    Some(Op::Transform) => {
+                        o.bucket.is_none() && o.script.as_deref() == scripts.first().copied()
+                    }
                     None => false,
                 }
         });
@@ -273,7 +316,10 @@ fn basics(job: &Job) -> Map<String, Value> {
     put("host", job.host.clone().map(Value::from));
     put("dbms", job.dbms.clone().map(Value::from));
     put("suspend", job.suspend.map(Value::from));
-    put("max_runtime_seconds", job.max_job_runtime_seconds.map(Value::from));
+    put(
+        "max_runtime_seconds",
+        job.max_job_runtime_seconds.map(Value::from),
+    );
     put("resources", job.resources.clone());
     put("extra_env", job.extra_env.clone());
     put("replica_set", job.replica_set.clone().map(Value::from));
@@ -295,7 +341,9 @@ fn split_db_owner(entry: &mut Map<String, Value>) {
         return;
     };
     let owner = match list.last() {
-        Some(Value::Object(last)) if last.len() == 2 && last.get("name") == Some(&json!("DB_OWNER")) => {
+        Some(Value::Object(last))
+            if last.len() == 2 && last.get("name") == Some(&json!("DB_OWNER")) =>
+        {
             last.get("value").and_then(Value::as_str).map(str::to_owned)
         }
         _ => None,
@@ -313,40 +361,39 @@ fn split_db_owner(entry: &mut Map<String, Value>) {
 fn explicit(plan: &Plan, job: &Job) -> Map<String, Value> {
     let mut entry = basics(job);
     let job_speed = speed_spec(job);
-    let ops: Vec<Value> = job
-        .operations
-        .iter()
-        .map(|o| {
-            let mut m = Map::new();
-            m.insert("op".into(), json!(o.op));
-            let from = plan
-                .environments
-                .iter()
-                .find(|e| Some(&e.bucket) == o.bucket.as_ref() && o.kind() == Some(Op::Restore));
-            match (from, &o.bucket) {
-                (Some(env), _) => {
-                    m.insert("from".into(), json!(env.name));
+    let ops: Vec<Value> =
+        job.operations
+            .iter()
+            .map(|o| {
+                let mut m = Map::new();
+                m.insert("op".into(), json!(o.op));
+                let from = plan.environments.iter().find(|e| {
+                    Some(&e.bucket) == o.bucket.as_ref() && o.kind() == Some(Op::Restore)
+                });
+                match (from, &o.bucket) {
+                    (Some(env), _) => {
+                        m.insert("from".into(), json!(env.name));
+                    }
+                    (None, Some(bucket)) => {
+                        m.insert("bucket".into(), json!(bucket));
+                    }
+                    (None, None) => {}
                 }
-                (None, Some(bucket)) => {
-                    m.insert("bucket".into(), json!(bucket));
+                if let Some(db) = &o.db {
+                    m.insert("db".into(), json!(db));
                 }
-                (None, None) => {}
-            }
-            if let Some(db) = &o.db {
-                m.insert("db".into(), json!(db));
-            }
-            if let Some(script) = &o.script {
-                m.insert("script".into(), json!(script));
-            }
-            if let Some(env) = &o.extra_env {
-                m.insert("extra_env".into(), env.clone());
-            }
-            if job_speed.is_none() && o.speed != Speed::Quick {
-                m.insert("speed".into(), json!(o.speed.as_str()));
-            }
-            Value::Object(m)
-        })
-        .collect();
+                if let Some(script) = &o.script {
+                    m.insert("script".into(), json!(script));
+                }
+                if let Some(env) = &o.extra_env {
+                    m.insert("extra_env".into(), env.clone());
+                }
+                if job_speed.is_none() && o.speed != Speed::Quick {
+                    m.insert("speed".into(), json!(o.speed.as_str()));
+                }
+                Value::Object(m)
+            })
+            .collect();
     entry.insert("operations".into(), Value::Array(ops));
     if let Some(speed) = job_speed {
         entry.insert("speed".into(), speed);
@@ -406,12 +453,18 @@ pub fn profiles_in_values(text: &str) -> Vec<Profile> {
         if !key.value.starts_with('_') {
             continue;
         }
-        let line = lines.get(crate::yaml::origin(key).line.wrapping_sub(1)).copied().unwrap_or("");
+        let line = lines
+            .get(crate::yaml::origin(key).line.wrapping_sub(1))
+            .copied()
+            .unwrap_or("");
         let anchor = line
             .split_once('&')
             .map(|(_, rest)| rest.split_whitespace().next().unwrap_or(""))
             .filter(|a| !a.is_empty());
-        let name = anchor.map_or_else(|| key.value.trim_start_matches('_').to_owned(), str::to_owned);
+        let name = anchor.map_or_else(
+            || key.value.trim_start_matches('_').to_owned(),
+            str::to_owned,
+        );
         let Value::Object(map) = value.value.to_json() else {
             continue;
         };

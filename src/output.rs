@@ -47,7 +47,9 @@ pub fn write_all(dir: &Path, files: &[File]) -> Result<(), WriteError> {
         let parent = target.parent().unwrap_or(dir);
         fs::create_dir_all(parent).map_err(err)?;
         let temp = tempfile_path::Temp::create(parent).map_err(err)?;
-        temp.file().write_all(file.contents.as_bytes()).map_err(err)?;
+        temp.file()
+            .write_all(file.contents.as_bytes())
+            .map_err(err)?;
         temp.file().sync_all().map_err(err)?;
         staged.push((temp, target));
     }
@@ -123,7 +125,10 @@ mod tests {
             File::new("c.yaml", "y: 2\n".into()),
         ];
         write_all(dir.path(), &files).unwrap();
-        assert_eq!(fs::read_to_string(dir.path().join("a/b.yaml")).unwrap(), "x: 1\n");
+        assert_eq!(
+            fs::read_to_string(dir.path().join("a/b.yaml")).unwrap(),
+            "x: 1\n"
+        );
         let leftovers: Vec<_> = fs::read_dir(dir.path().join("a")).unwrap().collect();
         assert_eq!(leftovers.len(), 1);
     }
@@ -138,7 +143,10 @@ mod tests {
         ];
         assert!(write_all(dir.path(), &files).is_err());
         assert!(!dir.path().join("a.yaml").exists());
-        let names: Vec<_> = fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        let names: Vec<_> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
         assert_eq!(names, ["b.yaml"]);
     }
 }

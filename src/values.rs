@@ -17,9 +17,8 @@ pub fn default_bucket(env: &str) -> String {
 /// Reads a chart values file into a plan. Every problem is reported, each
 /// with its line and column; a plan is returned only when there are none.
 pub fn import(path: &Path, text: &str) -> Result<Plan, Diagnostics> {
-    let root = yaml::parse(text, Dialect::HelmValues).map_err(|e| {
-        Diagnostics(vec![Diagnostic::error("yaml", path, e.origin, e.message)])
-    })?;
+    let root = yaml::parse(text, Dialect::HelmValues)
+        .map_err(|e| Diagnostics(vec![Diagnostic::error("yaml", path, e.origin, e.message)]))?;
     let mut problems = Diagnostics::default();
     let mut plan = Plan {
         source: path.to_owned(),
@@ -138,14 +137,24 @@ impl Checker<'_> {
         }
         let Node::Map(entries) = &spec.value else {
             let kind = spec.value.kind();
-            self.error(env, job_name, origin(spec), format!("job `{job_name}` is {kind}, not a mapping"));
+            self.error(
+                env,
+                job_name,
+                origin(spec),
+                format!("job `{job_name}` is {kind}, not a mapping"),
+            );
             return None;
         };
         for (key, value) in entries {
             let at = origin(value);
             let mut want = |kind: &str| {
                 let found = value.value.kind();
-                self.error(env, job_name, at, format!("`{}` must be {kind}, not {found}", key.value));
+                self.error(
+                    env,
+                    job_name,
+                    at,
+                    format!("`{}` must be {kind}, not {found}", key.value),
+                );
             };
             match (key.value.as_str(), &value.value) {
                 ("schedule", Node::String(s)) => {
@@ -171,18 +180,33 @@ impl Checker<'_> {
                 ("extraEnv" | "operations", _) => want("a list"),
                 (other, _) => {
                     let known = JOB_KEYS.join(", ");
-                    self.error(env, job_name, origin(key), format!("unknown job key `{other}` (known: {known})"))
+                    self.error(
+                        env,
+                        job_name,
+                        origin(key),
+                        format!("unknown job key `{other}` (known: {known})"),
+                    )
                 }
             }
         }
         match spec.value.get("schedule") {
-            None => self.error(env, job_name, origin(name), format!("job `{job_name}` has no schedule")),
+            None => self.error(
+                env,
+                job_name,
+                origin(name),
+                format!("job `{job_name}` has no schedule"),
+            ),
             Some(s) => {
                 if let Some(text) = s.value.as_str()
                     && let Err(e) = Schedule::parse(text)
                 {
                     let at = origin(s);
-                    self.error(env, job_name, at, format!("schedule `{text}`: {}", e.message));
+                    self.error(
+                        env,
+                        job_name,
+                        at,
+                        format!("schedule `{text}`: {}", e.message),
+                    );
                 }
             }
         }
@@ -208,7 +232,12 @@ impl Checker<'_> {
                 format!("job `{job_name}` has no operations"),
             ),
             Some(_) => {}
-            None => self.error(env, job_name, origin(name), format!("job `{job_name}` has no operations")),
+            None => self.error(
+                env,
+                job_name,
+                origin(name),
+                format!("job `{job_name}` has no operations"),
+            ),
         }
         Some(job)
     }
@@ -216,7 +245,12 @@ impl Checker<'_> {
     fn operation(&mut self, env: &str, job: &str, spec: &Spanned<Node>) -> Option<Operation> {
         let at = origin(spec);
         let Node::Map(entries) = &spec.value else {
-            self.error(env, job, at, "an operation must be a mapping with `op:`".into());
+            self.error(
+                env,
+                job,
+                at,
+                "an operation must be a mapping with `op:`".into(),
+            );
             return None;
         };
         let mut op = Operation {
@@ -228,7 +262,12 @@ impl Checker<'_> {
             match (key.value.as_str(), &value.value) {
                 ("op", Node::String(s)) => {
                     if Op::parse(s).is_none() {
-                        self.error(env, job, here, format!("unknown operation `{s}` (known: backup, restore, transform)"));
+                        self.error(
+                            env,
+                            job,
+                            here,
+                            format!("unknown operation `{s}` (known: backup, restore, transform)"),
+                        );
                     }
                     op.op = s.clone();
                 }
@@ -243,12 +282,22 @@ impl Checker<'_> {
                 ("extraEnv", Node::Seq(_)) => op.extra_env = Some(value.value.to_json()),
                 ("op" | "bucket" | "db" | "script", _) => {
                     let found = value.value.kind();
-                    self.error(env, job, here, format!("`{}` must be a string, not {found}", key.value))
+                    self.error(
+                        env,
+                        job,
+                        here,
+                        format!("`{}` must be a string, not {found}", key.value),
+                    )
                 }
                 ("extraEnv", _) => self.error(env, job, here, "`extraEnv` must be a list".into()),
                 (other, _) => {
                     let known = OPERATION_KEYS.join(", ");
-                    self.error(env, job, origin(key), format!("unknown operation key `{other}` (known: {known})"))
+                    self.error(
+                        env,
+                        job,
+                        origin(key),
+                        format!("unknown operation key `{other}` (known: {known})"),
+                    )
                 }
             }
         }
@@ -294,8 +343,11 @@ pub fn cronjobs(plan: &Plan) -> Value {
         .environments
         .iter()
         .map(|env| {
-            let jobs: Map<String, Value> =
-                env.jobs.iter().map(|j| (j.name.clone(), job_values(j))).collect();
+            let jobs: Map<String, Value> = env
+                .jobs
+                .iter()
+                .map(|j| (j.name.clone(), job_values(j)))
+                .collect();
             (env.name.clone(), Value::Object(jobs))
         })
         .collect();
@@ -317,7 +369,10 @@ pub fn job_values(job: &Job) -> Value {
     put("db", job.db.clone().map(Value::from));
     put("replicaSet", job.replica_set.clone().map(Value::from));
     put("noAuth", job.no_auth.map(Value::from));
-    put("maxJobRuntimeSeconds", job.max_job_runtime_seconds.map(Value::from));
+    put(
+        "maxJobRuntimeSeconds",
+        job.max_job_runtime_seconds.map(Value::from),
+    );
     put("resources", job.resources.clone());
     let ops = job.operations.iter().map(operation_values).collect();
     put("operations", Some(Value::Array(ops)));
@@ -328,7 +383,11 @@ pub fn job_values(job: &Job) -> Value {
 fn operation_values(op: &Operation) -> Value {
     let mut m = Map::new();
     m.insert("op".into(), json!(op.op));
-    for (key, value) in [("bucket", &op.bucket), ("db", &op.db), ("script", &op.script)] {
+    for (key, value) in [
+        ("bucket", &op.bucket),
+        ("db", &op.db),
+        ("script", &op.script),
+    ] {
         if let Some(v) = value {
             m.insert(key.into(), json!(v));
         }
@@ -342,7 +401,10 @@ fn operation_values(op: &Operation) -> Value {
 /// The `cronjobs` mapping of a values file, anchors and merges resolved.
 pub fn read_cronjobs(text: &str) -> Result<Value, yaml::ParseError> {
     let root = yaml::parse(text, Dialect::HelmValues)?;
-    Ok(root.value.get("cronjobs").map_or(Value::Null, |c| c.value.to_json()))
+    Ok(root
+        .value
+        .get("cronjobs")
+        .map_or(Value::Null, |c| c.value.to_json()))
 }
 
 /// The place of a JSON Pointer in a values file (for reporting).

@@ -6,8 +6,8 @@
 //! line and column of anything worth reporting.
 
 use crate::plan::Origin;
-use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
+use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Number, Value};
 use serde_saphyr::{DuplicateKeyPolicy, Options, Spanned};
 use std::fmt;
@@ -151,10 +151,14 @@ fn find(root: &Spanned<Node>, pointer: &str, at_key: bool) -> Origin {
                 };
                 v
             }),
-            Node::Seq(items) => step.parse::<usize>().ok().and_then(|i| items.get(i)).map(|v| {
-                at = origin(v);
-                v
-            }),
+            Node::Seq(items) => step
+                .parse::<usize>()
+                .ok()
+                .and_then(|i| items.get(i))
+                .map(|v| {
+                    at = origin(v);
+                    v
+                }),
             _ => None,
         };
         match next {
@@ -299,7 +303,13 @@ mod tests {
         );
         assert_eq!(locate(&root, "/job/y"), Origin { line: 5, column: 3 });
         assert_eq!(locate(&root, "/base/x"), Origin { line: 2, column: 6 });
-        assert_eq!(locate(&root, "/job/y/1"), Origin { line: 5, column: 10 });
+        assert_eq!(
+            locate(&root, "/job/y/1"),
+            Origin {
+                line: 5,
+                column: 10
+            }
+        );
         // A missing step points at the nearest thing that exists.
         assert_eq!(locate(&root, "/job/z"), Origin { line: 3, column: 1 });
     }
@@ -314,7 +324,10 @@ mod tests {
     #[test]
     fn helm_values_read_yaml_1_1() {
         let root = parse("mode: 0555\nflag: yes\n", Dialect::HelmValues).unwrap();
-        assert_eq!(root.value.to_json(), serde_json::json!({"mode": 365, "flag": true}));
+        assert_eq!(
+            root.value.to_json(),
+            serde_json::json!({"mode": 365, "flag": true})
+        );
         let root = parse("flag: yes\n", Dialect::Catalogue).unwrap();
         assert_eq!(root.value.to_json(), serde_json::json!({"flag": "yes"}));
     }

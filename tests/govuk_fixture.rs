@@ -23,7 +23,9 @@ fn newest_values() -> Option<String> {
 
 #[test]
 fn renders_the_newest_chart_values_exactly() {
-    let Some(original) = newest_values() else { return };
+    let Some(original) = newest_values() else {
+        return;
+    };
     let text = std::fs::read_to_string(FIXTURE).unwrap();
     let plan = catalogue::load(Path::new(FIXTURE), &text).unwrap_or_else(|e| panic!("{e}"));
     let rendered = values::cronjobs(&plan);
@@ -48,13 +50,21 @@ fn content_lines(text: &str) -> usize {
 
 #[test]
 fn takes_at_most_a_third_of_the_lines_of_the_values_it_replaces() {
-    let Some(original) = newest_values() else { return };
+    let Some(original) = newest_values() else {
+        return;
+    };
     let text = std::fs::read_to_string(FIXTURE).unwrap();
     // Everything but the chart-level settings: environments, profiles, databases.
     let catalogue_part = text.split("\nchart:").next().unwrap();
     let cronjobs_part = &original[original.find("\ncronjobs:").unwrap()..];
     let (ours, theirs) = (content_lines(catalogue_part), content_lines(cronjobs_part));
     eprintln!("catalogue: {ours} lines; cronjobs block: {theirs} lines");
-    assert!(theirs >= 600, "the cronjobs block was counted wrongly: {theirs}");
-    assert!(ours * 3 <= theirs, "{ours} lines is more than a third of {theirs}");
+    assert!(
+        theirs >= 600,
+        "the cronjobs block was counted wrongly: {theirs}"
+    );
+    assert!(
+        ours * 3 <= theirs,
+        "{ours} lines is more than a third of {theirs}"
+    );
 }
