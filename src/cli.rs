@@ -71,6 +71,20 @@ pub struct RenderArgs {
     /// Render only this environment (repeatable).
     #[arg(long = "env", value_name = "ENV")]
     pub envs: Vec<String>,
+    /// Take the chart-level settings (toolbox image, resources, contexts,
+    /// extraEnv, arch, ...) from REPO/charts/db-backup/values.yaml of a
+    /// govuk-helm-charts checkout instead of the catalogue's `chart:`.
+    #[arg(long, value_name = "REPO")]
+    pub chart_repo: Option<PathBuf>,
+    /// A folder of templates, each replacing the built-in template of the
+    /// same file name (see `envsync templates`).
+    #[arg(long, value_name = "DIR")]
+    pub templates: Option<PathBuf>,
+}
+
+/// The values file of the db-backup chart in a govuk-helm-charts checkout.
+pub fn chart_values(repo: &Path) -> PathBuf {
+    repo.join("charts/db-backup/values.yaml")
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
@@ -139,7 +153,15 @@ pub fn run(cli: Cli) -> Result<(), Error> {
             }
         }
         Command::Render(args) => {
-            let plan = load_catalogue(&args.catalogue)?;
+            let mut plan = load_catalogue(&args.catalogue)?;
+            if let Some(repo) = &args.chart_repo {
+                let path = chart_values(repo);
+                let text = read(&path)?;
+                plan.chart = values::chart(&path, &text).map_err(|problems| {
+                    report(&problems, Some(&text), Format::Human);
+                    Error::Invalid { path: path.clone(), text: text.clone(), problems }
+                })?;
+            }
             let plan = only_envs(plan, &args.envs)?;
             let files = render(&plan)?;
             output::write_all(&args.out, &files)?;

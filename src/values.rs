@@ -24,12 +24,7 @@ pub fn import(path: &Path, text: &str) -> Result<Plan, Diagnostics> {
         source: path.to_owned(),
         ..Plan::default()
     };
-    for (key, value) in root.value.entries() {
-        // `_name:` keys only hold anchors for the jobs to merge.
-        if key.value != "cronjobs" && !key.value.starts_with('_') {
-            plan.chart.insert(key.value.clone(), value.value.to_json());
-        }
-    }
+    plan.chart = chart_of(&root.value);
     let Some(cronjobs) = root.value.get("cronjobs") else {
         problems.push(Diagnostic::error(
             "values",
@@ -60,6 +55,25 @@ pub fn import(path: &Path, text: &str) -> Result<Plan, Diagnostics> {
     }
     infer_sources(&mut plan);
     problems.into_result(plan)
+}
+
+/// The chart-level values of a values file: everything but `cronjobs` and
+/// the `_name:` keys that only hold anchors for jobs to merge.
+fn chart_of(root: &Node) -> Map<String, Value> {
+    root.entries()
+        .iter()
+        .filter(|(k, _)| k.value != "cronjobs" && !k.value.starts_with('_'))
+        .map(|(k, v)| (k.value.clone(), v.value.to_json()))
+        .collect()
+}
+
+/// The chart-level values of a values file, for rendering a catalogue with
+/// the settings a chart checkout holds.
+pub fn chart(path: &Path, text: &str) -> Result<Map<String, Value>, Diagnostics> {
+    let root = yaml::parse(text, Dialect::HelmValues).map_err(|e| {
+        Diagnostics(vec![Diagnostic::error("yaml", path, e.origin, e.message)])
+    })?;
+    Ok(chart_of(&root.value))
 }
 
 /// Each environment restores from the environment whose bucket most of its
