@@ -3,7 +3,7 @@
 
 use crate::cron::Schedule;
 use crate::diagnostic::{Diagnostic, Diagnostics};
-use crate::plan::{Environment, Job, JobOrigin, Op, Operation, Origin, Plan, Speed};
+use crate::plan::{Environment, Job, JobOrigin, Op, Operation, Order, Origin, Plan, Speed};
 use crate::values::default_bucket;
 use crate::yaml::{self, Dialect, Node, locate, locate_key};
 use serde::Deserialize;
@@ -296,6 +296,14 @@ impl Expander<'_> {
                 shared.insert(key.clone(), value.clone());
             } else if key == "personal_data" {
                 personal_data = value.as_bool().unwrap_or(false);
+            } else if key == "run_before" {
+                for (i, then) in value.as_array().into_iter().flatten().enumerate() {
+                    plan.orders.push(Order {
+                        first: name.to_owned(),
+                        then: then.as_str().unwrap_or_default().to_owned(),
+                        origin: self.at(&format!("{pointer}/run_before/{i}")),
+                    });
+                }
             } else if plan.environment(key).is_some() {
                 entries.push((key.clone(), value.clone()));
             } else {
