@@ -17,6 +17,20 @@ pub fn default_bucket(env: &str) -> String {
 /// Reads a chart values file into a plan. Every problem is reported, each
 /// with its line and column; a plan is returned only when there are none.
 pub fn import(path: &Path, text: &str) -> Result<Plan, Diagnostics> {
+    let (plan, problems) = read(path, text, false)?;
+    problems.into_result(plan)
+}
+
+/// Reads a values file as `envsync lint` does: the plan comes back beside
+/// the problems rather than instead of them, and schedules and script names
+/// are not checked here (lint's `cron-syntax` and `script-missing` rules do
+/// that). Fails only when there is no plan to be had: the YAML does not
+/// parse, or there is no `cronjobs:` mapping.
+pub fn import_lenient(path: &Path, text: &str) -> Result<(Plan, Diagnostics), Diagnostics> {
+    read(path, text, true)
+}
+
+fn read(path: &Path, text: &str, lenient: bool) -> Result<(Plan, Diagnostics), Diagnostics> {
     let root = yaml::parse(text, Dialect::HelmValues)
         .map_err(|e| Diagnostics(vec![Diagnostic::error("yaml", path, e.origin, e.message)]))?;
     let mut problems = Diagnostics::default();
@@ -37,6 +51,7 @@ pub fn import(path: &Path, text: &str) -> Result<Plan, Diagnostics> {
     let mut check = Checker {
         path,
         problems: &mut problems,
+        lenient,
     };
     for (env_name, jobs) in cronjobs.value.entries() {
         let mut env = Environment {
@@ -54,7 +69,7 @@ pub fn import(path: &Path, text: &str) -> Result<Plan, Diagnostics> {
         plan.environments.push(env);
     }
     infer_sources(&mut plan);
-    problems.into_result(plan)
+    Ok((plan, problems))
 }
 
 /// The chart-level values of a values file: everything but `cronjobs` and
@@ -113,6 +128,8 @@ fn infer_sources(plan: &mut Plan) {
 struct Checker<'a> {
     path: &'a Path,
     problems: &'a mut Diagnostics,
+    /// Leave schedules and script names to lint's rules.
+    lenient: bool,
 }
 
 const JOB_KEYS: &[&str] = &[
@@ -212,6 +229,7 @@ impl Checker<'_> {
             ),
             Some(s) => {
                 if let Some(text) = s.value.as_str()
+                    && !self.lenient
                     && let Err(e) = Schedule::parse(text)
                 {
                     let at = origin(s);
@@ -288,7 +306,9 @@ impl Checker<'_> {
                 ("bucket", Node::String(s)) => op.bucket = Some(s.clone()),
                 ("db", Node::String(s)) => op.db = Some(s.clone()),
                 ("script", Node::String(s)) => {
-                    if let Err(why) = check_script(s) {
+                    if !self.lenient
+                        && let Err(why) = check_script(s)
+                    {
                         self.error(env, job, here, why);
                     }
                     op.script = Some(s.clone());
