@@ -1455,3 +1455,686 @@ fn describe_weekdays(set: u64, comma: bool) -> String {
     }
     format!(" on {}", join_words(&words))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn at(text: &str) -> Timestamp {
+        text.parse().unwrap()
+    }
+
+    fn parse(text: &str) -> Schedule {
+        Schedule::parse(text).unwrap_or_else(|e| panic!("{text:?} rejected: {e}"))
+    }
+
+    /// Rejects `text`, pointing at `span` (which must occur once in it), with
+    /// a message containing `words`.
+    fn assert_rejected(text: &str, span: &str, words: &str) {
+        let e = Schedule::parse(text).expect_err(text);
+        assert_eq!(
+            &text[e.offset..e.offset + e.len],
+            span,
+            "{text:?}: pointed at the wrong place ({e})"
+        );
+        assert!(e.message.contains(words), "{text:?}: {:?}", e.message);
+    }
+
+    /// The next `n` fire times after `start`, as text.
+    fn next_n(schedule: &str, start: &str, n: usize) -> Vec<String> {
+        let s = parse(schedule);
+        let mut t = at(start);
+        (0..n)
+            .map(|_| {
+                t = s.next_after(t).unwrap();
+                t.to_string()
+            })
+            .collect()
+    }
+
+    fn fires_text(schedule: &str, after: &str, until: &str) -> Vec<String> {
+        parse(schedule)
+            .fires(at(after), at(until))
+            .iter()
+            .map(|t| t.to_string())
+            .collect()
+    }
+
+    /// Days of a month on which a daily-at-midnight schedule fires.
+    fn days_fired(schedule: &str, month: &str) -> Vec<u32> {
+        let start = at(&format!("{month}-01T00:00:00Z")) - jiff::SignedDuration::from_secs(1);
+        let end = at(&format!("{month}-28T00:00:00Z")) + jiff::SignedDuration::from_hours(96);
+        parse(schedule)
+            .fires(start, end)
+            .iter()
+            .map(|t| t.to_string())
+            .filter(|t| t.starts_with(month))
+            .map(|t| t[8..10].parse().unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn accepts_what_kubernetes_accepts() {
+        for text in [
+            "06 21 * * *",
+            "23 1 * * 1-5",
+            "06 22 * * 0-4",
+            "*/15 * * * *",
+            "0 0 1 * *",
+            "0 0 * * MON-FRI",
+            "0 0 * * mon-fri",
+            "0 0 * jan,Jul *",
+            "@yearly",
+            "@annually",
+            "@monthly",
+            "@weekly",
+            "@daily",
+            "@midnight",
+            "@hourly",
+            "@every 1h30m",
+            "@every 90s",
+            "0 0 ? * *",
+            "? ? ? ? ?",
+            "0   0\t* *  *",
+            " 0 0 * * * ",
+            "5/15 * * * *",
+            "0-30/10 1,,3 * * *",
+            "*/1 * * * 6",
+            "+5 * * * *",
+        ] {
+            parse(text);
+        }
+    }
+
+    #[test]
+    fn keeps_the_text() {
+        assert_eq!(parse(" 06 21 * * *").text(), " 06 21 * * *");
+        assert_eq!(parse("@every 1h30m").text(), "@every 1h30m");
+    }
+
+    #[test]
+    fn rejects_day_of_week_seven() {
+        let e = Schedule::parse("* * * * 7").unwrap_err();
+        assert_eq!(
+            e,
+            CronError {
+                message: "day-of-week 7 is out of range: Kubernetes accepts 0-6 (0 is Sunday)"
+                    .to_owned(),
+                offset: 8,
+                len: 1,
+            }
+        );
+        assert_rejected("0 0 * * 1-7", "7", "day-of-week 7 is out of range");
+        assert_rejected("0 0 * * 0,7", "7", "day-of-week 7 is out of range");
+    }
+
+    #[test]
+    fn rejects_the_wrong_number_of_fields() {
+        let e = Schedule::parse("0 0 * * * *").unwrap_err();
+        assert!(
+            e.message.starts_with(
+                "expected 5 fields (minute hour day-of-month month day-of-week), found 6"
+            ),
+            "{}",
+            e.message
+        );
+        assert_eq!((e.offset, e.len), (10, 1));
+        assert_rejected("0 0 * *", "0 0 * *", "found 4");
+        assert_rejected("0 0 * * * 2024 x", "2024 x", "found 7");
+        assert_rejected(" @daily", " ", "must start the schedule");
+    }
+
+    #[test]
+    fn rejects_quartz_extensions() {
+        assert_rejected("0 0 L * *", "L", "'L' is not supported by Kubernetes");
+        assert_rejected("0 0 * * 5L", "L", "'L' is not supported by Kubernetes");
+        assert_rejected("0 0 LW * *", "L", "'L' is not supported by Kubernetes");
+        assert_rejected("0 0 15W * *", "W", "'W' is not supported by Kubernetes");
+        assert_rejected("0 0 * * 1#2", "#", "'#' is not supported by Kubernetes");
+        assert_rejected("0 0 * * MON#1", "#", "'#' is not supported by Kubernetes");
+    }
+
+    #[test]
+    fn rejects_time_zones() {
+        let e = Schedule::parse("TZ=UTC 0 0 * * *").unwrap_err();
+        assert_eq!(
+            e.message,
+            "a TZ= prefix is rejected by Kubernetes: set the CronJob's timeZone instead"
+        );
+        assert_eq!((e.offset, e.len), (0, 6));
+        assert_rejected(
+            "CRON_TZ=Europe/London 0 0 * * *",
+            "CRON_TZ=Europe/London",
+            "a CRON_TZ= prefix is rejected by Kubernetes",
+        );
+        assert_rejected("  TZ=UTC 0 0 * * *", "TZ=UTC", "a TZ= prefix");
+        assert_rejected("0 0 * * * TZ", "TZ", "timeZone");
+        assert_rejected("tz=utc 0 0 * * *", "tz=utc", "timeZone");
+    }
+
+    #[test]
+    fn rejects_values_out_of_range() {
+        assert_rejected(
+            "60 * * * *",
+            "60",
+            "minute 60 is out of range: Kubernetes accepts 0-59",
+        );
+        assert_rejected(
+            "0 24 * * *",
+            "24",
+            "hour 24 is out of range: Kubernetes accepts 0-23",
+        );
+        assert_rejected("0 0 32 * *", "32", "day-of-month 32 is out of range");
+        assert_rejected("0 0 * 13 *", "13", "month 13 is out of range");
+        assert_rejected("0 0 * 1-13 *", "13", "month 13 is out of range");
+        assert_rejected("0 0 * * 9/2", "9", "day-of-week 9 is out of range");
+        assert_rejected(
+            "99999999999999999999 * * * *",
+            "99999999999999999999",
+            "out of range",
+        );
+        let e = Schedule::parse("1 2 0 * *").unwrap_err();
+        assert_eq!(
+            (e.offset, e.len, e.message.as_str()),
+            (
+                4,
+                1,
+                "day-of-month 0 is out of range: Kubernetes accepts 1-31"
+            )
+        );
+        let e = Schedule::parse("1 2 3 0 *").unwrap_err();
+        assert_eq!((e.offset, e.len), (6, 1));
+        assert!(e.message.starts_with("month 0 is out of range"));
+    }
+
+    #[test]
+    fn rejects_malformed_ranges_and_steps() {
+        assert_rejected("5-1 * * * *", "5-1", "minute range 5-1 is reversed");
+        assert_rejected("0 0 * * FRI-SUN", "FRI-SUN", "write 5-6,0");
+        assert_rejected("0 0 * * 6-0", "6-0", "write 6,0");
+        assert_rejected("*/0 * * * *", "0", "a step of 0");
+        assert_rejected("0 0 1-10/0 * *", "0", "a step of 0");
+        assert_rejected("*/-1 * * * *", "-1", "positive");
+        assert_rejected("*/x * * * *", "x", "not a number");
+        assert_rejected("*/ * * * *", "*/", "missing step");
+        assert_rejected("1-2-3 * * * *", "1-2-3", "too many '-'");
+        assert_rejected("*/2/3 * * * *", "*/2/3", "too many '/'");
+        assert_rejected("5- * * * *", "5-", "missing number");
+        assert_rejected("0,-5 * * * *", "-5", "missing number");
+        assert_rejected("/5 * * * *", "/5", "*/5");
+        assert_rejected("0 0 1,x * *", "x", "'x' is not a valid day-of-month");
+        assert_rejected("1.5 * * * *", "1.5", "not a valid minute");
+    }
+
+    #[test]
+    fn rejects_names_in_the_wrong_field() {
+        assert_rejected("0 0 * * JAN", "JAN", "month name");
+        assert_rejected("0 0 * MON *", "MON", "day name");
+        assert_rejected("0 MON * * *", "MON", "numbers only");
+        assert_rejected("0 0 * * MONDAY", "MONDAY", "MON");
+        assert_rejected("0 0 * January *", "January", "JAN");
+    }
+
+    #[test]
+    fn rejects_bad_descriptors() {
+        assert_rejected("@DAILY", "@DAILY", "write @daily");
+        assert_rejected("@daily ", " ", "@daily");
+        assert_rejected("@reboot", "@reboot", "not supported");
+        assert_rejected("@fortnightly", "@fortnightly", "unrecognised descriptor");
+        assert_rejected("@every", "@every", "duration");
+        assert_rejected("@every ", "@every ", "duration");
+        assert_rejected("@every  1h", " ", "single space");
+        assert_rejected("@every 1d", "d", "write 24h");
+        assert_rejected("@every 5", "5", "missing a unit");
+        assert_rejected("@every soon", "soon", "not a valid duration");
+        assert_rejected("@every 2562048h", "2562048h", "not a valid duration");
+    }
+
+    #[test]
+    fn rejects_empty_and_blank_schedules() {
+        let e = Schedule::parse("").unwrap_err();
+        assert_eq!((e.offset, e.len), (0, 0));
+        assert!(e.message.contains("empty"), "{}", e.message);
+        assert_rejected("   ", "   ", "blank");
+    }
+
+    #[test]
+    fn go_durations() {
+        let ns = |s| parse_go_duration(s);
+        assert_eq!(ns("1h30m"), Ok(5_400_000_000_000));
+        assert_eq!(ns("1.5h"), Ok(5_400_000_000_000));
+        assert_eq!(ns(".5m"), Ok(30_000_000_000));
+        assert_eq!(ns("1.m"), Ok(60_000_000_000));
+        assert_eq!(ns("3m.5s"), Ok(180_500_000_000));
+        assert_eq!(ns("300ms"), Ok(300_000_000));
+        assert_eq!(ns("1\u{b5}s"), Ok(1_000));
+        assert_eq!(ns("-1h"), Ok(-3_600_000_000_000));
+        assert_eq!(ns("+0"), Ok(0));
+        assert_eq!(ns("0"), Ok(0));
+        assert_eq!(ns("2562047h"), Ok(2_562_047 * 3_600_000_000_000));
+        assert_eq!(ns("9223372036854775807ns"), Ok(i64::MAX));
+        assert_eq!(ns("9223372036854775808ns"), Err(DurationError::Invalid));
+        assert_eq!(ns(""), Err(DurationError::Invalid));
+        assert_eq!(ns("-"), Err(DurationError::Invalid));
+        assert_eq!(ns("."), Err(DurationError::Invalid));
+        assert_eq!(ns(".s"), Err(DurationError::Invalid));
+        assert_eq!(ns("1"), Err(DurationError::MissingUnit));
+        assert_eq!(
+            ns("1h 30m"),
+            Err(DurationError::UnknownUnit { at: 1, len: 2 })
+        );
+        assert_eq!(ns("1H"), Err(DurationError::UnknownUnit { at: 1, len: 1 }));
+    }
+
+    #[test]
+    fn every_rounds_to_whole_seconds_of_at_least_one() {
+        let interval = |text: &str| match parse(text).kind {
+            Kind::Every(seconds) => seconds,
+            Kind::Spec(_) => panic!("{text} is not @every"),
+        };
+        assert_eq!(interval("@every 1h30m"), 5400);
+        assert_eq!(interval("@every 1.9s"), 1);
+        assert_eq!(interval("@every 2.5s"), 2);
+        assert_eq!(interval("@every 500ms"), 1);
+        assert_eq!(interval("@every 0s"), 1);
+        assert_eq!(interval("@every -5m"), 1);
+    }
+
+    #[test]
+    fn weekday_schedule_fires_on_weekdays() {
+        // 1970-01-01 was a Thursday.
+        assert_eq!(
+            next_n("23 1 * * 1-5", "1970-01-01T00:00:00Z", 5),
+            [
+                "1970-01-01T01:23:00Z",
+                "1970-01-02T01:23:00Z",
+                "1970-01-05T01:23:00Z",
+                "1970-01-06T01:23:00Z",
+                "1970-01-07T01:23:00Z",
+            ]
+        );
+        assert_eq!(
+            next_n("06 22 * * 0-4", "2024-10-03T22:06:00Z", 3),
+            [
+                "2024-10-06T22:06:00Z",
+                "2024-10-07T22:06:00Z",
+                "2024-10-08T22:06:00Z",
+            ]
+        );
+    }
+
+    #[test]
+    fn next_after_is_strictly_after() {
+        let s = parse("*/15 * * * *");
+        let t = at("2024-01-01T10:15:00Z");
+        assert_eq!(s.next_after(t), Some(at("2024-01-01T10:30:00Z")));
+        let just_before = at("2024-01-01T10:14:59.999999999Z");
+        assert_eq!(s.next_after(just_before), Some(t));
+        assert_eq!(
+            parse("* * * * *").next_after(at("1969-12-31T23:59:59.5Z")),
+            Some(at("1970-01-01T00:00:00Z"))
+        );
+    }
+
+    #[test]
+    fn descriptors_fire_at_their_times() {
+        let start = "2024-02-28T12:00:00Z";
+        assert_eq!(next_n("@hourly", start, 1), ["2024-02-28T13:00:00Z"]);
+        assert_eq!(next_n("@daily", start, 1), ["2024-02-29T00:00:00Z"]);
+        assert_eq!(next_n("@midnight", start, 1), ["2024-02-29T00:00:00Z"]);
+        assert_eq!(next_n("@weekly", start, 1), ["2024-03-03T00:00:00Z"]);
+        assert_eq!(next_n("@monthly", start, 1), ["2024-03-01T00:00:00Z"]);
+        assert_eq!(next_n("@yearly", start, 1), ["2025-01-01T00:00:00Z"]);
+        assert_eq!(next_n("@annually", start, 1), ["2025-01-01T00:00:00Z"]);
+    }
+
+    #[test]
+    fn every_counts_from_the_epoch() {
+        assert_eq!(
+            next_n("@every 1h30m", "1970-01-01T00:00:00Z", 3),
+            [
+                "1970-01-01T01:30:00Z",
+                "1970-01-01T03:00:00Z",
+                "1970-01-01T04:30:00Z",
+            ]
+        );
+        assert_eq!(
+            fires_text("@every 1h", "2024-05-01T10:30:00Z", "2024-05-01T13:00:00Z"),
+            [
+                "2024-05-01T11:00:00Z",
+                "2024-05-01T12:00:00Z",
+                "2024-05-01T13:00:00Z",
+            ]
+        );
+    }
+
+    #[test]
+    fn either_day_field_matches_when_both_are_restricted() {
+        // October 2024: Fridays are the 4th, 11th, 18th and 25th; the 13th is a Sunday.
+        assert_eq!(days_fired("0 0 13 * 5", "2024-10"), [4, 11, 13, 18, 25]);
+        assert_eq!(days_fired("0 0 13 * FRI", "2024-10"), [4, 11, 13, 18, 25]);
+        // September 2024: the 13th is a Friday.
+        assert_eq!(days_fired("0 0 13 * 5", "2024-09"), [6, 13, 20, 27]);
+        // A step above 1 restricts, so */2 still combines with "either".
+        assert_eq!(
+            days_fired("0 0 */2 * 1", "2024-10"),
+            [
+                1, 3, 5, 7, 9, 11, 13, 14, 15, 17, 19, 21, 23, 25, 27, 28, 29, 31
+            ]
+        );
+        // */3 is Sunday, Wednesday and Saturday.
+        assert_eq!(
+            days_fired("0 0 13 * */3", "2024-10"),
+            [2, 5, 6, 9, 12, 13, 16, 19, 20, 23, 26, 27, 30]
+        );
+    }
+
+    #[test]
+    fn an_unrestricted_day_field_leaves_the_other_in_charge() {
+        // Mondays in October 2024: 7, 14, 21, 28.
+        for text in [
+            "0 0 * * 1",
+            "0 0 ? * 1",
+            "0 0 */1 * 1",
+            "0 0 *,5 * 1",
+            "0 0 *-5 * 1",
+        ] {
+            assert_eq!(days_fired(text, "2024-10"), [7, 14, 21, 28], "{text}");
+        }
+        for text in ["0 0 13 * *", "0 0 13 * ?", "0 0 13 * */1", "0 0 13 * 1,*"] {
+            assert_eq!(days_fired(text, "2024-10"), [13], "{text}");
+        }
+        // A restricted field that happens to cover every day still makes it "either".
+        assert_eq!(days_fired("0 0 1-31 * 1", "2024-02").len(), 29);
+    }
+
+    #[test]
+    fn leading_zeros_names_and_question_marks_mean_the_usual() {
+        let window = ("2024-01-01T00:00:00Z", "2024-03-01T00:00:00Z");
+        let same = |a: &str, b: &str| {
+            assert_eq!(
+                fires_text(a, window.0, window.1),
+                fires_text(b, window.0, window.1),
+                "{a} vs {b}"
+            );
+        };
+        same("06 21 * * *", "6 21 * * *");
+        same("0 0 * * MON-FRI", "0 0 * * 1-5");
+        same("0 0 * feb *", "0 0 * 2 *");
+        same("0 0 ? * ?", "0 0 * * *");
+        same("5/20 * * * *", "5,25,45 * * * *");
+        same("0 0 1,,15, * *", "0 0 1,15 * *");
+    }
+
+    #[test]
+    fn schedules_that_never_fire() {
+        let s = parse("0 0 30 2 *");
+        assert_eq!(s.next_after(at("2024-01-01T00:00:00Z")), None);
+        assert!(
+            s.fires(at("2024-01-01T00:00:00Z"), at("2030-01-01T00:00:00Z"))
+                .is_empty()
+        );
+        let empty = parse("0 0 , * *");
+        assert_eq!(empty.next_after(at("2024-01-01T00:00:00Z")), None);
+        assert_eq!(empty.describe(), "never");
+    }
+
+    #[test]
+    fn the_search_stops_after_five_years_like_robfig() {
+        let leap_day = parse("0 0 29 2 *");
+        // 2100 is not a leap year: the next 29 February after 2096 is in 2104.
+        assert_eq!(leap_day.next_after(at("2097-01-01T00:00:00Z")), None);
+        assert_eq!(
+            leap_day.next_after(at("2099-01-01T00:00:00Z")),
+            Some(at("2104-02-29T00:00:00Z"))
+        );
+        assert_eq!(
+            leap_day.fires(at("2097-01-01T00:00:00Z"), at("2105-01-01T00:00:00Z")),
+            [at("2104-02-29T00:00:00Z")]
+        );
+    }
+
+    #[test]
+    fn fires_is_half_open() {
+        assert_eq!(
+            fires_text("0 * * * *", "2024-01-01T01:00:00Z", "2024-01-01T03:00:00Z"),
+            ["2024-01-01T02:00:00Z", "2024-01-01T03:00:00Z"]
+        );
+        assert!(fires_text("0 * * * *", "2024-01-01T03:00:00Z", "2024-01-01T03:00:00Z").is_empty());
+        assert!(fires_text("0 * * * *", "2024-01-02T00:00:00Z", "2024-01-01T00:00:00Z").is_empty());
+        assert_eq!(
+            fires_text(
+                "0 * * * *",
+                "2024-01-01T00:59:59.5Z",
+                "2024-01-01T01:00:00.5Z"
+            ),
+            ["2024-01-01T01:00:00Z"]
+        );
+    }
+
+    #[test]
+    fn fires_every_minute_for_four_weeks() {
+        let start = at("2024-02-01T00:00:00Z");
+        let end = start + jiff::SignedDuration::from_hours(24 * 28);
+        let fires = parse("* * * * *").fires(start, end);
+        assert_eq!(fires.len(), 28 * 24 * 60);
+        assert_eq!(fires[0], at("2024-02-01T00:01:00Z"));
+        assert_eq!(fires.last(), Some(&end));
+        assert!(
+            fires
+                .windows(2)
+                .all(|w| w[1].as_second() - w[0].as_second() == 60)
+        );
+    }
+
+    #[test]
+    fn fires_crosses_months_and_years() {
+        assert_eq!(
+            fires_text(
+                "0 12 31 * *",
+                "2023-10-01T00:00:00Z",
+                "2024-04-01T00:00:00Z"
+            ),
+            [
+                "2023-10-31T12:00:00Z",
+                "2023-12-31T12:00:00Z",
+                "2024-01-31T12:00:00Z",
+                "2024-03-31T12:00:00Z",
+            ]
+        );
+        assert_eq!(
+            fires_text(
+                "30 6 * DEC,JAN MON",
+                "2023-12-20T00:00:00Z",
+                "2024-01-10T00:00:00Z"
+            ),
+            [
+                "2023-12-25T06:30:00Z",
+                "2024-01-01T06:30:00Z",
+                "2024-01-08T06:30:00Z",
+            ]
+        );
+    }
+
+    #[test]
+    fn weekdays_of_weekly_schedules() {
+        let days = |text: &str| parse(text).weekdays();
+        assert_eq!(
+            days("23 1 * * 1-5"),
+            Some([false, true, true, true, true, true, false])
+        );
+        assert_eq!(
+            days("06 22 * * 0-4"),
+            Some([true, true, true, true, true, false, false])
+        );
+        assert_eq!(days("06 21 * * *"), Some([true; 7]));
+        assert_eq!(days("*/15 * * * *"), Some([true; 7]));
+        assert_eq!(days("@daily"), Some([true; 7]));
+        assert_eq!(
+            days("@weekly"),
+            Some([true, false, false, false, false, false, false])
+        );
+        assert_eq!(
+            days("0 0 * * SAT,SUN"),
+            Some([true, false, false, false, false, false, true])
+        );
+        assert_eq!(days("0 0 1-31 * 3"), Some([true; 7]));
+        assert_eq!(
+            days("0 0 , * 3"),
+            Some([false, false, false, true, false, false, false])
+        );
+        assert_eq!(days("0 0 1 * *"), None);
+        assert_eq!(days("0 0 13 * 5"), None);
+        assert_eq!(days("0 0 */2 * *"), None);
+        assert_eq!(days("0 0 * 1-6 *"), None);
+        assert_eq!(days("@monthly"), None);
+        assert_eq!(days("@yearly"), None);
+        assert_eq!(days("@every 1h"), None);
+    }
+
+    #[test]
+    fn descriptions() {
+        for (text, description) in [
+            ("23 1 * * 1-5", "at 01:23 UTC, Monday to Friday"),
+            ("06 21 * * *", "at 21:06 UTC every day"),
+            ("06 22 * * 0-4", "at 22:06 UTC, Sunday to Thursday"),
+            ("37 3 * * 1", "at 03:37 UTC on Monday"),
+            (
+                "0 0 * * 1,3,5",
+                "at 00:00 UTC on Monday, Wednesday and Friday",
+            ),
+            ("0 0 * * 6,0", "at 00:00 UTC on Saturday and Sunday"),
+            ("0 0 * * 5-6,0", "at 00:00 UTC, Friday to Sunday"),
+            (
+                "0 0 * * 1-3,5",
+                "at 00:00 UTC on Monday to Wednesday and Friday",
+            ),
+            ("*/15 * * * *", "every 15 minutes"),
+            ("0,30 * * * *", "every 30 minutes"),
+            ("* * * * *", "every minute"),
+            ("0 * * * *", "every hour on the hour"),
+            ("5 * * * *", "every hour at 5 minutes past"),
+            ("0 */2 * * *", "every 2 hours on the hour, from 00:00 UTC"),
+            (
+                "0 */6 * * *",
+                "at 00:00, 06:00, 12:00 and 18:00 UTC every day",
+            ),
+            ("0 1,13 * * *", "at 01:00 and 13:00 UTC every day"),
+            ("5 1-10 * * *", "every hour from 01:05 to 10:05 UTC"),
+            ("* 3 * * *", "every minute from 03:00 to 03:59 UTC"),
+            (
+                "*/5 9-17 * * 1-5",
+                "every 5 minutes from 09:00 to 17:59 UTC, Monday to Friday",
+            ),
+            ("0 0 1 * *", "at 00:00 UTC on day 1 of the month"),
+            ("0 0 1,15 * *", "at 00:00 UTC on days 1 and 15 of the month"),
+            (
+                "0 0 13 * 5",
+                "at 00:00 UTC on day 13 of the month or on Friday",
+            ),
+            (
+                "0 0 */2 * 1",
+                "at 00:00 UTC on days 1, 3, 5, ... and 31 of the month or on Monday",
+            ),
+            ("15 2 * 1-3 *", "at 02:15 UTC every day in January to March"),
+            (
+                "0 0 1 1,4,7,10 *",
+                "at 00:00 UTC on day 1 of the month in January, April, July and October",
+            ),
+            (
+                "10,20,40 1,3,5 * * *",
+                "at minutes 10, 20 and 40 of hours 1, 3 and 5 UTC",
+            ),
+            ("0 0 30 2 *", "never"),
+            ("@daily", "at 00:00 UTC every day"),
+            ("@midnight", "at 00:00 UTC every day"),
+            ("@hourly", "every hour on the hour"),
+            ("@weekly", "at 00:00 UTC on Sunday"),
+            ("@monthly", "at 00:00 UTC on day 1 of the month"),
+            ("@yearly", "at 00:00 UTC on 1 January"),
+            ("@every 1h30m", "every 1 hour and 30 minutes"),
+            ("@every 15m", "every 15 minutes"),
+            ("@every 1h", "every hour"),
+            ("@every 500ms", "every second"),
+        ] {
+            assert_eq!(parse(text).describe(), description, "{text}");
+        }
+    }
+
+    /// A field in the syntax croner and robfig read alike: `*` alone, or a
+    /// list of numbers, ranges and steps (no `?`, names, `*/1` or `N/S`).
+    fn common_field(min: u32, max: u32) -> impl Strategy<Value = String> {
+        let item = prop_oneof![
+            (min..=max).prop_map(|n| n.to_string()),
+            (min..=max, min..=max).prop_map(|(a, b)| format!("{}-{}", a.min(b), a.max(b))),
+            (2..=max - min + 2).prop_map(|k| format!("*/{k}")),
+            (min..=max, min..=max, 1..=10u32).prop_map(|(a, b, k)| format!(
+                "{}-{}/{k}",
+                a.min(b),
+                a.max(b)
+            )),
+        ];
+        prop_oneof![
+            1 => Just("*".to_owned()),
+            2 => prop::collection::vec(item, 1..=3).prop_map(|items| items.join(",")),
+        ]
+    }
+
+    fn common_schedule() -> impl Strategy<Value = String> {
+        (
+            common_field(0, 59),
+            common_field(0, 23),
+            common_field(1, 31),
+            common_field(1, 12),
+            common_field(0, 6),
+        )
+            .prop_map(|(a, b, c, d, e)| format!("{a} {b} {c} {d} {e}"))
+    }
+
+    /// 2000-01-01 to 2090-01-01, so no leap-day gap reaches past the search limit.
+    fn start_time() -> impl Strategy<Value = Timestamp> {
+        (946_684_800i64..3_786_912_000).prop_map(|s| Timestamp::from_second(s).unwrap())
+    }
+
+    proptest! {
+        #[test]
+        fn agrees_with_croner_where_the_dialects_meet(text in common_schedule(), start in start_time()) {
+            let ours = parse(&text);
+            let theirs = croner::parser::CronParser::builder()
+                .seconds(croner::parser::Seconds::Disallowed)
+                .year(croner::parser::Year::Disallowed)
+                .build()
+                .parse(&text)
+                .unwrap();
+            let mut t = start;
+            for _ in 0..5 {
+                let zoned = t.to_zoned(jiff::tz::TimeZone::UTC);
+                let expected = theirs.find_next_occurrence(&zoned, false).ok().map(|z| z.timestamp());
+                let got = ours.next_after(t);
+                prop_assert_eq!(got, expected, "{} after {}", text, t);
+                match got {
+                    Some(next) => t = next,
+                    None => break,
+                }
+            }
+        }
+
+        #[test]
+        fn fires_lists_what_next_after_finds(text in common_schedule(), start in start_time(), hours in 1i64..2000) {
+            let s = parse(&text);
+            let end = start + jiff::SignedDuration::from_hours(hours);
+            let fires = s.fires(start, end);
+            let mut expected = Vec::new();
+            let mut t = start;
+            while let Some(next) = s.next_after(t) {
+                if next > end {
+                    break;
+                }
+                expected.push(next);
+                t = next;
+            }
+            prop_assert_eq!(fires, expected, "{}", text);
+        }
+    }
+}
