@@ -163,10 +163,7 @@ fn collect_files(root: &Path, dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Re
         let path = entry?.path();
         if path.is_dir() {
             collect_files(root, &path, out)?;
-        } else if path
-            .extension()
-            .is_some_and(|e| e == "yaml" || e == "yml")
-        {
+        } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
             out.push(path.strip_prefix(root).unwrap_or(&path).to_owned());
         }
     }
@@ -195,8 +192,7 @@ fn parse_file(rel: &Path, env: Option<String>, text: &str) -> Vec<Alert> {
             continue;
         };
         for rule in rules {
-            let (Some(name), Some(expr)) = (rule.value.get("alert"), rule.value.get("expr"))
-            else {
+            let (Some(name), Some(expr)) = (rule.value.get("alert"), rule.value.get("expr")) else {
                 continue;
             };
             let (Some(name_text), Some(expr)) = (name.value.as_str(), expr.value.as_str()) else {
@@ -251,7 +247,10 @@ fn selector(expr: &str, metric: &str) -> Option<Vec<Matcher>> {
     let mut matchers = Vec::new();
     let mut chars = body.char_indices().peekable();
     loop {
-        while chars.next_if(|(_, c)| c.is_whitespace() || *c == ',').is_some() {}
+        while chars
+            .next_if(|(_, c)| c.is_whitespace() || *c == ',')
+            .is_some()
+        {}
         match chars.peek() {
             None => return None,
             Some((_, '}')) => return Some(matchers),
@@ -376,10 +375,7 @@ mod tests {
 
     #[test]
     fn reads_alerts_and_their_matchers() {
-        let rules = AlertRules::from_files([(
-            PathBuf::from("staging/x.yaml"),
-            STAGING.to_owned(),
-        )]);
+        let rules = AlertRules::from_files([(PathBuf::from("staging/x.yaml"), STAGING.to_owned())]);
         assert_eq!(rules.alerts.len(), 2);
         assert_eq!(rules.alerts[0].env.as_deref(), Some("staging"));
         assert_eq!(rules.alerts[0].line, 4);
@@ -387,7 +383,10 @@ mod tests {
             rules.threshold("staging", "content-data-api-postgres", Op::Restore),
             Some(SignedDuration::from_hours(13))
         );
-        assert_eq!(rules.threshold("staging", "ckan-postgres", Op::Restore), None);
+        assert_eq!(
+            rules.threshold("staging", "ckan-postgres", Op::Restore),
+            None
+        );
         assert_eq!(
             rules.threshold("integration", "content-data-api-postgres", Op::Restore),
             None
@@ -409,7 +408,10 @@ mod tests {
             prometheus_duration("1h30m"),
             Some(SignedDuration::from_mins(90))
         );
-        assert_eq!(prometheus_duration("45m"), Some(SignedDuration::from_mins(45)));
+        assert_eq!(
+            prometheus_duration("45m"),
+            Some(SignedDuration::from_mins(45))
+        );
         assert_eq!(prometheus_duration("x"), None);
     }
 }

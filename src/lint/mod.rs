@@ -256,7 +256,7 @@ impl<'a> Context<'a> {
                     if op.kind() != Some(Op::Backup) {
                         continue;
                     }
-                    let Some(db) = job.db_of(op) else { continue };
+                    let db = job.db_of(op).unwrap_or_default();
                     let bucket = op.bucket.as_deref().unwrap_or(&env.bucket);
                     let at = OpRef {
                         env: e,
@@ -288,12 +288,16 @@ impl<'a> Context<'a> {
 
     /// Every job, with its place.
     pub fn jobs(&self) -> impl Iterator<Item = (JobRef, &'a Environment, &'a Job)> + '_ {
-        self.plan.environments.iter().enumerate().flat_map(|(e, env)| {
-            env.jobs
-                .iter()
-                .enumerate()
-                .map(move |(j, job)| (JobRef { env: e, job: j }, env, job))
-        })
+        self.plan
+            .environments
+            .iter()
+            .enumerate()
+            .flat_map(|(e, env)| {
+                env.jobs
+                    .iter()
+                    .enumerate()
+                    .map(move |(j, job)| (JobRef { env: e, job: j }, env, job))
+            })
     }
 
     /// The job's schedule, when Kubernetes would accept it.
@@ -311,7 +315,7 @@ impl<'a> Context<'a> {
     }
 
     /// The jobs of one environment on one database host.
-    pub fn jobs_on_host(&self, env: usize, host: &str) -> &[usize] {
+    pub fn jobs_on_host(&self, env: usize, host: &'a str) -> &[usize] {
         self.by_host
             .get(&(env, host))
             .map(Vec::as_slice)
@@ -338,6 +342,13 @@ impl<'a> Context<'a> {
         self.plan.environments.iter().find(|e| e.bucket == bucket)
     }
 
+    /// The database an operation works on (empty when neither the
+    /// operation nor its job names one).
+    pub fn db_of(&self, r: OpRef) -> &'a str {
+        let job = self.job(r.job());
+        job.db_of(&job.operations[r.op]).unwrap_or_default()
+    }
+
     /// The bucket an operation reads or writes.
     pub fn bucket_of(&self, r: OpRef) -> &'a str {
         let op = self.op(r);
@@ -347,7 +358,7 @@ impl<'a> Context<'a> {
     }
 
     /// The backups of a database from a host into a bucket.
-    pub fn backups_of(&self, bucket: &str, host: &str, db: &str) -> &[OpRef] {
+    pub fn backups_of(&self, bucket: &'a str, host: &'a str, db: &'a str) -> &[OpRef] {
         self.backups
             .get(&(bucket, host, db))
             .map(Vec::as_slice)
@@ -355,7 +366,7 @@ impl<'a> Context<'a> {
     }
 
     /// The backups of a database into a bucket, from any host.
-    pub fn backups_of_db(&self, bucket: &str, db: &str) -> &[OpRef] {
+    pub fn backups_of_db(&self, bucket: &'a str, db: &'a str) -> &[OpRef] {
         self.backups_by_db
             .get(&(bucket, db))
             .map(Vec::as_slice)
@@ -366,8 +377,7 @@ impl<'a> Context<'a> {
     /// data. In chart mode the first environment is the origin (production
     /// in GOV.UK's chart), whatever its jobs do.
     pub fn is_origin(&self, env: usize) -> bool {
-        self.plan.environments[env].restore_from.is_none()
-            || (self.mode == Mode::Chart && env == 0)
+        self.plan.environments[env].restore_from.is_none() || (self.mode == Mode::Chart && env == 0)
     }
 
     /// How long an operation may run before its "taking a long time" alert
@@ -621,7 +631,10 @@ pub(crate) mod testing {
     }
 
     fn only(rule: &Rule, findings: Vec<Diagnostic>) -> Vec<Diagnostic> {
-        findings.into_iter().filter(|d| d.rule == rule.name).collect()
+        findings
+            .into_iter()
+            .filter(|d| d.rule == rule.name)
+            .collect()
     }
 
     /// A catalogue with production, staging (from production) and

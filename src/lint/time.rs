@@ -20,11 +20,7 @@ const DAY: SignedDuration = SignedDuration::from_hours(24);
 
 /// The period after which a schedule's fire times repeat, or a year.
 pub fn period(schedule: &Schedule) -> SignedDuration {
-    if weekly(schedule) {
-        DAY * 7
-    } else {
-        DAY * 366
-    }
+    if weekly(schedule) { DAY * 7 } else { DAY * 366 }
 }
 
 /// The period over which two schedules are compared.

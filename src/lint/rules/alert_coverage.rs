@@ -190,7 +190,9 @@ mod tests {
         // signon-mysql, which shares its host.
         let found = chart(&RULE, VALUES, &[], &[("staging/x.yaml", RULES)]);
         assert_eq!(found, vec![]);
-        let text = estate("  chat-postgres:\n    production: 1 1 * * *\n    staging: {schedule: 1 2 * * *, suspend: true}\n");
+        let text = estate(
+            "  chat-postgres:\n    production: 1 1 * * *\n    staging: {schedule: 1 2 * * *, suspend: true}\n",
+        );
         assert_eq!(catalogue(&RULE, &text), vec![]);
     }
 }

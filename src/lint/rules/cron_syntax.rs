@@ -42,7 +42,10 @@ fn check(ctx: &Context) -> Vec<Diagnostic> {
             continue;
         };
         let start = ctx.text_start(job.origin.schedule);
-        let offset = job.schedule.get(..e.offset).map_or(0, |s| s.chars().count());
+        let offset = job
+            .schedule
+            .get(..e.offset)
+            .map_or(0, |s| s.chars().count());
         let at = Origin {
             line: start.line,
             column: start.column + offset,

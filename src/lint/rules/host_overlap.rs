@@ -95,7 +95,7 @@ fn overlap(ctx: &Context, a: JobRef, b: JobRef) -> Option<(Timestamp, Timestamp,
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lint::testing::{chart, catalogue, estate};
+    use crate::lint::testing::{catalogue, chart, estate};
 
     const VALUES: &str = "cronjobs:
   integration:
@@ -124,9 +124,10 @@ mod tests {
     #[test]
     fn quiet_when_apart_or_suspended() {
         assert_eq!(chart(&RULE, VALUES, &[], &[]), vec![]);
-        let values = VALUES
-            .replace("\"0 0 * * 1\"", "\"3 3 * * 1\"")
-            .replace("    signon-mysql-restore:\n", "    signon-mysql-restore:\n      suspend: true\n");
+        let values = VALUES.replace("\"0 0 * * 1\"", "\"3 3 * * 1\"").replace(
+            "    signon-mysql-restore:\n",
+            "    signon-mysql-restore:\n      suspend: true\n",
+        );
         assert_eq!(chart(&RULE, &values, &[], &[]), vec![]);
         // An hour apart is clear of a quick backup.
         let text = estate(

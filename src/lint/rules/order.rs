@@ -116,13 +116,20 @@ mod tests {
                 && found[0].message.contains("(1 of 6 runs a week)"),
             "{found:?}"
         );
-        // After it is not before it.
-        let found = catalogue(&RULE, &text("06 2 * * *", "36 1 * * *"));
+        // Only on weekdays, while the second runs daily.
+        let found = catalogue(&RULE, &text("06 22 * * 1-5", "36 1 * * *"));
         assert_eq!(found.len(), 1, "{found:?}");
+        assert!(
+            found[0].message.contains("(2 of 7 runs a week)"),
+            "{found:?}"
+        );
     }
 
     #[test]
     fn quiet_when_the_first_runs_before() {
-        assert_eq!(catalogue(&RULE, &text("06 22 * * 0-4", "36 1 * * 1-5")), vec![]);
+        assert_eq!(
+            catalogue(&RULE, &text("06 22 * * 0-4", "36 1 * * 1-5")),
+            vec![]
+        );
     }
 }

@@ -55,7 +55,7 @@ fn check(ctx: &Context) -> Vec<Diagnostic> {
             if op.kind() != Some(Op::Restore) {
                 continue;
             }
-            let Some(db) = job.db_of(op) else { continue };
+            let db = job.db_of(op).unwrap_or_default();
             let here = OpRef {
                 env: r.env,
                 job: r.job,
@@ -197,7 +197,10 @@ mod tests {
         let found = chart(&RULE, values, &[], &[]);
         assert_eq!(found.len(), 1, "{found:?}");
         assert!(found[0].message.contains("24h 30m old"), "{found:?}");
-        assert!(found[0].message.contains("(7 of 7 runs a week)"), "{found:?}");
+        assert!(
+            found[0].message.contains("(7 of 7 runs a week)"),
+            "{found:?}"
+        );
     }
 
     #[test]
@@ -207,7 +210,8 @@ mod tests {
         );
         assert_eq!(catalogue(&RULE, &text), vec![]);
         // Exactly when the budget runs out is in time.
-        let text = estate("  chat-postgres:\n    production: 47 23 * * *\n    staging: 47 0 * * *\n");
+        let text =
+            estate("  chat-postgres:\n    production: 47 23 * * *\n    staging: 47 0 * * *\n");
         assert_eq!(catalogue(&RULE, &text), vec![]);
     }
 }

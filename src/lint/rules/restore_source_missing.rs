@@ -48,7 +48,7 @@ fn check(ctx: &Context) -> Vec<Diagnostic> {
             if op.kind() != Some(Op::Restore) {
                 continue;
             }
-            let Some(db) = job.db_of(op) else { continue };
+            let db = job.db_of(op).unwrap_or_default();
             let here = OpRef {
                 env: r.env,
                 job: r.job,
@@ -82,13 +82,7 @@ fn check(ctx: &Context) -> Vec<Diagnostic> {
             } else if backups.iter().all(|b| ctx.suspended(b.job())) {
                 let names: Vec<String> = backups
                     .iter()
-                    .map(|b| {
-                        format!(
-                            "`{}` in {}",
-                            ctx.job(b.job()).name,
-                            ctx.env(b.job()).name
-                        )
-                    })
+                    .map(|b| format!("`{}` in {}", ctx.job(b.job()).name, ctx.env(b.job()).name))
                     .collect();
                 format!(
                     "restores `{db}` out of {source}, but only the suspended job {} backs it up there, so every restore gets the same old copy",

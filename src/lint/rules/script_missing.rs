@@ -52,7 +52,8 @@ fn check(ctx: &Context) -> Vec<Diagnostic> {
                 .op_place(here, "script")
                 .unwrap_or_else(|| ctx.place(r, &["sanitise"]));
             let Some(script) = op.script.as_deref() else {
-                let message = "a transform with no script: there is nothing for it to run".to_owned();
+                let message =
+                    "a transform with no script: there is nothing for it to run".to_owned();
                 out.push(ctx.at_job(&RULE, r, at, message));
                 continue;
             };
@@ -105,7 +106,10 @@ mod tests {
         let found = chart(&RULE, &values, &["whitehall.sql"], &[]);
         assert_eq!(found.len(), 1, "{found:?}");
         assert_eq!((found[0].line, found[0].column), (9, 19));
-        assert!(found[0].message.contains("did you mean `whitehall.sql`"), "{found:?}");
+        assert!(
+            found[0].message.contains("did you mean `whitehall.sql`"),
+            "{found:?}"
+        );
     }
 
     #[test]

@@ -48,10 +48,10 @@ fn check(ctx: &Context) -> Vec<Diagnostic> {
             if op.kind() != Some(Op::Restore) {
                 continue;
             }
-            let Some(db) = job.db_of(op) else { continue };
+            let db = job.db_of(op).unwrap_or_default();
             let sanitised_here = job.operations[i + 1..]
                 .iter()
-                .any(|t| t.kind() == Some(Op::Transform) && job.db_of(t) == Some(db));
+                .any(|t| t.kind() == Some(Op::Transform) && job.db_of(t).unwrap_or_default() == db);
             if sanitised_here {
                 continue;
             }
@@ -91,19 +91,16 @@ fn copy_sanitised(ctx: &Context, bucket: &str, host: &str, db: &str, depth: usiz
         let before = &job.operations[..b.op];
         let Some(restore) = before
             .iter()
-            .rposition(|o| o.kind() == Some(Op::Restore) && job.db_of(o) == Some(db))
+            .rposition(|o| o.kind() == Some(Op::Restore) && job.db_of(o).unwrap_or_default() == db)
         else {
             // The environment's own data: not a sanitised copy.
             return false;
         };
         let transformed = before[restore + 1..]
             .iter()
-            .any(|o| o.kind() == Some(Op::Transform) && job.db_of(o) == Some(db));
+            .any(|o| o.kind() == Some(Op::Transform) && job.db_of(o).unwrap_or_default() == db);
         transformed || {
-            let from = OpRef {
-                op: restore,
-                ..*b
-            };
+            let from = OpRef { op: restore, ..*b };
             copy_sanitised(ctx, ctx.bucket_of(from), job.host(), db, depth + 1)
         }
     })

@@ -47,13 +47,16 @@ mod tests {
 
     #[test]
     fn fires_on_a_misspelt_or_stale_suppression() {
-        let text = with_allow(
-            "allow: [{rule: restore-before-bakup, reason: last week's copy is fine}]",
-        );
+        let text =
+            with_allow("allow: [{rule: restore-before-bakup, reason: last week's copy is fine}]");
         let found = catalogue(&RULE, &text);
         assert_eq!(found.len(), 1, "{found:?}");
         assert_eq!((found[0].line, found[0].column), (8, 20));
-        assert!(found[0].message.contains("did you mean `restore-before-backup`"));
+        assert!(
+            found[0]
+                .message
+                .contains("did you mean `restore-before-backup`")
+        );
         let text = with_allow("allow: [{rule: host-overlap, reason: shared host}]");
         assert_eq!(catalogue(&RULE, &text).len(), 1);
         let values = "cronjobs:\n  production:\n    a-postgres:  # envsync: allow order -- kept for later\n      schedule: \"1 1 * * *\"\n      operations: [{op: backup}]\n";
@@ -63,12 +66,13 @@ mod tests {
 
     #[test]
     fn quiet_when_it_suppresses_something() {
-        let text = with_allow(
-            "allow: [{rule: restore-before-backup, reason: last week's copy is fine}]",
-        );
+        let text =
+            with_allow("allow: [{rule: restore-before-backup, reason: last week's copy is fine}]");
         let found = crate::lint::testing::check_catalogue(&text, None);
         assert!(
-            found.iter().all(|d| d.rule != RULE.name && d.rule != "restore-before-backup"),
+            found
+                .iter()
+                .all(|d| d.rule != RULE.name && d.rule != "restore-before-backup"),
             "{found:?}"
         );
     }

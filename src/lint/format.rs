@@ -1,0 +1,1 @@
+//! Printing findings: human, concise, json, github and sarif.
