@@ -159,7 +159,11 @@ pub fn run(cli: Cli) -> Result<(), Error> {
                 let text = read(&path)?;
                 plan.chart = values::chart(&path, &text).map_err(|problems| {
                     report(&problems, Some(&text), Format::Human);
-                    Error::Invalid { path: path.clone(), text: text.clone(), problems }
+                    Error::Invalid {
+                        path: path.clone(),
+                        text: text.clone(),
+                        problems,
+                    }
                 })?;
             }
             let plan = only_envs(plan, &args.envs)?;

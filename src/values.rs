@@ -70,9 +70,8 @@ fn chart_of(root: &Node) -> Map<String, Value> {
 /// The chart-level values of a values file, for rendering a catalogue with
 /// the settings a chart checkout holds.
 pub fn chart(path: &Path, text: &str) -> Result<Map<String, Value>, Diagnostics> {
-    let root = yaml::parse(text, Dialect::HelmValues).map_err(|e| {
-        Diagnostics(vec![Diagnostic::error("yaml", path, e.origin, e.message)])
-    })?;
+    let root = yaml::parse(text, Dialect::HelmValues)
+        .map_err(|e| Diagnostics(vec![Diagnostic::error("yaml", path, e.origin, e.message)]))?;
     Ok(chart_of(&root.value))
 }
 
