@@ -8,6 +8,7 @@ pub mod cli;
 pub mod cron;
 pub mod diagnostic;
 pub mod import;
+pub mod manifests;
 pub mod output;
 pub mod plan;
 pub mod rules;
