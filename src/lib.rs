@@ -9,6 +9,7 @@ pub mod cron;
 pub mod diagnostic;
 pub mod import;
 pub mod lint;
+pub mod manifests;
 pub mod output;
 pub mod plan;
 pub mod rules;

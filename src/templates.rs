@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 /// The default templates, by name. A file of the same name in a
 /// `--templates DIR` replaces one of these.
-const EMBEDDED: &[(&str, &str)] = &[];
+const EMBEDDED: &[(&str, &str)] = &[("cronjob.yaml", include_str!("../templates/cronjob.yaml"))];
 
 #[derive(Debug, thiserror::Error)]
 pub enum TemplateError {

@@ -1,5 +1,7 @@
 //! The hand-written GOV.UK catalogue renders today's chart exactly.
 
+mod common;
+
 use envsync::{catalogue, values};
 use std::path::Path;
 
@@ -7,18 +9,8 @@ const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/govuk/catal
 const NEWEST: &str = "2026-08-14-8603dc7c41";
 
 fn newest_values() -> Option<String> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/conformance/cases")
-        .join(NEWEST)
-        .join("values.yaml");
-    match std::fs::read_to_string(&path) {
-        Ok(text) => Some(text),
-        Err(e) => {
-            assert!(std::env::var_os("CI").is_none(), "{}: {e}", path.display());
-            eprintln!("skipping: no conformance data at {}", path.display());
-            None
-        }
-    }
+    let path = common::conformance_dir()?.join(NEWEST).join("values.yaml");
+    Some(std::fs::read_to_string(path).unwrap())
 }
 
 #[test]
@@ -67,4 +59,18 @@ fn takes_at_most_a_third_of_the_lines_of_the_values_it_replaces() {
         ours * 3 <= theirs,
         "{ours} lines is more than a third of {theirs}"
     );
+}
+
+#[test]
+fn the_catalogue_and_its_render_pass_yamllint() {
+    let out = tempfile::tempdir().unwrap();
+    common::envsync()
+        .arg("render")
+        .arg(FIXTURE)
+        .arg("--out")
+        .arg(out.path())
+        .assert()
+        .success();
+    common::yamllint(Path::new(FIXTURE));
+    common::yamllint(out.path());
 }

@@ -2,31 +2,14 @@
 //! catalogue, read the catalogue back through its schema, render, and get the
 //! original `cronjobs` back (anchors and merges resolved, key order ignored).
 
-use envsync::{catalogue, import, values, yaml};
-use std::path::{Path, PathBuf};
+mod common;
 
-fn cases() -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/conformance/cases");
-    if !dir.is_dir() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "conformance data missing at {}",
-            dir.display()
-        );
-        eprintln!("skipping: no conformance data at {}", dir.display());
-        return Vec::new();
-    }
-    let mut cases: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    cases.sort();
-    cases
-}
+use envsync::{catalogue, import, values, yaml};
+use std::path::Path;
 
 #[test]
 fn every_revision_round_trips_through_a_catalogue() {
-    let cases = cases();
+    let cases = common::conformance_cases();
     let mut failures = Vec::new();
     for case in &cases {
         let path = case.join("values.yaml");
@@ -54,4 +37,30 @@ fn every_revision_round_trips_through_a_catalogue() {
         cases.len()
     );
     eprintln!("{} of {} revisions round-trip", cases.len(), cases.len());
+}
+
+#[test]
+fn import_and_render_write_yaml_that_passes_yamllint() {
+    let Some(case) = common::conformance_cases().pop() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let catalogue = dir.path().join("catalogue.yaml");
+    common::envsync()
+        .args(["import", "--values"])
+        .arg(case.join("values.yaml"))
+        .arg("-o")
+        .arg(&catalogue)
+        .assert()
+        .success();
+    let out = dir.path().join("out");
+    common::envsync()
+        .arg("render")
+        .arg(&catalogue)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success();
+    common::yamllint(&catalogue);
+    common::yamllint(&out);
 }
