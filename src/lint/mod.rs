@@ -17,6 +17,7 @@
 //! reason, or one that suppresses nothing, is itself reported.
 
 pub mod alerts;
+pub mod command;
 pub mod format;
 pub mod time;
 

@@ -91,12 +91,17 @@ fn check(ctx: &Context) -> Vec<Diagnostic> {
                 None => "restores an older backup".to_owned(),
             };
             let source_env = &ctx.env(source.job()).name;
+            let gap = stale.restore.duration_since(stale.source);
+            let starts = if gap.is_zero() {
+                "this restore starts at the same minute".to_owned()
+            } else {
+                format!("this restore starts {} after it", time::duration(gap))
+            };
             let mut message = format!(
-                "{got} because {}'s may still be running: {source_env}'s `{}` backs `{db}` up within {} of starting, and this restore starts {} after it",
+                "{got} because {}'s may still be running: {source_env}'s `{}` backs `{db}` up within {} of starting, and {starts}",
                 time::when(stale.source, weekly),
                 ctx.job(source.job()).name,
                 time::duration(ready),
-                time::duration(stale.restore.duration_since(stale.source)),
             );
             if stale.total > 1 {
                 message.push_str(&format!(
