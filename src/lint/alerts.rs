@@ -247,10 +247,20 @@ fn selector(expr: &str, metric: &str) -> Option<Vec<Matcher>> {
     let mut matchers = Vec::new();
     let mut chars = body.char_indices().peekable();
     loop {
-        while chars
-            .next_if(|(_, c)| c.is_whitespace() || *c == ',')
-            .is_some()
-        {}
+        loop {
+            if chars
+                .next_if(|(_, c)| c.is_whitespace() || *c == ',')
+                .is_some()
+            {
+                continue;
+            }
+            // A comment runs to the end of its line.
+            if chars.next_if(|(_, c)| *c == '#').is_some() {
+                while chars.next_if(|(_, c)| *c != '\n').is_some() {}
+                continue;
+            }
+            break;
+        }
         match chars.peek() {
             None => return None,
             Some((_, '}')) => return Some(matchers),
@@ -413,5 +423,12 @@ mod tests {
             Some(SignedDuration::from_mins(45))
         );
         assert_eq!(prometheus_duration("x"), None);
+        // Comments inside a selector, as PromQL allows.
+        let expr = format!(
+            "{SUCCEEDED}{{\n  state=\"succeeded\",\n  database_instance!~\"a|b\" # b is paused\n}} < time() - 90000"
+        );
+        let m = selector(&expr, SUCCEEDED).unwrap();
+        assert_eq!(m.len(), 2);
+        assert!(!m[1].matches("b"));
     }
 }
