@@ -7,6 +7,7 @@ pub mod catalogue;
 pub mod cli;
 pub mod cron;
 pub mod diagnostic;
+pub mod diff;
 pub mod import;
 pub mod lint;
 pub mod manifests;

@@ -17,7 +17,15 @@ pub fn default_bucket(env: &str) -> String {
 /// Reads a chart values file into a plan. Every problem is reported, each
 /// with its line and column; a plan is returned only when there are none.
 pub fn import(path: &Path, text: &str) -> Result<Plan, Diagnostics> {
-    let (plan, problems) = read(path, text, false)?;
+    let (plan, problems) = import_with(path, text, false, false)?;
+    problems.into_result(plan)
+}
+
+/// Like [`import`], but a schedule Kubernetes rejects is kept as found, with
+/// an `allow` of the `cron-syntax` rule that says so. For importing
+/// historical revisions; a catalogue made this way renders what was shipped.
+pub fn import_keeping_invalid_schedules(path: &Path, text: &str) -> Result<Plan, Diagnostics> {
+    let (plan, problems) = import_with(path, text, true, false)?;
     problems.into_result(plan)
 }
 
@@ -27,10 +35,15 @@ pub fn import(path: &Path, text: &str) -> Result<Plan, Diagnostics> {
 /// that). Fails only when there is no plan to be had: the YAML does not
 /// parse, or there is no `cronjobs:` mapping.
 pub fn import_lenient(path: &Path, text: &str) -> Result<(Plan, Diagnostics), Diagnostics> {
-    read(path, text, true)
+    import_with(path, text, false, true)
 }
 
-fn read(path: &Path, text: &str, lenient: bool) -> Result<(Plan, Diagnostics), Diagnostics> {
+fn import_with(
+    path: &Path,
+    text: &str,
+    keep_invalid_schedules: bool,
+    lenient: bool,
+) -> Result<(Plan, Diagnostics), Diagnostics> {
     let root = yaml::parse(text, Dialect::HelmValues)
         .map_err(|e| Diagnostics(vec![Diagnostic::error("yaml", path, e.origin, e.message)]))?;
     let mut problems = Diagnostics::default();
@@ -51,6 +64,7 @@ fn read(path: &Path, text: &str, lenient: bool) -> Result<(Plan, Diagnostics), D
     let mut check = Checker {
         path,
         problems: &mut problems,
+        keep_invalid_schedules,
         lenient,
     };
     for (env_name, jobs) in cronjobs.value.entries() {
@@ -127,6 +141,7 @@ fn infer_sources(plan: &mut Plan) {
 struct Checker<'a> {
     path: &'a Path,
     problems: &'a mut Diagnostics,
+    keep_invalid_schedules: bool,
     /// Leave schedules and script names to lint's rules.
     lenient: bool,
 }
@@ -231,13 +246,14 @@ impl Checker<'_> {
                     && !self.lenient
                     && let Err(e) = Schedule::parse(text)
                 {
-                    let at = origin(s);
-                    self.error(
-                        env,
-                        job_name,
-                        at,
-                        format!("schedule `{text}`: {}", e.message),
-                    );
+                    if self.keep_invalid_schedules {
+                        let why =
+                            format!("imported as found; Kubernetes rejects it: {}", e.message);
+                        job.allow.push(("cron-syntax".to_owned(), why));
+                    } else {
+                        let message = format!("schedule `{text}`: {}", e.message);
+                        self.error(env, job_name, origin(s), message);
+                    }
                 }
             }
         }

@@ -166,10 +166,7 @@ fn find(root: &Spanned<Node>, pointer: &str, at_key: bool) -> Origin {
                 .parse::<usize>()
                 .ok()
                 .and_then(|i| items.get(i))
-                .map(|v| {
-                    at = origin(v);
-                    v
-                }),
+                .inspect(|v| at = origin(v)),
             _ => None,
         };
         match next {
