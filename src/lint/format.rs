@@ -37,9 +37,27 @@ pub fn write(
 ) -> io::Result<()> {
     match format {
         Format::Human => {
+            // Where each line starts, once per file.
+            let starts: BTreeMap<&PathBuf, Vec<usize>> = sources
+                .iter()
+                .map(|(path, text)| {
+                    let starts = std::iter::once(0)
+                        .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+                        .collect();
+                    (path, starts)
+                })
+                .collect();
             for d in findings {
-                let source = sources.get(&d.file).map(String::as_str);
-                writeln!(out, "{}\n", d.human(source, true))?;
+                let line =
+                    sources
+                        .get(&d.file)
+                        .zip(starts.get(&d.file))
+                        .and_then(|(text, starts)| {
+                            let start = *starts.get(d.line.checked_sub(1)?)?;
+                            let end = starts.get(d.line).copied().unwrap_or(text.len());
+                            Some(&text[start..end])
+                        });
+                writeln!(out, "{}\n", d.human_from(line, d.line.max(1), true))?;
             }
         }
         Format::Concise => {

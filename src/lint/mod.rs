@@ -219,6 +219,8 @@ pub struct Context<'a> {
     by_name: HashMap<(usize, &'a str), usize>,
     backups: HashMap<(&'a str, &'a str, &'a str), Vec<OpRef>>,
     backups_by_db: HashMap<(&'a str, &'a str), Vec<OpRef>>,
+    entries: HashMap<String, (Origin, &'a Spanned<Node>)>,
+    line_starts: Vec<usize>,
 }
 
 impl<'a> Context<'a> {
@@ -242,6 +244,10 @@ impl<'a> Context<'a> {
             by_name: HashMap::new(),
             backups: HashMap::new(),
             backups_by_db: HashMap::new(),
+            entries: root.map(index_entries).unwrap_or_default(),
+            line_starts: std::iter::once(0)
+                .chain(source.text.match_indices('\n').map(|(i, _)| i + 1))
+                .collect(),
         };
         for (e, env) in plan.environments.iter().enumerate() {
             ctx.schedules.push(
@@ -450,17 +456,38 @@ impl<'a> Context<'a> {
     /// The place of the node a JSON Pointer names, if it exists: a
     /// mapping or list at its key, a scalar at its value.
     pub fn find(&self, pointer: &str) -> Option<Origin> {
-        let mut node = self.root?;
-        let mut at = yaml::origin(node);
-        for step in pointer.split('/').skip(1) {
+        self.walk(pointer).map(|(at, _)| at)
+    }
+
+    /// The node a JSON Pointer names, if it exists.
+    pub fn node(&self, pointer: &str) -> Option<&'a Spanned<Node>> {
+        self.walk(pointer).map(|(_, node)| node)
+    }
+
+    fn walk(&self, pointer: &str) -> Option<(Origin, &'a Spanned<Node>)> {
+        let steps: Vec<&str> = pointer.split('/').skip(1).collect();
+        // Start from the deepest indexed entry (a database, a profile, a
+        // chart job), so that finding one is not a search of the file.
+        let indexed = [3, 2]
+            .into_iter()
+            .filter(|&n| steps.len() >= n)
+            .find_map(|n| {
+                let prefix = format!("/{}", steps[..n].join("/"));
+                self.entries.get(&prefix).map(|&(at, node)| (at, node, n))
+            });
+        let (mut at, mut node, skip) = match indexed {
+            Some(found) => found,
+            None => {
+                let root = self.root?;
+                (yaml::origin(root), root, 0)
+            }
+        };
+        for step in &steps[skip..] {
             let step = step.replace("~1", "/").replace("~0", "~");
             node = match &node.value {
                 Node::Map(entries) => {
                     let (k, v) = entries.iter().find(|(k, _)| k.value == step)?;
-                    at = match v.value {
-                        Node::Map(_) | Node::Seq(_) => yaml::origin(k),
-                        _ => yaml::origin(v),
-                    };
+                    at = place_of(k, v);
                     v
                 }
                 Node::Seq(items) => {
@@ -471,7 +498,7 @@ impl<'a> Context<'a> {
                 _ => return None,
             };
         }
-        Some(at)
+        Some((at, node))
     }
 
     /// A finding of `rule` about a job.
@@ -486,9 +513,19 @@ impl<'a> Context<'a> {
             .at_job(&self.env(r).name, &self.job(r).name)
     }
 
+    /// The text of a 1-based line of the source file.
+    pub fn line(&self, n: usize) -> Option<&'a str> {
+        let start = *self.line_starts.get(n.checked_sub(1)?)?;
+        let end = self
+            .line_starts
+            .get(n)
+            .map_or(self.text.len(), |&next| next - 1);
+        Some(self.text[start..end].trim_end_matches('\r'))
+    }
+
     /// The place of a scalar's text: past an opening quote, if any.
     pub fn text_start(&self, at: Origin) -> Origin {
-        let line = self.text.lines().nth(at.line.saturating_sub(1));
+        let line = self.line(at.line);
         let quoted = line
             .and_then(|l| l.chars().nth(at.column.saturating_sub(1)))
             .is_some_and(|c| c == '"' || c == '\'');
@@ -497,6 +534,37 @@ impl<'a> Context<'a> {
             column: at.column + usize::from(quoted),
         }
     }
+}
+
+/// Where a reader looks for a mapping entry: a mapping or list at its key,
+/// a scalar at its value.
+fn place_of(key: &Spanned<String>, value: &Spanned<Node>) -> Origin {
+    match value.value {
+        Node::Map(_) | Node::Seq(_) => yaml::origin(key),
+        _ => yaml::origin(value),
+    }
+}
+
+/// The databases and profiles of a catalogue, and the jobs of a values
+/// file, by JSON Pointer.
+fn index_entries<'a>(root: &'a Spanned<Node>) -> HashMap<String, (Origin, &'a Spanned<Node>)> {
+    let mut entries = HashMap::new();
+    for top in ["databases", "profiles"] {
+        for (k, v) in root.value.get(top).map_or(&[][..], |m| m.value.entries()) {
+            entries.insert(format!("/{top}/{}", esc(&k.value)), (place_of(k, v), v));
+        }
+    }
+    for (env, jobs) in root
+        .value
+        .get("cronjobs")
+        .map_or(&[][..], |m| m.value.entries())
+    {
+        for (k, v) in jobs.value.entries() {
+            let pointer = format!("/cronjobs/{}/{}", esc(&env.value), esc(&k.value));
+            entries.insert(pointer, (place_of(k, v), v));
+        }
+    }
+    entries
 }
 
 /// A JSON Pointer step.

@@ -5,7 +5,6 @@ use super::rules::{allow_without_reason, unused_allow};
 use super::{Context, JobRef, Mode, registry, suggest};
 use crate::diagnostic::Diagnostic;
 use crate::plan::Origin;
-use serde_saphyr::Spanned;
 use std::cell::Cell;
 use std::collections::HashMap;
 
@@ -121,11 +120,9 @@ pub(super) fn apply(ctx: &Context, findings: Vec<Diagnostic>) -> Vec<Diagnostic>
 /// order [`catalogue_entries`] numbers them.
 fn collect(ctx: &Context) -> Vec<Allow> {
     let mut allows = Vec::new();
-    if ctx.mode == Mode::Catalogue
-        && let Some(root) = ctx.root
-    {
+    if ctx.mode == Mode::Catalogue && ctx.root.is_some() {
         for (pointer, job) in catalogue_pointers(ctx) {
-            for (rule, reason, at) in allow_items(root, &pointer) {
+            for (rule, reason, at) in allow_items(ctx, &pointer) {
                 allows.push(Allow {
                     rule,
                     reason,
@@ -155,28 +152,29 @@ fn collect(ctx: &Context) -> Vec<Allow> {
 
 /// The `allow` lists of a catalogue, each once: (pointer, job it names).
 fn catalogue_pointers(ctx: &Context) -> Vec<(String, (String, String))> {
-    let mut seen = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    let mut out = Vec::new();
     for (r, _, _) in ctx.jobs() {
         if let Some((pointer, job)) = allow_source(ctx, r)
-            && !seen.iter().any(|(p, _)| *p == pointer)
+            && seen.insert(pointer.clone())
         {
-            seen.push((pointer, job));
+            out.push((pointer, job));
         }
     }
-    seen
+    out
 }
 
 /// For each job, the indexes (into [`collect`]'s list) of the catalogue
 /// suppressions that apply to it.
 fn catalogue_entries(ctx: &Context) -> Vec<(JobRef, Vec<usize>)> {
-    let Some(root) = ctx.root.filter(|_| ctx.mode == Mode::Catalogue) else {
+    if ctx.mode != Mode::Catalogue || ctx.root.is_none() {
         return Vec::new();
-    };
+    }
     let pointers = catalogue_pointers(ctx);
     let mut first = HashMap::new();
     let mut n = 0;
     for (pointer, _) in &pointers {
-        let count = allow_items(root, pointer).len();
+        let count = allow_items(ctx, pointer).len();
         first.insert(pointer.clone(), (n, count));
         n += count;
     }
@@ -193,7 +191,7 @@ fn catalogue_entries(ctx: &Context) -> Vec<(JobRef, Vec<usize>)> {
 /// entry replaces the database's list, and a profile's list is beneath
 /// the settings that name it, as the catalogue merges them.
 fn allow_source(ctx: &Context, r: JobRef) -> Option<(String, (String, String))> {
-    let root = ctx.root?;
+    ctx.root?;
     let env = &ctx.env(r).name;
     let job = &ctx.job(r).name;
     if ctx.job(r).allow.is_empty() {
@@ -202,7 +200,7 @@ fn allow_source(ctx: &Context, r: JobRef) -> Option<(String, (String, String))> 
     let entry = format!("/databases/{}/{}", super::esc(job), super::esc(env));
     let database = format!("/databases/{}", super::esc(job));
     let profile_of = |pointer: &str| {
-        get(root, &format!("{pointer}/profile"))
+        ctx.node(&format!("{pointer}/profile"))
             .and_then(|p| p.value.as_str())
             .map(|p| format!("/profiles/{}", super::esc(p)))
     };
@@ -214,28 +212,13 @@ fn allow_source(ctx: &Context, r: JobRef) -> Option<(String, (String, String))> 
     ];
     candidates.into_iter().find_map(|(base, owner)| {
         let pointer = format!("{}/allow", base?);
-        get(root, &pointer).map(|_| (pointer, owner))
+        ctx.node(&pointer).map(|_| (pointer, owner))
     })
 }
 
-fn get<'n>(
-    root: &'n Spanned<crate::yaml::Node>,
-    pointer: &str,
-) -> Option<&'n Spanned<crate::yaml::Node>> {
-    let mut node = root;
-    for step in pointer.split('/').skip(1) {
-        let step = step.replace("~1", "/").replace("~0", "~");
-        node = node.value.get(&step)?;
-    }
-    Some(node)
-}
-
 /// The items of a catalogue `allow` list: (rule, reason, place).
-fn allow_items(
-    root: &Spanned<crate::yaml::Node>,
-    pointer: &str,
-) -> Vec<(String, Option<String>, Origin)> {
-    let Some(list) = get(root, pointer) else {
+fn allow_items(ctx: &Context, pointer: &str) -> Vec<(String, Option<String>, Origin)> {
+    let Some(list) = ctx.node(pointer) else {
         return Vec::new();
     };
     let crate::yaml::Node::Seq(items) = &list.value else {
