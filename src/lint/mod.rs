@@ -547,7 +547,7 @@ fn place_of(key: &Spanned<String>, value: &Spanned<Node>) -> Origin {
 
 /// The databases and profiles of a catalogue, and the jobs of a values
 /// file, by JSON Pointer.
-fn index_entries<'a>(root: &'a Spanned<Node>) -> HashMap<String, (Origin, &'a Spanned<Node>)> {
+fn index_entries(root: &Spanned<Node>) -> HashMap<String, (Origin, &Spanned<Node>)> {
     let mut entries = HashMap::new();
     for top in ["databases", "profiles"] {
         for (k, v) in root.value.get(top).map_or(&[][..], |m| m.value.entries()) {
