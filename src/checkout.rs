@@ -192,7 +192,7 @@ fn normalise_exprs(value: &mut Value) {
 pub fn normalise_expr(expr: &str) -> String {
     let without_comments: Vec<&str> = expr
         .lines()
-        .map(|l| strip_comment(l))
+        .map(strip_comment)
         .collect();
     let folded = without_comments.join(" ");
     let mut out = String::new();
