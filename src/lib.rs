@@ -3,7 +3,14 @@
 //! The pipeline: catalogue (YAML) → validated model → [`plan::Plan`] →
 //! rendered values, CronJob manifests and alert rules.
 
+pub mod catalogue;
+pub mod cli;
 pub mod cron;
+pub mod diagnostic;
+pub mod import;
+pub mod output;
 pub mod plan;
 pub mod rules;
 pub mod templates;
+pub mod values;
+pub mod yaml;

@@ -86,6 +86,17 @@ pub struct Plan {
     pub alerts: crate::rules::Settings,
     /// Environments in their declared order (production first).
     pub environments: Vec<Environment>,
+    /// Declared orderings: in every environment where both run, the first
+    /// job's runs start before the second's.
+    pub orders: Vec<Order>,
+}
+
+/// `first` must run before `then` (e.g. content-store before publishing-api).
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Order {
+    pub first: String,
+    pub then: String,
+    pub origin: Origin,
 }
 
 #[derive(Clone, Debug, Default, Serialize)]

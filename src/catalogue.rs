@@ -1,0 +1,691 @@
+//! The catalogue: reading it, checking it against its schema and its
+//! meaning, and expanding it into a [`Plan`].
+
+use crate::cron::Schedule;
+use crate::diagnostic::{Diagnostic, Diagnostics};
+use crate::plan::{Environment, Job, JobOrigin, Op, Operation, Order, Origin, Plan, Speed};
+use crate::values::default_bucket;
+use crate::yaml::{self, Dialect, Node, locate, locate_key};
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+use serde_saphyr::Spanned;
+use std::path::Path;
+use std::sync::OnceLock;
+
+/// The catalogue's JSON Schema, as shipped in `schema/`.
+pub const SCHEMA: &str = include_str!("../schema/catalogue.schema.json");
+
+/// The keys of a settings mapping (profiles, databases, environment entries).
+pub const SETTINGS_KEYS: &[&str] = &[
+    "schedule",
+    "profile",
+    "db",
+    "host",
+    "dbms",
+    "suspend",
+    "max_runtime_seconds",
+    "resources",
+    "extra_env",
+    "db_owner",
+    "replica_set",
+    "no_auth",
+    "sanitise",
+    "steps",
+    "operations",
+    "speed",
+    "allow",
+];
+
+/// Settings for a job, as a profile, a database or an environment gives them.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    pub schedule: Option<String>,
+    pub profile: Option<String>,
+    pub db: Option<String>,
+    pub host: Option<String>,
+    pub dbms: Option<String>,
+    pub suspend: Option<bool>,
+    pub max_runtime_seconds: Option<u64>,
+    pub resources: Option<Value>,
+    pub extra_env: Option<Value>,
+    pub db_owner: Option<String>,
+    pub replica_set: Option<String>,
+    pub no_auth: Option<bool>,
+    pub sanitise: Option<String>,
+    pub steps: Option<Vec<String>>,
+    pub operations: Option<Vec<OperationSpec>>,
+    pub speed: Option<SpeedSpec>,
+    pub allow: Option<Vec<Allow>>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OperationSpec {
+    pub op: String,
+    pub from: Option<String>,
+    pub bucket: Option<String>,
+    pub db: Option<String>,
+    pub script: Option<String>,
+    pub extra_env: Option<Value>,
+    pub speed: Option<Speed>,
+}
+
+/// One speed for every operation, or one per operation.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(untagged)]
+pub enum SpeedSpec {
+    All(Speed),
+    PerOp {
+        backup: Option<Speed>,
+        restore: Option<Speed>,
+        transform: Option<Speed>,
+    },
+}
+
+impl<'de> Deserialize<'de> for Speed {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Speed::parse(&s).ok_or_else(|| serde::de::Error::custom(format!("unknown speed `{s}`")))
+    }
+}
+
+impl SpeedSpec {
+    fn of(&self, op: Op) -> Speed {
+        match self {
+            SpeedSpec::All(s) => *s,
+            SpeedSpec::PerOp {
+                backup,
+                restore,
+                transform,
+            } => match op {
+                Op::Backup => *backup,
+                Op::Restore => *restore,
+                Op::Transform => *transform,
+            }
+            .unwrap_or_default(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Allow {
+    pub rule: String,
+    pub reason: String,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnvironmentSpec {
+    pub bucket: Option<String>,
+    pub restore_from: Option<String>,
+    #[serde(default)]
+    pub wider_access: bool,
+}
+
+/// A catalogue file, read and checked.
+pub struct Catalogue {
+    pub root: Spanned<Node>,
+    pub plan: Plan,
+}
+
+fn validator() -> &'static jsonschema::Validator {
+    static VALIDATOR: OnceLock<jsonschema::Validator> = OnceLock::new();
+    VALIDATOR.get_or_init(|| {
+        let schema: Value = serde_json::from_str(SCHEMA).expect("the embedded schema is JSON");
+        jsonschema::draft202012::new(&schema).expect("the embedded schema is valid")
+    })
+}
+
+/// Reads a catalogue and expands it into a plan, reporting every problem.
+pub fn load(path: &Path, text: &str) -> Result<Plan, Diagnostics> {
+    let root = yaml::parse(text, Dialect::Catalogue)
+        .map_err(|e| Diagnostics(vec![Diagnostic::error("yaml", path, e.origin, e.message)]))?;
+    let data = root.value.to_json();
+    let mut problems = Diagnostics::default();
+    for error in validator().iter_errors(&data) {
+        let pointer = error.instance_path().to_string();
+        let message = schema_message(&error, &pointer);
+        problems.push(Diagnostic::error(
+            "schema",
+            path,
+            locate(&root, &pointer),
+            message,
+        ));
+    }
+    if !problems.is_empty() {
+        return problems.into_result(Plan::default());
+    }
+    let mut expander = Expander {
+        path,
+        root: &root,
+        problems: &mut problems,
+    };
+    let plan = expander.plan(&data);
+    problems.into_result(plan)
+}
+
+/// Expands catalogue data that is already known to be valid (as import
+/// writes it), without places.
+pub fn expand(data: &Value) -> Result<Plan, Diagnostics> {
+    let root = Spanned {
+        value: Node::Null,
+        referenced: serde_saphyr::Location::UNKNOWN,
+        defined: serde_saphyr::Location::UNKNOWN,
+    };
+    let mut problems = Diagnostics::default();
+    let plan = Expander {
+        path: Path::new("<import>"),
+        root: &root,
+        problems: &mut problems,
+    }
+    .plan(data);
+    problems.into_result(plan)
+}
+
+/// A schema error in words a catalogue author can act on.
+fn schema_message(error: &jsonschema::ValidationError, pointer: &str) -> String {
+    let text = error.to_string();
+    let place = if pointer.is_empty() {
+        "the catalogue".to_owned()
+    } else {
+        format!("`{}`", pointer.trim_start_matches('/').replace('/', "."))
+    };
+    format!("{place}: {text}")
+}
+
+struct Expander<'a> {
+    path: &'a Path,
+    root: &'a Spanned<Node>,
+    problems: &'a mut Diagnostics,
+}
+
+impl Expander<'_> {
+    fn at(&self, pointer: &str) -> Origin {
+        locate(self.root, pointer)
+    }
+
+    fn error(&mut self, pointer: &str, message: String) -> Diagnostic {
+        let d = Diagnostic::error("model", self.path, self.at(pointer), message);
+        self.problems.push(d.clone());
+        d
+    }
+
+    fn error_at_job(&mut self, pointer: &str, env: &str, job: &str, message: String) {
+        let d = Diagnostic::error("model", self.path, self.at(pointer), message).at_job(env, job);
+        self.problems.push(d);
+    }
+
+    fn plan(&mut self, data: &Value) -> Plan {
+        let mut plan = Plan {
+            source: self.path.to_owned(),
+            chart: data["chart"].as_object().cloned().unwrap_or_default(),
+            ..Plan::default()
+        };
+        if let Some(alerts) = data.get("alerts") {
+            match serde_json::from_value(alerts.clone()) {
+                Ok(settings) => plan.alerts = settings,
+                Err(e) => {
+                    self.error("/alerts", format!("alerts: {e}"));
+                }
+            }
+        }
+        let envs = data["environments"]
+            .as_object()
+            .cloned()
+            .unwrap_or_default();
+        for (name, spec) in &envs {
+            let pointer = format!("/environments/{name}");
+            let spec: EnvironmentSpec = if spec.is_null() {
+                EnvironmentSpec::default()
+            } else {
+                serde_json::from_value(spec.clone()).unwrap_or_default()
+            };
+            if let Some(source) = &spec.restore_from {
+                if !envs.contains_key(source) {
+                    let known = names(envs.keys());
+                    self.error(
+                        &format!("{pointer}/restore_from"),
+                        format!(
+                            "unknown environment `{source}` in restore_from (environments: {known})"
+                        ),
+                    );
+                } else if source == name {
+                    self.error(
+                        &format!("{pointer}/restore_from"),
+                        format!("environment `{name}` cannot restore from itself"),
+                    );
+                }
+            }
+            plan.environments.push(Environment {
+                name: name.clone(),
+                bucket: spec.bucket.unwrap_or_else(|| default_bucket(name)),
+                restore_from: spec.restore_from,
+                wider_access: spec.wider_access,
+                jobs: Vec::new(),
+                origin: self.at(&pointer),
+            });
+        }
+        let profiles = data["profiles"].as_object().cloned().unwrap_or_default();
+        let databases = data["databases"].as_object().cloned().unwrap_or_default();
+        for (db_name, spec) in &databases {
+            self.database(
+                &mut plan,
+                &profiles,
+                db_name,
+                spec.as_object().unwrap_or(&Map::new()),
+            );
+        }
+        plan
+    }
+
+    fn database(
+        &mut self,
+        plan: &mut Plan,
+        profiles: &Map<String, Value>,
+        name: &str,
+        spec: &Map<String, Value>,
+    ) {
+        let pointer = format!("/databases/{name}");
+        let mut shared = Map::new();
+        let mut personal_data = false;
+        let mut entries = Vec::new();
+        for (key, value) in spec {
+            if SETTINGS_KEYS.contains(&key.as_str()) {
+                shared.insert(key.clone(), value.clone());
+            } else if key == "personal_data" {
+                personal_data = value.as_bool().unwrap_or(false);
+            } else if key == "run_before" {
+                for (i, then) in value.as_array().into_iter().flatten().enumerate() {
+                    plan.orders.push(Order {
+                        first: name.to_owned(),
+                        then: then.as_str().unwrap_or_default().to_owned(),
+                        origin: self.at(&format!("{pointer}/run_before/{i}")),
+                    });
+                }
+            } else if plan.environment(key).is_some() {
+                entries.push((key.clone(), value.clone()));
+            } else {
+                let known = names(plan.environments.iter().map(|e| &e.name));
+                let hint = suggest(
+                    key,
+                    SETTINGS_KEYS
+                        .iter()
+                        .copied()
+                        .chain(plan.environments.iter().map(|e| e.name.as_str())),
+                );
+                let at = locate_key(self.root, &format!("{pointer}/{key}"));
+                self.problems.push(Diagnostic::error(
+                    "model",
+                    self.path,
+                    at,
+                    format!("unknown key or environment `{key}`{hint} (environments: {known})"),
+                ));
+            }
+        }
+        if entries.is_empty() {
+            self.error(&pointer, format!("database `{name}` runs in no environment: add a key per environment with its schedule"));
+        }
+        let shared = self.with_profile(profiles, &shared, &pointer);
+        for (env_name, entry) in entries {
+            let entry_pointer = format!("{pointer}/{env_name}");
+            let own = match entry {
+                Value::String(s) => {
+                    let mut m = Map::new();
+                    m.insert("schedule".into(), Value::String(s));
+                    m
+                }
+                Value::Object(m) => m,
+                _ => Map::new(),
+            };
+            let own = self.with_profile(profiles, &own, &entry_pointer);
+            let mut merged = shared.clone();
+            merged.extend(own.clone());
+            merged.remove("profile");
+            let settings: Settings = match serde_json::from_value(Value::Object(merged)) {
+                Ok(s) => s,
+                Err(e) => {
+                    self.error(&entry_pointer, e.to_string());
+                    continue;
+                }
+            };
+            let env = plan.environment(&env_name).expect("checked above").clone();
+            let job = self.job(
+                plan,
+                &env,
+                name,
+                &entry_pointer,
+                settings,
+                own.contains_key("db_owner"),
+                personal_data,
+            );
+            if let Some(job) = job {
+                let env = plan
+                    .environments
+                    .iter_mut()
+                    .find(|e| e.name == env_name)
+                    .expect("exists");
+                env.jobs.push(job);
+            }
+        }
+    }
+
+    /// The settings with the named profile's settings beneath them.
+    fn with_profile(
+        &mut self,
+        profiles: &Map<String, Value>,
+        settings: &Map<String, Value>,
+        pointer: &str,
+    ) -> Map<String, Value> {
+        let Some(name) = settings.get("profile").and_then(Value::as_str) else {
+            return settings.clone();
+        };
+        match profiles.get(name).and_then(Value::as_object) {
+            Some(profile) => {
+                let mut merged = profile.clone();
+                merged.extend(settings.clone());
+                merged
+            }
+            None => {
+                let known = names(profiles.keys());
+                self.error(
+                    &format!("{pointer}/profile"),
+                    format!("unknown profile `{name}` (profiles: {known})"),
+                );
+                settings.clone()
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn job(
+        &mut self,
+        plan: &Plan,
+        env: &Environment,
+        name: &str,
+        pointer: &str,
+        s: Settings,
+        own_db_owner: bool,
+        personal_data: bool,
+    ) -> Option<Job> {
+        let schedule_pointer = if self.root_is_string(pointer) {
+            pointer.to_owned()
+        } else {
+            format!("{pointer}/schedule")
+        };
+        let Some(schedule) = s.schedule.clone() else {
+            self.error_at_job(
+                pointer,
+                &env.name,
+                name,
+                format!("`{name}` has no schedule in {}", env.name),
+            );
+            return None;
+        };
+        if let Err(e) = Schedule::parse(&schedule) {
+            self.error_at_job(
+                &schedule_pointer,
+                &env.name,
+                name,
+                format!("schedule `{schedule}`: {}", e.message),
+            );
+        }
+        let source_bucket = env
+            .restore_from
+            .as_deref()
+            .and_then(|s| plan.environment(s))
+            .map(|s| s.bucket.clone());
+        let speed = |op: Op| s.speed.as_ref().map(|sp| sp.of(op)).unwrap_or_default();
+        let at = self.at(pointer);
+        let mut operations = Vec::new();
+        match (&s.operations, &s.steps) {
+            (Some(_), Some(_)) => {
+                self.error_at_job(
+                    pointer,
+                    &env.name,
+                    name,
+                    "give either `steps` or `operations`, not both".into(),
+                );
+            }
+            (Some(ops), None) => {
+                for (i, spec) in ops.iter().enumerate() {
+                    let op_pointer = format!("{pointer}/operations/{i}");
+                    let bucket = match (&spec.from, &spec.bucket) {
+                        (Some(_), Some(_)) => {
+                            self.error_at_job(
+                                &op_pointer,
+                                &env.name,
+                                name,
+                                "give either `from` or `bucket`, not both".into(),
+                            );
+                            None
+                        }
+                        (Some(from), None) => match plan.environment(from) {
+                            Some(e) => Some(e.bucket.clone()),
+                            None => {
+                                let known = names(plan.environments.iter().map(|e| &e.name));
+                                self.error_at_job(
+                                    &format!("{op_pointer}/from"),
+                                    &env.name,
+                                    name,
+                                    format!("unknown environment `{from}` (environments: {known})"),
+                                );
+                                None
+                            }
+                        },
+                        (None, bucket) => bucket.clone(),
+                    };
+                    let kind = Op::parse(&spec.op).unwrap_or(Op::Backup);
+                    operations.push(Operation {
+                        op: spec.op.clone(),
+                        bucket,
+                        db: spec.db.clone(),
+                        script: spec.script.clone(),
+                        extra_env: spec.extra_env.clone(),
+                        speed: spec.speed.unwrap_or_else(|| speed(kind)),
+                        origin: self.at(&op_pointer),
+                    });
+                }
+            }
+            (None, steps) => {
+                let steps: Vec<Op> = match steps {
+                    Some(steps) => steps.iter().filter_map(|s| Op::parse(s)).collect(),
+                    None => {
+                        let restores = env.restore_from.is_some();
+                        let mut steps = Vec::new();
+                        if restores {
+                            steps.push(Op::Restore);
+                            if s.sanitise.is_some() {
+                                steps.push(Op::Transform);
+                            }
+                        }
+                        steps.push(Op::Backup);
+                        steps
+                    }
+                };
+                for op in steps {
+                    let (bucket, script) = match op {
+                        Op::Backup => (None, None),
+                        Op::Restore => {
+                            // An unknown source was reported with the environment.
+                            if env.restore_from.is_none() {
+                                self.error_at_job(
+                                    pointer,
+                                    &env.name,
+                                    name,
+                                    format!("`{name}` restores in {}, which restores from no environment: write its operations with a bucket", env.name),
+                                );
+                            }
+                            (source_bucket.clone(), None)
+                        }
+                        Op::Transform => {
+                            if s.sanitise.is_none() {
+                                self.error_at_job(pointer, &env.name, name, format!("`{name}` has a transform step in {} but no `sanitise` script", env.name));
+                            }
+                            (None, s.sanitise.clone())
+                        }
+                    };
+                    operations.push(Operation {
+                        op: op.as_str().to_owned(),
+                        bucket,
+                        db: None,
+                        script,
+                        extra_env: None,
+                        speed: speed(op),
+                        origin: at,
+                    });
+                }
+            }
+        }
+        let restores = operations.iter().any(|o| o.kind() == Some(Op::Restore));
+        let mut extra_env = s.extra_env.clone();
+        if let Some(owner) = s.db_owner.as_ref().filter(|_| restores || own_db_owner) {
+            let entry = json!({"name": "DB_OWNER", "value": owner});
+            match &mut extra_env {
+                Some(Value::Array(list)) => list.push(entry),
+                _ => extra_env = Some(Value::Array(vec![entry])),
+            }
+        }
+        Some(Job {
+            name: name.to_owned(),
+            schedule,
+            suspend: s.suspend,
+            host: s.host,
+            dbms: s.dbms,
+            db: s.db,
+            max_job_runtime_seconds: s.max_runtime_seconds,
+            resources: s.resources,
+            extra_env,
+            replica_set: s.replica_set,
+            no_auth: s.no_auth,
+            operations,
+            personal_data,
+            allow: s
+                .allow
+                .unwrap_or_default()
+                .into_iter()
+                .map(|a| (a.rule, a.reason))
+                .collect(),
+            origin: JobOrigin {
+                job: at,
+                schedule: self.at(&schedule_pointer),
+            },
+        })
+    }
+
+    fn root_is_string(&self, pointer: &str) -> bool {
+        let mut node = &self.root.value;
+        for step in pointer.split('/').skip(1) {
+            match node.get(step) {
+                Some(n) => node = &n.value,
+                None => return false,
+            }
+        }
+        matches!(node, Node::String(_))
+    }
+}
+
+fn names<'a>(names: impl Iterator<Item = &'a String>) -> String {
+    names.map(String::as_str).collect::<Vec<_>>().join(", ")
+}
+
+/// ` (did you mean `x`?)` when a known word is one or two edits away.
+fn suggest<'a>(word: &str, known: impl Iterator<Item = &'a str>) -> String {
+    known
+        .map(|k| (edit_distance(word, k), k))
+        .filter(|(d, _)| *d <= 2)
+        .min()
+        .map(|(_, k)| format!(" (did you mean `{k}`?)"))
+        .unwrap_or_default()
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
+            prev = cur;
+        }
+    }
+    row[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load_str(text: &str) -> Result<Plan, Diagnostics> {
+        load(Path::new("c.yaml"), text)
+    }
+
+    const BASE: &str =
+        "environments:\n  production:\n  staging:\n    restore_from: production\ndatabases:\n";
+
+    #[test]
+    fn derives_restore_sanitise_backup() {
+        let text = format!(
+            "{BASE}  content-store-postgres:\n    db: cs\n    sanitise: content-store.sql\n    production: 6 21 * * *\n    staging: 6 22 * * 0-4\n"
+        );
+        let plan = load_str(&text).unwrap();
+        let staging = &plan.environments[1].jobs[0];
+        let ops: Vec<_> = staging.operations.iter().map(|o| o.op.as_str()).collect();
+        assert_eq!(ops, ["restore", "transform", "backup"]);
+        assert_eq!(
+            staging.operations[0].bucket.as_deref(),
+            Some("s3://govuk-production-database-backups")
+        );
+        assert_eq!(
+            staging.operations[1].script.as_deref(),
+            Some("content-store.sql")
+        );
+        let production = &plan.environments[0].jobs[0];
+        assert_eq!(production.operations.len(), 1);
+        assert_eq!(
+            production.origin.schedule,
+            Origin {
+                line: 9,
+                column: 17
+            }
+        );
+    }
+
+    #[test]
+    fn db_owner_applies_where_the_job_restores() {
+        let text = format!(
+            "{BASE}  a-postgres:\n    db_owner: a\n    production: 1 1 * * *\n    staging: 1 2 * * *\n"
+        );
+        let plan = load_str(&text).unwrap();
+        assert_eq!(plan.environments[0].jobs[0].extra_env, None);
+        assert_eq!(
+            plan.environments[1].jobs[0].extra_env,
+            Some(json!([{"name": "DB_OWNER", "value": "a"}]))
+        );
+    }
+
+    #[test]
+    fn reports_unknown_environment_with_a_suggestion() {
+        let text =
+            format!("{BASE}  a-postgres:\n    production: 1 1 * * *\n    stagin: 1 2 * * *\n");
+        let err = load_str(&text).unwrap_err();
+        assert_eq!(err.0.len(), 1, "{err}");
+        assert_eq!((err.0[0].line, err.0[0].column), (8, 5));
+        assert!(err.0[0].message.contains("did you mean `staging`"), "{err}");
+    }
+
+    #[test]
+    fn reports_every_schema_error_in_one_run() {
+        let text = format!(
+            "{BASE}  a-postgres:\n    production: {{schedule: 1 1 * * *, suspend: maybe}}\n    staging: {{scheduel: x}}\n"
+        );
+        let err = load_str(&text).unwrap_err();
+        assert!(err.0.len() >= 2, "{err}");
+        assert!(err.0.iter().all(|d| d.rule == "schema"), "{err}");
+        assert_eq!(err.0[0].line, 7);
+        assert_eq!(err.0.last().unwrap().line, 8);
+    }
+}

@@ -1,0 +1,182 @@
+//! Problems found in a source file, with the place that caused them.
+
+use crate::plan::Origin;
+use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
+use serde::Serialize;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Warning,
+    Error,
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        })
+    }
+}
+
+/// One problem: what is wrong, where, and which check found it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Diagnostic {
+    /// The check that found it: `schema`, `yaml`, `model`, or a lint rule.
+    pub rule: String,
+    pub severity: Severity,
+    pub message: String,
+    pub file: PathBuf,
+    pub line: usize,
+    pub column: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub env: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub job: Option<String>,
+}
+
+impl Diagnostic {
+    pub fn error(rule: &str, file: &Path, origin: Origin, message: impl Into<String>) -> Self {
+        Diagnostic {
+            rule: rule.to_owned(),
+            severity: Severity::Error,
+            message: message.into(),
+            file: file.to_owned(),
+            line: origin.line,
+            column: origin.column,
+            env: None,
+            job: None,
+        }
+    }
+
+    pub fn at_job(mut self, env: &str, job: &str) -> Self {
+        self.env = Some(env.to_owned());
+        self.job = Some(job.to_owned());
+        self
+    }
+
+    /// `file:line:col: severity[rule] message`
+    pub fn concise(&self) -> String {
+        format!(
+            "{}:{}:{}: {}[{}] {}",
+            self.file.display(),
+            self.line,
+            self.column,
+            self.severity,
+            self.rule,
+            self.message
+        )
+    }
+
+    /// A rustc-style report with the source line and a caret under the place.
+    pub fn human(&self, source: Option<&str>, styled: bool) -> String {
+        let level = match self.severity {
+            Severity::Error => Level::ERROR,
+            Severity::Warning => Level::WARNING,
+        };
+        let title = format!("{} [{}]", self.message, self.rule);
+        let path = self.file.display().to_string();
+        let renderer = if styled {
+            Renderer::styled()
+        } else {
+            Renderer::plain()
+        };
+        let group =
+            match source.and_then(|s| byte_offset(s, self.line, self.column).map(|o| (s, o))) {
+                Some((text, offset)) => {
+                    let end = text[offset..]
+                        .find(|c: char| c.is_whitespace() || c == ':')
+                        .map_or(text.len(), |n| offset + n.max(1));
+                    Group::with_title(level.primary_title(&title)).element(
+                        Snippet::source(text)
+                            .path(&path)
+                            .annotation(AnnotationKind::Primary.span(offset..end.max(offset))),
+                    )
+                }
+                None => Group::with_title(level.primary_title(&title)).element(
+                    annotate_snippets::Origin::path(&path)
+                        .line(self.line.max(1))
+                        .char_column(self.column.saturating_sub(1)),
+                ),
+            };
+        renderer.render(&[group])
+    }
+}
+
+/// The byte offset of a 1-based line and column, if the text has it.
+fn byte_offset(text: &str, line: usize, column: usize) -> Option<usize> {
+    if line == 0 {
+        return None;
+    }
+    let start: usize = text
+        .split_inclusive('\n')
+        .take(line - 1)
+        .map(str::len)
+        .sum();
+    let line_text = text[start..].split('\n').next()?;
+    let col: usize = line_text
+        .char_indices()
+        .nth(column.saturating_sub(1))
+        .map_or(line_text.len(), |(i, _)| i);
+    (start + col <= text.len()).then_some(start + col)
+}
+
+/// Several problems, sorted by place.
+#[derive(Clone, Debug, Default, thiserror::Error)]
+pub struct Diagnostics(pub Vec<Diagnostic>);
+
+impl fmt::Display for Diagnostics {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for d in &self.0 {
+            writeln!(f, "{}", d.concise())?;
+        }
+        Ok(())
+    }
+}
+
+impl Diagnostics {
+    pub fn push(&mut self, d: Diagnostic) {
+        self.0.push(d);
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// `Ok(value)` when nothing was found, else the problems in source order.
+    pub fn into_result<T>(mut self, value: T) -> Result<T, Diagnostics> {
+        if self.0.is_empty() {
+            Ok(value)
+        } else {
+            self.0
+                .sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
+            self.0.dedup();
+            Err(self)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn human_report_points_at_the_place() {
+        let d = Diagnostic::error(
+            "schema",
+            Path::new("c.yaml"),
+            Origin { line: 2, column: 3 },
+            "unknown key `sanitize`",
+        );
+        let text = d.human(Some("a:\n  sanitize: x\n"), false);
+        assert!(text.contains("c.yaml:2:3"), "{text}");
+        assert!(text.contains("^^^^^^^^"), "{text}");
+        assert_eq!(
+            d.concise(),
+            "c.yaml:2:3: error[schema] unknown key `sanitize`"
+        );
+    }
+}

@@ -1,0 +1,222 @@
+//! Comparing two plans: what changes, job by job, in operational terms, and
+//! a unified diff of the normalised files.
+
+use crate::cron::Schedule;
+use crate::plan::{Job, Plan};
+use crate::values;
+use jiff::Timestamp;
+use serde::Serialize;
+use serde_json::Value;
+use similar::TextDiff;
+
+/// One job that differs between the checkout and the catalogue.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct JobChange {
+    pub env: String,
+    pub job: String,
+    /// `added`, `removed` or `changed`.
+    pub kind: &'static str,
+    /// The keys of the job's values that differ, with both sides.
+    pub fields: Vec<FieldChange>,
+    /// The change in one line, as the summary prints it.
+    pub summary: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct FieldChange {
+    pub field: String,
+    pub old: Option<Value>,
+    pub new: Option<Value>,
+}
+
+/// Says which not-completed alert covers a job, for the summary.
+pub type AlertOf<'a> = &'a dyn Fn(&Plan, &str, &Job) -> Option<String>;
+
+/// The jobs that differ from `old` (the checkout) to `new` (the catalogue),
+/// in environment order then job name.
+pub fn jobs(old: &Plan, new: &Plan, now: Timestamp, alert_of: AlertOf) -> Vec<JobChange> {
+    let mut envs: Vec<&str> = new.environments.iter().map(|e| e.name.as_str()).collect();
+    for e in &old.environments {
+        if !envs.contains(&e.name.as_str()) {
+            envs.push(&e.name);
+        }
+    }
+    let mut changes = Vec::new();
+    for env in envs {
+        let jobs_of = |plan: &'_ Plan| -> Vec<Job> {
+            plan.environment(env).map(|e| e.jobs.clone()).unwrap_or_default()
+        };
+        let (before, after) = (jobs_of(old), jobs_of(new));
+        let mut names: Vec<&str> = before.iter().chain(&after).map(|j| j.name.as_str()).collect();
+        names.sort_unstable();
+        names.dedup();
+        for name in names {
+            let a = before.iter().find(|j| j.name == name);
+            let b = after.iter().find(|j| j.name == name);
+            let change = match (a, b) {
+                (Some(a), Some(b)) => changed(old, new, env, a, b, now, alert_of),
+                (None, Some(b)) => Some(JobChange {
+                    env: env.to_owned(),
+                    job: name.to_owned(),
+                    kind: "added",
+                    fields: fields(None, Some(b)),
+                    summary: format!("{env}/{name}: added, schedule {}{}", b.schedule, next_run(&b.schedule, now)),
+                }),
+                (Some(a), None) => Some(JobChange {
+                    env: env.to_owned(),
+                    job: name.to_owned(),
+                    kind: "removed",
+                    fields: fields(Some(a), None),
+                    summary: format!("{env}/{name}: removed"),
+                }),
+                (None, None) => None,
+            };
+            changes.extend(change);
+        }
+    }
+    changes
+}
+
+fn changed(
+    old: &Plan,
+    new: &Plan,
+    env: &str,
+    a: &Job,
+    b: &Job,
+    now: Timestamp,
+    alert_of: AlertOf,
+) -> Option<JobChange> {
+    let fields = fields(Some(a), Some(b));
+    if fields.is_empty() {
+        return None;
+    }
+    let mut parts = Vec::new();
+    for f in &fields {
+        match f.field.as_str() {
+            "schedule" => parts.push(format!(
+                "schedule {} → {}{}",
+                a.schedule,
+                b.schedule,
+                next_run(&b.schedule, now)
+            )),
+            "suspend" => {
+                let (was, is) = (a.suspended(&old.chart), b.suspended(&new.chart));
+                if was != is {
+                    let alert = if is { alert_of(old, env, a) } else { alert_of(new, env, b) };
+                    let verb = if is { "suspended" } else { "resumed" };
+                    let joins = if is { "leaves" } else { "joins" };
+                    match alert {
+                        Some(name) => parts.push(format!("{verb}; {joins} \"{name}\"")),
+                        None => parts.push(verb.to_owned()),
+                    }
+                }
+            }
+            "operations" => parts.push(format!("operations {} → {}", steps(a), steps(b))),
+            field => match (&f.old, &f.new) {
+                (Some(o), Some(n)) if o.is_string() && n.is_string() => {
+                    parts.push(format!("{field} {} → {}", plain(o), plain(n)))
+                }
+                (None, Some(n)) => parts.push(format!("{field} set to {}", plain(n))),
+                (Some(_), None) => parts.push(format!("{field} removed")),
+                _ => parts.push(format!("{field} changed")),
+            },
+        }
+    }
+    if parts.is_empty() {
+        parts.push("suspend flag written differently".to_owned());
+    }
+    Some(JobChange {
+        env: env.to_owned(),
+        job: a.name.clone(),
+        kind: "changed",
+        summary: format!("{env}/{}: {}", a.name, parts.join("; ")),
+        fields,
+    })
+}
+
+fn plain(v: &Value) -> String {
+    v.as_str().map_or_else(|| v.to_string(), str::to_owned)
+}
+
+/// The keys of the jobs' values that differ.
+fn fields(a: Option<&Job>, b: Option<&Job>) -> Vec<FieldChange> {
+    let empty = serde_json::Map::new();
+    let (va, vb) = (a.map(values::job_values), b.map(values::job_values));
+    let (ma, mb) = (
+        va.as_ref().and_then(Value::as_object).unwrap_or(&empty),
+        vb.as_ref().and_then(Value::as_object).unwrap_or(&empty),
+    );
+    let mut keys: Vec<&String> = ma.keys().chain(mb.keys()).collect();
+    keys.dedup();
+    let mut seen = Vec::new();
+    let mut out = Vec::new();
+    for key in keys {
+        if seen.contains(&key) {
+            continue;
+        }
+        seen.push(key);
+        let (old, new) = (ma.get(key), mb.get(key));
+        if old != new {
+            out.push(FieldChange {
+                field: key.clone(),
+                old: old.cloned(),
+                new: new.cloned(),
+            });
+        }
+    }
+    out
+}
+
+/// `restore, transform(x.sql), backup`
+fn steps(job: &Job) -> String {
+    job.operations
+        .iter()
+        .map(|o| {
+            let mut s = o.op.clone();
+            if let Some(script) = &o.script {
+                s.push_str(&format!("({script})"));
+            }
+            if let Some(db) = &o.db {
+                s.push_str(&format!(" {db}"));
+            }
+            s
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// ` (next run Tue 02:28 UTC)`, or nothing for a schedule that never runs.
+fn next_run(schedule: &str, now: Timestamp) -> String {
+    Schedule::parse(schedule)
+        .ok()
+        .and_then(|s| s.next_after(now))
+        .map(|t| format!(" (next run {} UTC)", t.strftime("%a %H:%M")))
+        .unwrap_or_default()
+}
+
+/// A unified diff of two texts, with three lines of context; empty when
+/// they are equal.
+pub fn unified(old: &str, new: &str, old_name: &str, new_name: &str) -> String {
+    if old == new {
+        return String::new();
+    }
+    TextDiff::configure()
+        .diff_lines(old, new)
+        .unified_diff()
+        .context_radius(3)
+        .header(old_name, new_name)
+        .to_string()
+}
+
+/// Data with every mapping's keys sorted, for comparing files as data.
+pub fn sorted(value: &Value) -> Value {
+    match value {
+        Value::Object(map) => {
+            let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(b.0));
+            Value::Object(entries.into_iter().map(|(k, v)| (k.clone(), sorted(v))).collect())
+        }
+        Value::Array(items) => Value::Array(items.iter().map(sorted).collect()),
+        other => other.clone(),
+    }
+}

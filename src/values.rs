@@ -1,0 +1,428 @@
+//! The db-backup chart's values: importing a values.yaml into a [`Plan`],
+//! and printing a plan's `cronjobs` block.
+
+use crate::cron::Schedule;
+use crate::diagnostic::{Diagnostic, Diagnostics};
+use crate::plan::{Environment, Job, JobOrigin, Op, Operation, Origin, Plan};
+use crate::yaml::{self, Dialect, Node, locate, origin};
+use serde_json::{Map, Value, json};
+use serde_saphyr::Spanned;
+use std::path::Path;
+
+/// The bucket an environment backs up to when nothing else is said.
+pub fn default_bucket(env: &str) -> String {
+    format!("s3://govuk-{env}-database-backups")
+}
+
+/// Reads a chart values file into a plan. Every problem is reported, each
+/// with its line and column; a plan is returned only when there are none.
+pub fn import(path: &Path, text: &str) -> Result<Plan, Diagnostics> {
+    let root = yaml::parse(text, Dialect::HelmValues)
+        .map_err(|e| Diagnostics(vec![Diagnostic::error("yaml", path, e.origin, e.message)]))?;
+    let mut problems = Diagnostics::default();
+    let mut plan = Plan {
+        source: path.to_owned(),
+        ..Plan::default()
+    };
+    plan.chart = chart_of(&root.value);
+    let Some(cronjobs) = root.value.get("cronjobs") else {
+        problems.push(Diagnostic::error(
+            "values",
+            path,
+            origin(&root),
+            "no `cronjobs:` mapping in this values file",
+        ));
+        return Err(problems);
+    };
+    let mut check = Checker {
+        path,
+        problems: &mut problems,
+    };
+    for (env_name, jobs) in cronjobs.value.entries() {
+        let mut env = Environment {
+            name: env_name.value.clone(),
+            bucket: default_bucket(&env_name.value),
+            origin: origin(env_name),
+            ..Environment::default()
+        };
+        for (job_name, spec) in jobs.value.entries() {
+            if let Some(job) = check.job(&env.name, job_name, spec) {
+                env.jobs.push(job);
+            }
+        }
+        env.restore_from = None;
+        plan.environments.push(env);
+    }
+    infer_sources(&mut plan);
+    problems.into_result(plan)
+}
+
+/// The chart-level values of a values file: everything but `cronjobs` and
+/// the `_name:` keys that only hold anchors for jobs to merge.
+fn chart_of(root: &Node) -> Map<String, Value> {
+    root.entries()
+        .iter()
+        .filter(|(k, _)| k.value != "cronjobs" && !k.value.starts_with('_'))
+        .map(|(k, v)| (k.value.clone(), v.value.to_json()))
+        .collect()
+}
+
+/// The chart-level values of a values file, for rendering a catalogue with
+/// the settings a chart checkout holds.
+pub fn chart(path: &Path, text: &str) -> Result<Map<String, Value>, Diagnostics> {
+    let root = yaml::parse(text, Dialect::HelmValues)
+        .map_err(|e| Diagnostics(vec![Diagnostic::error("yaml", path, e.origin, e.message)]))?;
+    Ok(chart_of(&root.value))
+}
+
+/// Each environment restores from the environment whose bucket most of its
+/// restores read.
+fn infer_sources(plan: &mut Plan) {
+    let buckets: Vec<(String, String)> = plan
+        .environments
+        .iter()
+        .map(|e| (e.bucket.clone(), e.name.clone()))
+        .collect();
+    for env in &mut plan.environments {
+        let mut counts: Vec<(&str, usize)> = Vec::new();
+        for op in env.jobs.iter().flat_map(|j| &j.operations) {
+            if op.kind() != Some(Op::Restore) {
+                continue;
+            }
+            let source = op
+                .bucket
+                .as_deref()
+                .and_then(|b| buckets.iter().find(|(bucket, _)| bucket == b))
+                .map(|(_, name)| name.as_str());
+            if let Some(source) = source.filter(|s| *s != env.name) {
+                match counts.iter_mut().find(|(s, _)| *s == source) {
+                    Some((_, n)) => *n += 1,
+                    None => counts.push((source, 1)),
+                }
+            }
+        }
+        env.restore_from = counts
+            .iter()
+            .max_by_key(|(_, n)| *n)
+            .map(|(s, _)| (*s).to_owned());
+    }
+}
+
+/// Reads jobs and reports what is wrong with them.
+struct Checker<'a> {
+    path: &'a Path,
+    problems: &'a mut Diagnostics,
+}
+
+const JOB_KEYS: &[&str] = &[
+    "schedule",
+    "suspend",
+    "host",
+    "dbms",
+    "db",
+    "maxJobRuntimeSeconds",
+    "resources",
+    "extraEnv",
+    "replicaSet",
+    "noAuth",
+    "operations",
+];
+const OPERATION_KEYS: &[&str] = &["op", "bucket", "db", "script", "extraEnv"];
+
+impl Checker<'_> {
+    fn error(&mut self, env: &str, job: &str, at: Origin, message: String) {
+        self.problems
+            .push(Diagnostic::error("values", self.path, at, message).at_job(env, job));
+    }
+
+    fn job(&mut self, env: &str, name: &Spanned<String>, spec: &Spanned<Node>) -> Option<Job> {
+        let job_name = name.value.as_str();
+        let mut job = Job {
+            name: job_name.to_owned(),
+            origin: JobOrigin {
+                job: origin(name),
+                schedule: origin(spec),
+            },
+            ..Job::default()
+        };
+        if let Err(why) = check_name(job_name) {
+            self.error(env, job_name, origin(name), why);
+        }
+        let Node::Map(entries) = &spec.value else {
+            let kind = spec.value.kind();
+            self.error(
+                env,
+                job_name,
+                origin(spec),
+                format!("job `{job_name}` is {kind}, not a mapping"),
+            );
+            return None;
+        };
+        for (key, value) in entries {
+            let at = origin(value);
+            let mut want = |kind: &str| {
+                let found = value.value.kind();
+                self.error(
+                    env,
+                    job_name,
+                    at,
+                    format!("`{}` must be {kind}, not {found}", key.value),
+                );
+            };
+            match (key.value.as_str(), &value.value) {
+                ("schedule", Node::String(s)) => {
+                    job.schedule = s.clone();
+                    job.origin.schedule = at;
+                }
+                ("suspend", Node::Bool(b)) => job.suspend = Some(*b),
+                ("noAuth", Node::Bool(b)) => job.no_auth = Some(*b),
+                ("host", Node::String(s)) => job.host = Some(s.clone()),
+                ("dbms", Node::String(s)) => job.dbms = Some(s.clone()),
+                ("db", Node::String(s)) => job.db = Some(s.clone()),
+                ("replicaSet", Node::String(s)) => job.replica_set = Some(s.clone()),
+                ("maxJobRuntimeSeconds", Node::Number(n)) if n.as_u64().is_some() => {
+                    job.max_job_runtime_seconds = n.as_u64()
+                }
+                ("resources", Node::Map(_)) => job.resources = Some(value.value.to_json()),
+                ("extraEnv", Node::Seq(_)) => job.extra_env = Some(value.value.to_json()),
+                ("operations", Node::Seq(_)) => {}
+                ("schedule" | "host" | "dbms" | "db" | "replicaSet", _) => want("a string"),
+                ("suspend" | "noAuth", _) => want("true or false"),
+                ("maxJobRuntimeSeconds", _) => want("a whole number of seconds"),
+                ("resources", _) => want("a mapping"),
+                ("extraEnv" | "operations", _) => want("a list"),
+                (other, _) => {
+                    let known = JOB_KEYS.join(", ");
+                    self.error(
+                        env,
+                        job_name,
+                        origin(key),
+                        format!("unknown job key `{other}` (known: {known})"),
+                    )
+                }
+            }
+        }
+        match spec.value.get("schedule") {
+            None => self.error(
+                env,
+                job_name,
+                origin(name),
+                format!("job `{job_name}` has no schedule"),
+            ),
+            Some(s) => {
+                if let Some(text) = s.value.as_str()
+                    && let Err(e) = Schedule::parse(text)
+                {
+                    let at = origin(s);
+                    self.error(
+                        env,
+                        job_name,
+                        at,
+                        format!("schedule `{text}`: {}", e.message),
+                    );
+                }
+            }
+        }
+        match spec.value.get("operations") {
+            Some(Spanned {
+                value: Node::Seq(ops),
+                ..
+            }) if !ops.is_empty() => {
+                for op in ops {
+                    if let Some(op) = self.operation(env, job_name, op) {
+                        job.operations.push(op);
+                    }
+                }
+            }
+            Some(Spanned {
+                value: Node::Seq(_),
+                referenced,
+                ..
+            }) => self.error(
+                env,
+                job_name,
+                yaml::origin_of(*referenced),
+                format!("job `{job_name}` has no operations"),
+            ),
+            Some(_) => {}
+            None => self.error(
+                env,
+                job_name,
+                origin(name),
+                format!("job `{job_name}` has no operations"),
+            ),
+        }
+        Some(job)
+    }
+
+    fn operation(&mut self, env: &str, job: &str, spec: &Spanned<Node>) -> Option<Operation> {
+        let at = origin(spec);
+        let Node::Map(entries) = &spec.value else {
+            self.error(
+                env,
+                job,
+                at,
+                "an operation must be a mapping with `op:`".into(),
+            );
+            return None;
+        };
+        let mut op = Operation {
+            origin: at,
+            ..Operation::default()
+        };
+        for (key, value) in entries {
+            let here = origin(value);
+            match (key.value.as_str(), &value.value) {
+                ("op", Node::String(s)) => {
+                    if Op::parse(s).is_none() {
+                        self.error(
+                            env,
+                            job,
+                            here,
+                            format!("unknown operation `{s}` (known: backup, restore, transform)"),
+                        );
+                    }
+                    op.op = s.clone();
+                }
+                ("bucket", Node::String(s)) => op.bucket = Some(s.clone()),
+                ("db", Node::String(s)) => op.db = Some(s.clone()),
+                ("script", Node::String(s)) => {
+                    if let Err(why) = check_script(s) {
+                        self.error(env, job, here, why);
+                    }
+                    op.script = Some(s.clone());
+                }
+                ("extraEnv", Node::Seq(_)) => op.extra_env = Some(value.value.to_json()),
+                ("op" | "bucket" | "db" | "script", _) => {
+                    let found = value.value.kind();
+                    self.error(
+                        env,
+                        job,
+                        here,
+                        format!("`{}` must be a string, not {found}", key.value),
+                    )
+                }
+                ("extraEnv", _) => self.error(env, job, here, "`extraEnv` must be a list".into()),
+                (other, _) => {
+                    let known = OPERATION_KEYS.join(", ");
+                    self.error(
+                        env,
+                        job,
+                        origin(key),
+                        format!("unknown operation key `{other}` (known: {known})"),
+                    )
+                }
+            }
+        }
+        if op.op.is_empty() {
+            self.error(env, job, at, "operation has no `op:`".into());
+        }
+        Some(op)
+    }
+}
+
+/// A job name must make a valid Kubernetes name (an RFC 1123 label).
+pub fn check_name(name: &str) -> Result<(), String> {
+    let ok = !name.is_empty()
+        && name.len() <= 63
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !name.starts_with('-')
+        && !name.ends_with('-');
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "`{name}` is not a valid Kubernetes name: use at most 63 lowercase letters, digits and `-`, starting and ending with a letter or digit"
+        ))
+    }
+}
+
+/// A sanitise script is a file name in the chart's scripts/ folder.
+pub fn check_script(script: &str) -> Result<(), String> {
+    if script.is_empty() || script.contains('/') || script.contains('\\') || script.contains("..") {
+        Err(format!(
+            "script `{script}` must be a file name in the chart's scripts/ folder, without `/` or `..`"
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+/// The `cronjobs` block of values.yaml, as data.
+pub fn cronjobs(plan: &Plan) -> Value {
+    let envs: Map<String, Value> = plan
+        .environments
+        .iter()
+        .map(|env| {
+            let jobs: Map<String, Value> = env
+                .jobs
+                .iter()
+                .map(|j| (j.name.clone(), job_values(j)))
+                .collect();
+            (env.name.clone(), Value::Object(jobs))
+        })
+        .collect();
+    json!({ "cronjobs": envs })
+}
+
+/// One job's entry in the `cronjobs` block.
+pub fn job_values(job: &Job) -> Value {
+    let mut m = Map::new();
+    m.insert("schedule".into(), json!(job.schedule));
+    let mut put = |key: &str, value: Option<Value>| {
+        if let Some(v) = value {
+            m.insert(key.into(), v);
+        }
+    };
+    put("suspend", job.suspend.map(Value::from));
+    put("host", job.host.clone().map(Value::from));
+    put("dbms", job.dbms.clone().map(Value::from));
+    put("db", job.db.clone().map(Value::from));
+    put("replicaSet", job.replica_set.clone().map(Value::from));
+    put("noAuth", job.no_auth.map(Value::from));
+    put(
+        "maxJobRuntimeSeconds",
+        job.max_job_runtime_seconds.map(Value::from),
+    );
+    put("resources", job.resources.clone());
+    let ops = job.operations.iter().map(operation_values).collect();
+    put("operations", Some(Value::Array(ops)));
+    put("extraEnv", job.extra_env.clone());
+    Value::Object(m)
+}
+
+fn operation_values(op: &Operation) -> Value {
+    let mut m = Map::new();
+    m.insert("op".into(), json!(op.op));
+    for (key, value) in [
+        ("bucket", &op.bucket),
+        ("db", &op.db),
+        ("script", &op.script),
+    ] {
+        if let Some(v) = value {
+            m.insert(key.into(), json!(v));
+        }
+    }
+    if let Some(env) = &op.extra_env {
+        m.insert("extraEnv".into(), env.clone());
+    }
+    Value::Object(m)
+}
+
+/// The `cronjobs` mapping of a values file, anchors and merges resolved.
+pub fn read_cronjobs(text: &str) -> Result<Value, yaml::ParseError> {
+    let root = yaml::parse(text, Dialect::HelmValues)?;
+    Ok(root
+        .value
+        .get("cronjobs")
+        .map_or(Value::Null, |c| c.value.to_json()))
+}
+
+/// The place of a JSON Pointer in a values file (for reporting).
+pub fn locate_in(text: &str, pointer: &str) -> Origin {
+    yaml::parse(text, Dialect::HelmValues)
+        .map(|root| locate(&root, pointer))
+        .unwrap_or_default()
+}

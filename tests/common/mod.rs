@@ -1,0 +1,208 @@
+//! Helpers shared by the integration tests: `mod common;` in a test file.
+//!
+//! Outputs are checked with the real tools (yamllint, promtool,
+//! kubernetes-validate, pre-commit, rsvg-convert) that `scripts/test`
+//! installs. Without one, a test that needs it is skipped with a message,
+//! except under CI (the `CI` variable set), where it fails.
+
+// Each test file uses only some of these helpers.
+#![allow(dead_code)]
+
+use std::ffi::{OsStr, OsString};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The Kubernetes version whose bundled schemas kubernetes-validate checks
+/// against. Named explicitly so that a newer kubernetes-validate (whose
+/// default is its newest release) cannot change what passes.
+pub const KUBERNETES_VERSION: &str = "1.30.0";
+
+/// The root of the clone.
+pub fn manifest_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Whether this is a CI run: missing tools and data are failures there.
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0")
+}
+
+/// Finds an executable in `.ci/venv/bin` (where `scripts/test` installs the
+/// Python tools, so they are found without activating the venv) or on PATH.
+pub fn tool(name: &str) -> Option<PathBuf> {
+    let venv = manifest_dir().join(".ci/venv/bin");
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::iter::once(venv)
+        .chain(std::env::split_paths(&path))
+        .map(|dir| dir.join(name))
+        .find(|candidate| is_executable(candidate))
+}
+
+fn is_executable(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    path.metadata()
+        .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+}
+
+/// Like [`tool`], but a missing tool fails the test under CI, and elsewhere
+/// prints why the test is skipped and returns `None`.
+pub fn require_tool(name: &str) -> Option<PathBuf> {
+    let found = tool(name);
+    if found.is_none() {
+        skip_or_fail(&format!("{name} not installed; run scripts/test"));
+    }
+    found
+}
+
+fn skip_or_fail(why: &str) {
+    if in_ci() {
+        panic!("{why} (CI is set, so this is a failure)");
+    }
+    // Written past the test harness's capture, so that a skip shows in
+    // `cargo test` output even when the test passes.
+    let line = format!("skipping: {why}\n");
+    let _ = std::io::stderr().write_all(line.as_bytes());
+}
+
+/// The conformance cases shipped beside the clone (`../shared/conformance/cases`).
+/// Missing: a failure under CI, else a skip message and `None`.
+pub fn conformance_dir() -> Option<PathBuf> {
+    let dir = manifest_dir().join("../shared/conformance/cases");
+    if dir.is_dir() {
+        Some(dir)
+    } else {
+        skip_or_fail(&format!("no conformance cases at {}", dir.display()));
+        None
+    }
+}
+
+/// Every conformance case directory, sorted; empty when they are missing.
+pub fn conformance_cases() -> Vec<PathBuf> {
+    let Some(dir) = conformance_dir() else {
+        return Vec::new();
+    };
+    let mut cases: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("reading {}: {e}", dir.display()))
+        .map(|entry| entry.expect("reading a directory entry").path())
+        .filter(|path| path.is_dir())
+        .collect();
+    cases.sort();
+    cases
+}
+
+/// The envsync binary built for these tests.
+pub fn envsync() -> assert_cmd::Command {
+    assert_cmd::Command::new(env!("CARGO_BIN_EXE_envsync"))
+}
+
+/// Runs a tool if it is installed (see [`require_tool`]) and returns its
+/// output whatever its exit status.
+pub fn run_tool<I, S>(name: &str, args: I) -> Option<Output>
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<OsStr>,
+{
+    let exe = require_tool(name)?;
+    let output = Command::new(&exe)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("running {}: {e}", exe.display()));
+    Some(output)
+}
+
+/// Panics with the tool's output unless it exited 0.
+fn assert_passed(what: &str, output: Option<Output>) -> bool {
+    let Some(output) = output else {
+        return false;
+    };
+    assert!(
+        output.status.success(),
+        "{what} failed ({}):\n{}{}",
+        output.status,
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr),
+    );
+    true
+}
+
+/// `flags` followed by `paths`, of which there must be at least one.
+fn args<P: AsRef<Path>>(flags: &[&str], paths: impl IntoIterator<Item = P>) -> Vec<OsString> {
+    let mut args: Vec<OsString> = flags.iter().map(OsString::from).collect();
+    let before = args.len();
+    args.extend(paths.into_iter().map(|p| p.as_ref().as_os_str().to_owned()));
+    assert!(args.len() > before, "no files given to check");
+    args
+}
+
+/// `yamllint --strict` with GOV.UK's settings (`.ci/yamllint.yaml`) on a file
+/// or a directory; `None` when yamllint is missing (see [`require_tool`]).
+pub fn run_yamllint(path: &Path) -> Option<Output> {
+    let config = manifest_dir().join(".ci/yamllint.yaml");
+    let flags = ["--strict", "--format", "parsable", "--config-file"];
+    run_tool("yamllint", args(&flags, [config.as_path(), path]))
+}
+
+/// Panics with yamllint's output on any error or warning. Returns whether it
+/// ran (false: skipped, yamllint missing).
+pub fn yamllint(path: &Path) -> bool {
+    assert_passed(&format!("yamllint {}", path.display()), run_yamllint(path))
+}
+
+/// `promtool check rules` on rule files.
+pub fn run_promtool_check_rules<P: AsRef<Path>>(
+    paths: impl IntoIterator<Item = P>,
+) -> Option<Output> {
+    run_tool("promtool", args(&["check", "rules"], paths))
+}
+
+/// Panics with promtool's output unless every rule file is valid.
+pub fn promtool_check_rules<P: AsRef<Path>>(paths: impl IntoIterator<Item = P>) -> bool {
+    assert_passed("promtool check rules", run_promtool_check_rules(paths))
+}
+
+/// `promtool test rules` on rule test files (promtool 2.42: series start at
+/// the epoch; test files name their rule files relative to themselves).
+pub fn run_promtool_test_rules<P: AsRef<Path>>(
+    paths: impl IntoIterator<Item = P>,
+) -> Option<Output> {
+    run_tool("promtool", args(&["test", "rules"], paths))
+}
+
+/// Panics with promtool's output unless every rule test passes.
+pub fn promtool_test_rules<P: AsRef<Path>>(paths: impl IntoIterator<Item = P>) -> bool {
+    assert_passed("promtool test rules", run_promtool_test_rules(paths))
+}
+
+/// `kubernetes-validate --strict` (unknown fields are errors) against the
+/// schemas of [`KUBERNETES_VERSION`], which it bundles: no network needed.
+/// Files may hold several documents.
+pub fn run_kubernetes_validate<P: AsRef<Path>>(
+    paths: impl IntoIterator<Item = P>,
+) -> Option<Output> {
+    let flags = [
+        "--strict",
+        "--quiet",
+        "--kubernetes-version",
+        KUBERNETES_VERSION,
+    ];
+    run_tool("kubernetes-validate", args(&flags, paths))
+}
+
+/// Panics with kubernetes-validate's output unless every resource is valid.
+pub fn kubernetes_validate<P: AsRef<Path>>(paths: impl IntoIterator<Item = P>) -> bool {
+    assert_passed(
+        "kubernetes-validate --strict",
+        run_kubernetes_validate(paths),
+    )
+}
+
+/// Renders an SVG file to PNG with rsvg-convert, panicking on failure.
+/// Returns whether it ran (false: skipped, rsvg-convert missing).
+pub fn svg_to_png(svg: &Path, png: &Path) -> bool {
+    let args = [OsStr::new("--output"), png.as_os_str(), svg.as_os_str()];
+    assert_passed(
+        &format!("rsvg-convert {}", svg.display()),
+        run_tool("rsvg-convert", args),
+    )
+}

@@ -1,0 +1,76 @@
+//! The hand-written GOV.UK catalogue renders today's chart exactly.
+
+mod common;
+
+use envsync::{catalogue, values};
+use std::path::Path;
+
+const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/govuk/catalogue.yaml");
+const NEWEST: &str = "2026-08-14-8603dc7c41";
+
+fn newest_values() -> Option<String> {
+    let path = common::conformance_dir()?.join(NEWEST).join("values.yaml");
+    Some(std::fs::read_to_string(path).unwrap())
+}
+
+#[test]
+fn renders_the_newest_chart_values_exactly() {
+    let Some(original) = newest_values() else {
+        return;
+    };
+    let text = std::fs::read_to_string(FIXTURE).unwrap();
+    let plan = catalogue::load(Path::new(FIXTURE), &text).unwrap_or_else(|e| panic!("{e}"));
+    let rendered = values::cronjobs(&plan);
+    let expected = values::read_cronjobs(&original).unwrap();
+    for (env, jobs) in expected.as_object().unwrap() {
+        for (job, spec) in jobs.as_object().unwrap() {
+            assert_eq!(&rendered["cronjobs"][env][job], spec, "{env}/{job}");
+        }
+        let count = rendered["cronjobs"][env].as_object().unwrap().len();
+        assert_eq!(count, jobs.as_object().unwrap().len(), "{env}: job count");
+    }
+    assert_eq!(rendered["cronjobs"], expected);
+}
+
+/// Lines that carry content: not blank, not only a comment.
+fn content_lines(text: &str) -> usize {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .count()
+}
+
+#[test]
+fn takes_at_most_a_third_of_the_lines_of_the_values_it_replaces() {
+    let Some(original) = newest_values() else {
+        return;
+    };
+    let text = std::fs::read_to_string(FIXTURE).unwrap();
+    // Everything but the chart-level settings: environments, profiles, databases.
+    let catalogue_part = text.split("\nchart:").next().unwrap();
+    let cronjobs_part = &original[original.find("\ncronjobs:").unwrap()..];
+    let (ours, theirs) = (content_lines(catalogue_part), content_lines(cronjobs_part));
+    eprintln!("catalogue: {ours} lines; cronjobs block: {theirs} lines");
+    assert!(
+        theirs >= 600,
+        "the cronjobs block was counted wrongly: {theirs}"
+    );
+    assert!(
+        ours * 3 <= theirs,
+        "{ours} lines is more than a third of {theirs}"
+    );
+}
+
+#[test]
+fn the_catalogue_and_its_render_pass_yamllint() {
+    let out = tempfile::tempdir().unwrap();
+    common::envsync()
+        .arg("render")
+        .arg(FIXTURE)
+        .arg("--out")
+        .arg(out.path())
+        .assert()
+        .success();
+    common::yamllint(Path::new(FIXTURE));
+    common::yamllint(out.path());
+}

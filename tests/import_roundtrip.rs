@@ -1,0 +1,66 @@
+//! For every real revision of the chart: import its values.yaml, write the
+//! catalogue, read the catalogue back through its schema, render, and get the
+//! original `cronjobs` back (anchors and merges resolved, key order ignored).
+
+mod common;
+
+use envsync::{catalogue, import, values, yaml};
+use std::path::Path;
+
+#[test]
+fn every_revision_round_trips_through_a_catalogue() {
+    let cases = common::conformance_cases();
+    let mut failures = Vec::new();
+    for case in &cases {
+        let path = case.join("values.yaml");
+        let text = std::fs::read_to_string(&path).unwrap();
+        let plan =
+            values::import(&path, &text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let data = import::catalogue(&plan, &import::profiles_in_values(&text));
+        let written = yaml::to_string(&data).unwrap();
+        let reread = catalogue::load(Path::new("imported.yaml"), &written).unwrap_or_else(|e| {
+            panic!(
+                "{}: the imported catalogue is invalid:\n{e}\n{written}",
+                path.display()
+            )
+        });
+        let rendered = values::cronjobs(&reread);
+        let original = values::read_cronjobs(&text).unwrap();
+        if rendered["cronjobs"] != original {
+            failures.push(case.file_name().unwrap().to_string_lossy().into_owned());
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} revisions differ: {failures:?}",
+        failures.len(),
+        cases.len()
+    );
+    eprintln!("{} of {} revisions round-trip", cases.len(), cases.len());
+}
+
+#[test]
+fn import_and_render_write_yaml_that_passes_yamllint() {
+    let Some(case) = common::conformance_cases().pop() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let catalogue = dir.path().join("catalogue.yaml");
+    common::envsync()
+        .args(["import", "--values"])
+        .arg(case.join("values.yaml"))
+        .arg("-o")
+        .arg(&catalogue)
+        .assert()
+        .success();
+    let out = dir.path().join("out");
+    common::envsync()
+        .arg("render")
+        .arg(&catalogue)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success();
+    common::yamllint(&catalogue);
+    common::yamllint(&out);
+}
