@@ -156,7 +156,7 @@ pub fn render(plan: &Plan, templates: &Templates) -> Result<Vec<OutputFile>, Rul
 
     let common = render::common(plan, templates)?;
     let text = render::to_yaml(&common, &header)?;
-    let tests = tests_gen::common_tests(plan, &models, &common, &text, COMMON_FILE)?;
+    let tests = tests_gen::common_tests(&models, &common, &text, COMMON_FILE)?;
     let path = PathBuf::from(COMMON_FILE);
     out.push(OutputFile {
         path: tests_path(&path),
@@ -181,7 +181,7 @@ pub fn render(plan: &Plan, templates: &Templates) -> Result<Vec<OutputFile>, Rul
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let tests = tests_gen::environment_tests(plan, model, &file, &text, &name)?;
+        let tests = tests_gen::environment_tests(model, &file, &text, &name)?;
         out.push(OutputFile {
             path: path.clone(),
             contents: text,

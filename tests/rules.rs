@@ -1,0 +1,555 @@
+//! Alert rules: rendered from the GOV.UK chart's values (speed groups
+//! recovered from today's hand-written rules), they check with promtool,
+//! pass their generated tests and yamllint, mean the same as the
+//! hand-written rules, and follow changes to the catalogue.
+
+mod common;
+
+use envsync::plan::{Plan, Speed};
+use envsync::rules::{self, OutputFile};
+use envsync::templates::Templates;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+const NEWEST: &str = "2026-08-14-8603dc7c41";
+
+/// The newest case: its values imported into a plan, speeds from its rules.
+fn govuk_plan(case: &str) -> Option<(Plan, PathBuf)> {
+    let dir = common::conformance_dir()?.join(case);
+    let values = dir.join("values.yaml");
+    let text = std::fs::read_to_string(&values).unwrap();
+    let mut plan = envsync::values::import(&values, &text).unwrap_or_else(|e| panic!("{e}"));
+    let rules_dir = dir.join("rules");
+    rules::import_speeds(&mut plan, &rules_dir).unwrap_or_else(|e| panic!("{e}"));
+    Some((plan, rules_dir))
+}
+
+fn render(plan: &Plan) -> Vec<OutputFile> {
+    let templates = Templates::load(None).unwrap();
+    rules::render(plan, &templates).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn write(files: &[OutputFile]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for f in files {
+        let path = dir.path().join(&f.path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, &f.contents).unwrap();
+    }
+    dir
+}
+
+fn paths(dir: &Path, files: &[OutputFile], tests: bool) -> Vec<PathBuf> {
+    files
+        .iter()
+        .filter(|f| f.path.to_string_lossy().ends_with("_tests.yaml") == tests)
+        .map(|f| dir.join(&f.path))
+        .collect()
+}
+
+/// promtool check + test and yamllint on a render.
+fn check_with_tools(files: &[OutputFile]) {
+    let dir = write(files);
+    common::promtool_check_rules(paths(dir.path(), files, false));
+    common::promtool_test_rules(paths(dir.path(), files, true));
+    common::yamllint(dir.path());
+}
+
+#[test]
+fn govuk_rules_check_and_pass_their_generated_tests() {
+    let Some((plan, _)) = govuk_plan(NEWEST) else {
+        return;
+    };
+    let files = render(&plan);
+    let names: Vec<String> = files.iter().map(|f| f.path.display().to_string()).collect();
+    assert_eq!(
+        names,
+        [
+            "database_backups_and_syncs_alerts.yaml",
+            "database_backups_and_syncs_alerts_tests.yaml",
+            "production/database_backups_and_syncs_production_only_alerts.yaml",
+            "production/database_backups_and_syncs_production_only_alerts_tests.yaml",
+            "staging/database_backups_and_syncs_staging_only_alerts.yaml",
+            "staging/database_backups_and_syncs_staging_only_alerts_tests.yaml",
+            "integration/database_backups_and_syncs_integration_only_alerts.yaml",
+            "integration/database_backups_and_syncs_integration_only_alerts_tests.yaml",
+        ]
+    );
+    if let Ok(out) = std::env::var("ENVSYNC_RULES_OUT") {
+        for f in &files {
+            let path = Path::new(&out).join(&f.path);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, &f.contents).unwrap();
+        }
+    }
+    check_with_tools(&files);
+}
+
+/// One alerting rule, read from a rules file.
+#[derive(Debug)]
+struct Alert {
+    name: String,
+    for_: Option<u64>,
+    labels: BTreeMap<String, String>,
+    annotations: BTreeMap<String, String>,
+    expr: String,
+}
+
+fn read_alerts(text: &str) -> Vec<Alert> {
+    let doc: serde_json::Value = serde_saphyr::from_str(text).unwrap();
+    let mut out = Vec::new();
+    for group in doc["groups"].as_array().unwrap() {
+        for rule in group["rules"].as_array().unwrap() {
+            let map = |v: &serde_json::Value| -> BTreeMap<String, String> {
+                v.as_object()
+                    .map(|o| {
+                        o.iter()
+                            .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_owned()))
+                            .collect()
+                    })
+                    .unwrap_or_default()
+            };
+            out.push(Alert {
+                name: rule["alert"].as_str().unwrap().to_owned(),
+                for_: rule["for"]
+                    .as_str()
+                    .map(|d| rules::Duration::parse(d).unwrap().as_secs()),
+                labels: map(&rule["labels"]),
+                annotations: map(&rule["annotations"]),
+                expr: rule["expr"].as_str().unwrap().to_owned(),
+            });
+        }
+    }
+    out
+}
+
+fn group_name(text: &str) -> String {
+    let doc: serde_json::Value = serde_saphyr::from_str(text).unwrap();
+    doc["groups"][0]["name"].as_str().unwrap().to_owned()
+}
+
+/// A PromQL label matcher: (label, operator, value).
+type Matcher = (String, String, String);
+
+/// Splits an expression into its selector's matchers and the rest, with
+/// comments and all white space removed from the rest.
+fn split_expr(expr: &str) -> (Vec<Matcher>, String) {
+    let no_comments: String = expr
+        .lines()
+        .map(|l| match l.find('#') {
+            // No '#' inside the strings of these expressions.
+            Some(i) => &l[..i],
+            None => l,
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let Some(open) = no_comments.find('{') else {
+        let rest = no_comments.chars().filter(|c| !c.is_whitespace()).collect();
+        return (Vec::new(), rest);
+    };
+    let close = no_comments.find('}').unwrap();
+    let inner = &no_comments[open + 1..close];
+    let mut matchers = Vec::new();
+    for part in inner.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let at = part.find(['=', '!']).unwrap();
+        let label = part[..at].trim().to_owned();
+        let rest = &part[at..];
+        let op_len = rest.find('"').unwrap();
+        let op = rest[..op_len].trim().to_owned();
+        let value: String = serde_json::from_str(rest[op_len..].trim()).unwrap();
+        matchers.push((label, op, value));
+    }
+    let rest = format!(
+        "{}SELECTOR{}",
+        &no_comments[..open],
+        &no_comments[close + 1..]
+    );
+    let rest: String = rest.chars().filter(|c| !c.is_whitespace()).collect();
+    (matchers, rest)
+}
+
+/// The names of `universe` that a list of `database_instance` matchers
+/// selects (a missing matcher selects all).
+fn selected(matchers: &[Matcher], universe: &BTreeSet<String>) -> BTreeSet<String> {
+    universe
+        .iter()
+        .filter(|name| {
+            matchers
+                .iter()
+                .filter(|m| m.0 == "database_instance")
+                .all(|(_, op, value)| {
+                    let full = regex_full_match(value, name);
+                    match op.as_str() {
+                        "=~" => full,
+                        "!~" => !full,
+                        "=" => *name == value,
+                        "!=" => *name != value,
+                        other => panic!("matcher {other}"),
+                    }
+                })
+        })
+        .cloned()
+        .collect()
+}
+
+/// Full-match of the simple regexes these rules use: alternatives of
+/// literals, each possibly with one optional `(prefix)?` group.
+fn regex_full_match(pattern: &str, name: &str) -> bool {
+    pattern.split('|').any(|alt| {
+        let alt = alt.replace("\\.", ".");
+        if let Some(rest) = alt.strip_prefix('(') {
+            let (optional, tail) = rest.split_once(")?").unwrap();
+            name == tail || name == format!("{optional}{tail}")
+        } else {
+            name == alt
+        }
+    })
+}
+
+/// Whether two rules files mean the same: the same group name, alert names,
+/// `for`, labels and annotations, and expressions that differ only in white
+/// space, comments and how the `database_instance` matcher lists the same
+/// instances among `universe`. The first difference is the error.
+fn same_meaning(
+    theirs: &str,
+    ours: &str,
+    universe: &BTreeSet<String>,
+    what: &str,
+) -> Result<(), String> {
+    fn same<T: PartialEq + std::fmt::Debug>(a: T, b: T, what: &str) -> Result<(), String> {
+        if a == b {
+            Ok(())
+        } else {
+            Err(format!("{what}:\n theirs: {a:?}\n   ours: {b:?}"))
+        }
+    }
+    same(
+        group_name(theirs),
+        group_name(ours),
+        &format!("{what}: group name"),
+    )?;
+    let (theirs, ours) = (read_alerts(theirs), read_alerts(ours));
+    let names = |a: &[Alert]| a.iter().map(|a| a.name.clone()).collect::<BTreeSet<_>>();
+    same(
+        names(&theirs),
+        names(&ours),
+        &format!("{what}: alert names"),
+    )?;
+    same(theirs.len(), ours.len(), &format!("{what}: alert count"))?;
+    for t in &theirs {
+        let o = ours.iter().find(|o| o.name == t.name).unwrap();
+        let ctx = format!("{what}: {}", t.name);
+        same(t.for_, o.for_, &format!("{ctx}: for"))?;
+        same(&t.labels, &o.labels, &format!("{ctx}: labels"))?;
+        same(
+            &t.annotations,
+            &o.annotations,
+            &format!("{ctx}: annotations"),
+        )?;
+        let (tm, trest) = split_expr(&t.expr);
+        let (om, orest) = split_expr(&o.expr);
+        same(
+            trest,
+            orest,
+            &format!("{ctx}: expression outside the selector"),
+        )?;
+        let others = |m: &[Matcher]| {
+            m.iter()
+                .filter(|m| m.0 != "database_instance")
+                .cloned()
+                .collect::<BTreeSet<_>>()
+        };
+        same(others(&tm), others(&om), &format!("{ctx}: matchers"))?;
+        same(
+            selected(&tm, universe),
+            selected(&om, universe),
+            &format!("{ctx}: instances selected"),
+        )?;
+    }
+    Ok(())
+}
+
+fn assert_same_meaning(theirs: &str, ours: &str, universe: &BTreeSet<String>, what: &str) {
+    if let Err(e) = same_meaning(theirs, ours, universe, what) {
+        panic!("{e}");
+    }
+}
+
+/// Every database host of a plan, and names no job uses.
+fn universe(plan: &Plan) -> BTreeSet<String> {
+    let mut names: BTreeSet<String> = plan.jobs().map(|(_, j)| j.host().to_owned()).collect();
+    names.insert("unlisted-postgres".to_owned());
+    names.insert("draft-unlisted-postgres".to_owned());
+    names
+}
+
+#[test]
+fn govuk_rules_mean_what_the_hand_written_ones_do() {
+    let Some((plan, rules_dir)) = govuk_plan(NEWEST) else {
+        return;
+    };
+    let files = render(&plan);
+    let universe = universe(&plan);
+    let mut compared = 0;
+    for f in files
+        .iter()
+        .filter(|f| !f.path.to_string_lossy().ends_with("_tests.yaml"))
+    {
+        let theirs = std::fs::read_to_string(rules_dir.join(&f.path))
+            .unwrap_or_else(|e| panic!("{}: {e}", f.path.display()));
+        assert_same_meaning(
+            &theirs,
+            &f.contents,
+            &universe,
+            &f.path.display().to_string(),
+        );
+        compared += 1;
+    }
+    assert_eq!(compared, 4);
+}
+
+/// The comparison itself can fail.
+#[test]
+fn the_meaning_comparison_notices_differences() {
+    let Some((plan, rules_dir)) = govuk_plan(NEWEST) else {
+        return;
+    };
+    let universe = universe(&plan);
+    let path = "staging/database_backups_and_syncs_staging_only_alerts.yaml";
+    let theirs = std::fs::read_to_string(rules_dir.join(path)).unwrap();
+    for (from, to) in [
+        ("day_of_week() <=5", "day_of_week() <=6"),
+        (
+            "database_instance=~\"(draft-)?content-store-postgres\"",
+            "database_instance=~\"content-store-postgres\"",
+        ),
+        ("for: 13h", "for: 12h"),
+        ("time() - 648000", "time() - 640000"),
+        (
+            "did not succeed in the last week",
+            "did not succeed in the last 7 days",
+        ),
+    ] {
+        assert!(theirs.contains(from), "{from}");
+        let changed = theirs.replacen(from, to, 1);
+        let result =
+            std::panic::catch_unwind(|| assert_same_meaning(&theirs, &changed, &universe, path));
+        assert!(result.is_err(), "{from} -> {to} went unnoticed");
+    }
+}
+
+/// The labels of a revision's rules, as settings.
+fn labels_of(rules_dir: &Path) -> BTreeMap<String, String> {
+    let text = std::fs::read_to_string(rules_dir.join(rules::COMMON_FILE)).unwrap();
+    read_alerts(&text)[0].labels.clone()
+}
+
+/// Differences from the hand-written rules of older revisions, each a
+/// mistake GOV.UK fixed later by hand (the first difference in the file).
+const KNOWN_FIXES: &[(&str, &str, &str)] = &[
+    // A test alert, removed the same day.
+    (
+        "2026-02-13-5cad4a38b0",
+        "database_backups_and_syncs_alerts.yaml",
+        "Test alert - please ignore",
+    ),
+    // The slower backups alert matched every operation.
+    (
+        "2026-02-13-678c1ebdd9",
+        "production/",
+        "Slower Databases: matchers",
+    ),
+    // The weekday window ran to Saturday until April 2026.
+    ("2026-02-16-1043a03426", "staging/", "day_of_week()<=6"),
+    ("2026-02-17-863d2f2d1c", "staging/", "day_of_week()<=6"),
+    // Until July 2026 integration's weekly alert listed signon-mysql, the
+    // one daily database, instead of excluding it.
+    (
+        "2026-02-17-863d2f2d1c",
+        "integration/",
+        "Weekly backups: instances selected",
+    ),
+    (
+        "2026-04-13-42c3a3b0be",
+        "integration/",
+        "Weekly backups: instances selected",
+    ),
+    (
+        "2026-04-13-a192eed237",
+        "integration/",
+        "Weekly backups: instances selected",
+    ),
+    (
+        "2026-06-19-04cd99be31",
+        "integration/",
+        "Weekly backups: instances selected",
+    ),
+];
+
+/// Every revision with rules, rendered with speeds and labels imported from
+/// its own rules, means the same as its hand-written rules but for the
+/// mistakes fixed since.
+#[test]
+fn older_revisions_mean_the_same_but_for_later_fixes() {
+    let mut compared = 0;
+    for case in common::conformance_cases() {
+        let name = case.file_name().unwrap().to_string_lossy().into_owned();
+        if !case.join("rules").is_dir() {
+            continue;
+        }
+        let Some((mut plan, rules_dir)) = govuk_plan(&name) else {
+            return;
+        };
+        plan.alerts.labels = labels_of(&rules_dir).into_iter().collect();
+        let files = render(&plan);
+        let universe = universe(&plan);
+        for f in files
+            .iter()
+            .filter(|f| !f.path.to_string_lossy().ends_with("_tests.yaml"))
+        {
+            let path = f.path.display().to_string();
+            let Ok(theirs) = std::fs::read_to_string(rules_dir.join(&f.path)) else {
+                continue;
+            };
+            let known = KNOWN_FIXES
+                .iter()
+                .find(|(c, p, _)| *c == name && path.starts_with(p));
+            match (same_meaning(&theirs, &f.contents, &universe, &path), known) {
+                (Ok(()), None) => {}
+                (Err(e), Some((_, _, what))) => assert!(e.contains(what), "{name}: {e}"),
+                (Ok(()), Some(_)) => panic!("{name} {path}: the known difference is gone"),
+                (Err(e), None) => panic!("{name}: {e}"),
+            }
+            compared += 1;
+        }
+    }
+    assert!(compared >= 30, "{compared} files compared");
+}
+
+fn file<'a>(files: &'a [OutputFile], path: &str) -> &'a str {
+    &files
+        .iter()
+        .find(|f| f.path == Path::new(path))
+        .unwrap_or_else(|| panic!("no {path}"))
+        .contents
+}
+
+fn alert<'a>(alerts: &'a [Alert], name: &str) -> &'a Alert {
+    alerts
+        .iter()
+        .find(|a| a.name == name)
+        .unwrap_or_else(|| panic!("no alert {name:?}"))
+}
+
+fn selects(a: &Alert, universe: &BTreeSet<String>) -> BTreeSet<String> {
+    selected(&split_expr(&a.expr).0, universe)
+}
+
+fn job_mut<'a>(plan: &'a mut Plan, env: &str, job: &str) -> &'a mut envsync::plan::Job {
+    plan.environments
+        .iter_mut()
+        .find(|e| e.name == env)
+        .unwrap()
+        .jobs
+        .iter_mut()
+        .find(|j| j.name == job)
+        .unwrap_or_else(|| panic!("no {env}/{job}"))
+}
+
+const STAGING: &str = "staging/database_backups_and_syncs_staging_only_alerts.yaml";
+const STAGING_TESTS: &str = "staging/database_backups_and_syncs_staging_only_alerts_tests.yaml";
+const INTEGRATION: &str = "integration/database_backups_and_syncs_integration_only_alerts.yaml";
+const INTEGRATION_TESTS: &str =
+    "integration/database_backups_and_syncs_integration_only_alerts_tests.yaml";
+const PRODUCTION: &str = "production/database_backups_and_syncs_production_only_alerts.yaml";
+
+/// Suspending a job, moving one from weekly to weekdays and making one
+/// slower change the rules and their tests, and promtool still passes.
+#[test]
+fn rules_and_tests_follow_changes_to_the_catalogue() {
+    let Some((before, _)) = govuk_plan(NEWEST) else {
+        return;
+    };
+    let mut plan = before.clone();
+    job_mut(&mut plan, "staging", "chat-postgres").suspend = Some(true);
+    job_mut(&mut plan, "integration", "release-mysql").schedule = "11 3 * * 1-5".into();
+    for op in &mut job_mut(&mut plan, "staging", "search-admin-mysql").operations {
+        if op.op == "restore" {
+            op.speed = Speed::Slower;
+        }
+    }
+    let (old, new) = (render(&before), render(&plan));
+    let universe = universe(&plan);
+
+    // Staging: chat-postgres leaves the weekday alert (and every other
+    // "not completed" one), search-admin-mysql's restore is slower.
+    let staging = read_alerts(file(&new, STAGING));
+    let old_staging = read_alerts(file(&old, STAGING));
+    let weekday = "Database backup/restore not completed - Weekday backups";
+    assert!(selects(alert(&old_staging, weekday), &universe).contains("chat-postgres"));
+    for a in staging.iter().filter(|a| a.name.contains("not completed")) {
+        assert!(
+            !selects(a, &universe).contains("chat-postgres"),
+            "{}",
+            a.name
+        );
+    }
+    assert!(alert(&staging, weekday).expr.contains("chat-postgres"));
+    let slower = "Database restore taking a long time - Slower Databases";
+    let quick = "Database restore taking a long time - Quicker Databases";
+    assert_eq!(
+        selects(alert(&staging, slower), &universe),
+        [
+            "ckan-postgres",
+            "publishing-api-postgres",
+            "search-admin-mysql"
+        ]
+        .map(String::from)
+        .into()
+    );
+    assert!(!selects(alert(&staging, quick), &universe).contains("search-admin-mysql"));
+    assert!(selects(alert(&old_staging, quick), &universe).contains("search-admin-mysql"));
+
+    // Integration: release-mysql gets a weekday alert of its own.
+    let integration = read_alerts(file(&new, INTEGRATION));
+    let weekly = "Database backup/restore not completed - Weekly backups";
+    assert!(!selects(alert(&integration, weekly), &universe).contains("release-mysql"));
+    let weekday_alert = alert(&integration, weekday);
+    assert_eq!(
+        selects(weekday_alert, &universe),
+        BTreeSet::from(["release-mysql".to_owned()])
+    );
+    let (_, rest) = split_expr(&weekday_alert.expr);
+    assert!(
+        rest.contains("day_of_week()>1andday_of_week()<=5") && rest.contains("<time()-90000"),
+        "{rest}"
+    );
+    assert_eq!(
+        read_alerts(file(&old, INTEGRATION)).len() + 1,
+        integration.len()
+    );
+
+    // Production did not change.
+    assert_eq!(file(&old, PRODUCTION), file(&new, PRODUCTION));
+
+    // The tests follow: no simulated runs of chat-postgres in staging,
+    // search-admin-mysql stuck in the slower group, release-mysql missing a
+    // weekday run.
+    let staging_tests = file(&new, STAGING_TESTS);
+    assert!(file(&old, STAGING_TESTS).contains("db-backup-chat-postgres-missed"));
+    assert!(!staging_tests.contains("db-backup-chat-postgres-missed"));
+    assert!(!file(&old, STAGING_TESTS).contains("db-backup-search-admin-mysql-restore-stuck"));
+    assert!(staging_tests.contains("db-backup-search-admin-mysql-restore-stuck"));
+    let integration_tests = file(&new, INTEGRATION_TESTS);
+    let release = integration_tests
+        .lines()
+        .find(|l| l.contains("# release-mysql:") && l.contains("misses the run"))
+        .unwrap();
+    assert!(
+        release.contains("Monday to Friday") && release.contains("Fri 1970-01-02"),
+        "{release}"
+    );
+    assert!(integration_tests.contains(&format!("{weekday} fires at")));
+
+    check_with_tools(&new);
+}
