@@ -626,3 +626,302 @@ fn hand_written_suites_catch_the_old_weekday_window() {
     );
     assert!(report.contains("time: 2d12h"), "{report}");
 }
+
+fn render_err(plan: &Plan) -> rules::RulesError {
+    let templates = Templates::load(None).unwrap();
+    match rules::render(plan, &templates) {
+        Ok(_) => panic!("rendered without an error"),
+        Err(e) => e,
+    }
+}
+
+/// A schedule no "not completed" alert can check is an error that points
+/// at the job's schedule; a suspended job's schedule does not matter.
+#[test]
+fn schedules_no_alert_can_check_are_errors_with_their_location() {
+    let Some((plan, _)) = govuk_plan(NEWEST) else {
+        return;
+    };
+    for (schedule, says) in [
+        ("0 0 30 2 *", "it never runs"),
+        ("*/30 * * * *", "runs would be skipped"),
+        ("0 0 * * 7", "day-of-week"),
+    ] {
+        let mut plan = plan.clone();
+        let job = job_mut(&mut plan, "staging", "chat-postgres");
+        job.schedule = schedule.into();
+        let at = job.origin.schedule;
+        assert!(at.line > 0, "the importer gives schedules a location");
+        let e = render_err(&plan);
+        let message = e.to_string();
+        assert_eq!(e.location(), Some((at.line, at.column)), "{message}");
+        assert!(message.contains("staging/chat-postgres"), "{message}");
+        assert!(message.contains(says), "{schedule}: {message}");
+        assert!(
+            message.contains(&format!("line {}, column {}", at.line, at.column)),
+            "{message}"
+        );
+
+        let job = job_mut(&mut plan, "staging", "chat-postgres");
+        job.suspend = Some(true);
+        render(&plan);
+    }
+}
+
+/// An operation in a speed group without a threshold is an error.
+#[test]
+fn a_speed_without_a_threshold_is_an_error() {
+    let Some((mut plan, _)) = govuk_plan(NEWEST) else {
+        return;
+    };
+    let job = job_mut(&mut plan, "staging", "whitehall-mysql");
+    let op = job
+        .operations
+        .iter_mut()
+        .find(|o| o.op == "transform")
+        .unwrap();
+    op.speed = Speed::Slower;
+    let message = render_err(&plan).to_string();
+    assert!(
+        message.contains("staging/whitehall-mysql")
+            && message.contains("no slower threshold for transform"),
+        "{message}"
+    );
+}
+
+/// With every CronJob suspended there are no "not completed" alerts; the
+/// rest still checks and tests.
+#[test]
+fn suspending_everything_drops_the_not_completed_alerts() {
+    let Some((mut plan, _)) = govuk_plan(NEWEST) else {
+        return;
+    };
+    plan.chart.insert("suspendAllCronJobs".into(), true.into());
+    let files = render(&plan);
+    for path in [PRODUCTION, STAGING, INTEGRATION] {
+        let alerts = read_alerts(file(&files, path));
+        assert!(!alerts.is_empty());
+        assert!(
+            alerts.iter().all(|a| !a.name.contains("not completed")),
+            "{path}"
+        );
+    }
+    check_with_tools(&files);
+}
+
+/// Settings change thresholds and labels; templates change texts; the
+/// generated tests follow both.
+#[test]
+fn settings_and_templates_shape_the_rules() {
+    let Some((mut plan, _)) = govuk_plan(NEWEST) else {
+        return;
+    };
+    plan.alerts = serde_saphyr::from_str(
+        "labels: {severity: critical, team: platform}\n\
+         taking_a_long_time:\n  backup: {quick: 2h, slower: 5h}\n\
+         not_completed:\n  grace:\n    - {runs_every: 1d, grace: 3h}\n    - {runs_every: 1w, grace: 1d}\n",
+    )
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("rules/not_completed")).unwrap();
+    std::fs::write(
+        dir.path().join("rules/group_name.txt"),
+        "DB syncs{% if environment %} ({{ environment }}){% endif %}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("rules/not_completed/summary.txt"),
+        "{{ label.database_instance }} has not synced for {{ threshold.text }} ({{ cadence.name }}, checked {{ window.text }})\n",
+    )
+    .unwrap();
+    let templates = Templates::load(Some(dir.path())).unwrap();
+    let files = rules::render(&plan, &templates).unwrap();
+
+    let staging = file(&files, STAGING);
+    assert_eq!(group_name(staging), "DB syncs (staging)");
+    let alerts = read_alerts(staging);
+    let quick = alert(
+        &alerts,
+        "Database backup taking a long time - Quicker Databases",
+    );
+    assert_eq!(quick.for_, Some(7_200));
+    assert_eq!(quick.labels["severity"], "critical");
+    assert_eq!(quick.labels["team"], "platform");
+    let weekday = alert(
+        &alerts,
+        "Database backup/restore not completed - Weekday backups",
+    );
+    assert!(weekday.expr.contains("time() - 97200"), "{}", weekday.expr);
+    assert_eq!(
+        weekday.annotations["summary"],
+        "{{ $labels.database_instance }} has not synced for 27 hours (Weekday, checked Tuesday to Friday)"
+    );
+    let weekly = alert(
+        &alerts,
+        "Database backup/restore not completed - Weekly backups",
+    );
+    assert!(weekly.expr.contains("time() - 691200"), "{}", weekly.expr);
+    check_with_tools(&files);
+}
+
+/// A description using Go template text the test generator cannot expand
+/// is an error naming it.
+#[test]
+fn annotations_the_tests_cannot_expand_are_errors() {
+    let Some((plan, _)) = govuk_plan(NEWEST) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("rules/failed")).unwrap();
+    std::fs::write(
+        dir.path().join("rules/failed/description.txt"),
+        "{% raw %}Value {{ $value | humanize }}{% endraw %}\n",
+    )
+    .unwrap();
+    let templates = Templates::load(Some(dir.path())).unwrap();
+    let message = rules::render(&plan, &templates).unwrap_err().to_string();
+    assert!(message.contains("rules/failed/description"), "{message}");
+    assert!(message.contains("$value"), "{message}");
+}
+
+fn speeds(plan: &Plan, env: &str) -> BTreeMap<(String, String), Speed> {
+    plan.environment(env)
+        .unwrap()
+        .jobs
+        .iter()
+        .flat_map(|j| {
+            j.operations
+                .iter()
+                .map(move |o| ((j.name.clone(), o.op.clone()), o.speed))
+        })
+        .collect()
+}
+
+/// Speeds come back from the hand-written rules, and from rendered ones.
+#[test]
+fn import_recovers_speed_groups() {
+    let Some((plan, _)) = govuk_plan(NEWEST) else {
+        return;
+    };
+    let staging = speeds(&plan, "staging");
+    let at = |job: &str, op: &str| staging[&(job.to_owned(), op.to_owned())];
+    assert_eq!(at("ckan-postgres", "restore"), Speed::Slower);
+    assert_eq!(at("ckan-postgres", "backup"), Speed::Quick);
+    assert_eq!(at("content-data-api-postgres", "restore"), Speed::Slowest);
+    assert_eq!(at("content-data-api-postgres", "backup"), Speed::Slower);
+    assert_eq!(at("publishing-api-postgres", "restore"), Speed::Slower);
+    assert_eq!(at("publishing-api-postgres", "transform"), Speed::Quick);
+    assert_eq!(at("whitehall-mysql", "restore"), Speed::Quick);
+    let slow = |p: &Plan| {
+        p.environments
+            .iter()
+            .map(|e| {
+                speeds(p, &e.name)
+                    .values()
+                    .filter(|s| **s != Speed::Quick)
+                    .count()
+            })
+            .sum::<usize>()
+    };
+    assert_eq!(slow(&plan), 2 + 5 + 5);
+
+    // Round trip through rendered rules, with everything reset first.
+    let out = write(&render(&plan));
+    let mut again = plan.clone();
+    for env in &mut again.environments {
+        for job in &mut env.jobs {
+            for op in &mut job.operations {
+                op.speed = Speed::Quick;
+            }
+        }
+    }
+    rules::import_speeds(&mut again, out.path()).unwrap();
+    for env in &plan.environments {
+        assert_eq!(
+            speeds(&plan, &env.name),
+            speeds(&again, &env.name),
+            "{}",
+            env.name
+        );
+    }
+}
+
+fn long_rule(name: &str, for_: &str, selector: &str) -> String {
+    format!(
+        "      - alert: {name}\n        for: {for_}\n        expr: >-\n          db_backup_job_state{{{selector}}} == 1\n"
+    )
+}
+
+/// Alternations such as `(draft-)?x` are evaluated as regexes; an instance
+/// in two groups of one operation is an error.
+#[test]
+fn import_evaluates_the_regexes() {
+    let Some((plan, _)) = govuk_plan(NEWEST) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("staging")).unwrap();
+    let path = dir.path().join(STAGING);
+    let header = "groups:\n  - name: g\n    rules:\n";
+    std::fs::write(
+        &path,
+        format!(
+            "{header}{}{}",
+            long_rule(
+                "Restores - Quick",
+                "1h",
+                "operation=\"restore\", database_instance!~\"(draft-)?content-store-postgres|whitehall-.*\""
+            ),
+            long_rule(
+                "Restores - Slowest",
+                "13h",
+                "operation=\"restore\", database_instance=~\"(draft-)?content-store-postgres|whitehall-.*\""
+            ),
+        ),
+    )
+    .unwrap();
+    let mut imported = plan.clone();
+    rules::import_speeds(&mut imported, dir.path()).unwrap();
+    let staging = speeds(&imported, "staging");
+    for job in [
+        "content-store-postgres",
+        "draft-content-store-postgres",
+        "whitehall-mysql",
+    ] {
+        assert_eq!(
+            staging[&(job.to_owned(), "restore".to_owned())],
+            Speed::Slowest,
+            "{job}"
+        );
+    }
+    assert_eq!(
+        staging[&("ckan-postgres".to_owned(), "restore".to_owned())],
+        Speed::Quick
+    );
+    // Backups were in no alert here: they keep their speeds.
+    assert_eq!(
+        staging[&("content-data-api-postgres".to_owned(), "backup".to_owned())],
+        Speed::Slower
+    );
+
+    std::fs::write(
+        &path,
+        format!(
+            "{header}{}{}",
+            long_rule("Restores - Quick", "1h", "operation=\"restore\""),
+            long_rule(
+                "Restores - Slower",
+                "4h",
+                "database_instance=~\"ckan-postgres\""
+            ),
+        ),
+    )
+    .unwrap();
+    let message = rules::import_speeds(&mut plan.clone(), dir.path())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        message.contains("ckan-postgres") && message.contains("several"),
+        "{message}"
+    );
+}

@@ -204,10 +204,12 @@ pub(crate) fn derive(
         let mut all = Vec::new();
         for r in series {
             let f = long_fires(&r.schedules, 200_000);
+            if f.is_empty() {
+                return Err(CadenceError("it never runs".into()));
+            }
             if f.len() < 2 {
                 return Err(CadenceError(
-                    "it runs less than twice in six years, so no threshold can tell a missed run"
-                        .into(),
+                    "it runs only once in six years, so no threshold can tell a missed run".into(),
                 ));
             }
             longest = longest.max(gaps(&f).into_iter().max().unwrap_or(0));

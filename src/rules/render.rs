@@ -246,7 +246,19 @@ fn stale_expr(
     matchers.extend(operation_matcher(ops, Op::ALL.len()));
     matchers.push("state=\"succeeded\"".to_owned());
     matchers.extend(instances.matcher());
-    let comment = Duration(threshold as u64).sum_words();
+    let metric = "db_backup_job_status_timestamp_seconds";
+    let days = day_condition(window);
+    if days.is_none() && matches!(instances, Instances::All) {
+        // As production's hand-written rule has it.
+        return vec![format!(
+            "{metric}{{{}}} < time() - {threshold}",
+            matchers.join(", ")
+        )];
+    }
+    let mut comment = Duration(threshold as u64).sum_words();
+    if threshold < 604_800 {
+        comment.push_str(" ago");
+    }
     let n = matchers.len();
     let listed = |indent: &str| -> Vec<String> {
         matchers
@@ -255,15 +267,15 @@ fn stale_expr(
             .map(|(k, m)| format!("{indent}{m}{}", if k + 1 < n { "," } else { "" }))
             .collect()
     };
-    match day_condition(window) {
+    match days {
         None => {
-            let mut lines = vec!["db_backup_job_status_timestamp_seconds{".to_owned()];
+            let mut lines = vec![format!("{metric}{{")];
             lines.extend(listed("  "));
             lines.push(format!("}} < time() - {threshold}  # {comment}"));
             lines
         }
         Some(days) => {
-            let mut lines = vec!["(db_backup_job_status_timestamp_seconds{".to_owned()];
+            let mut lines = vec![format!("({metric}{{")];
             lines.extend(listed("    "));
             lines.push("}".to_owned());
             lines.push(format!("and on() ({days}))"));
