@@ -668,12 +668,15 @@ fn schedules_no_alert_can_check_are_errors_with_their_location() {
     }
 }
 
-/// An operation in a speed group without a threshold is an error.
+/// An operation in a speed group its operation has no threshold for is
+/// watched by the nearest group there is; an operation without thresholds
+/// at all is an error.
 #[test]
-fn a_speed_without_a_threshold_is_an_error() {
+fn speeds_without_a_threshold() {
     let Some((mut plan, _)) = govuk_plan(NEWEST) else {
         return;
     };
+    let before = render(&plan);
     let job = job_mut(&mut plan, "staging", "whitehall-mysql");
     let op = job
         .operations
@@ -681,10 +684,17 @@ fn a_speed_without_a_threshold_is_an_error() {
         .find(|o| o.op == "transform")
         .unwrap();
     op.speed = Speed::Slower;
+    assert_eq!(render(&plan), before);
+
+    let thresholds = &mut plan.alerts.taking_a_long_time;
+    thresholds
+        .environments
+        .get_mut("staging")
+        .unwrap()
+        .transform = Some(rules::SpeedThresholds::default());
     let message = render_err(&plan).to_string();
     assert!(
-        message.contains("staging/whitehall-mysql")
-            && message.contains("no slower threshold for transform"),
+        message.contains("staging/") && message.contains("no threshold for transform in staging"),
         "{message}"
     );
 }
@@ -924,4 +934,26 @@ fn import_evaluates_the_regexes() {
         message.contains("ckan-postgres") && message.contains("several"),
         "{message}"
     );
+}
+
+/// The GOV.UK catalogue in the fixtures gives today's rules too: its speed
+/// groups are the ones the hand-written rules list.
+#[test]
+fn the_govuk_catalogue_renders_todays_rules() {
+    let Some((values_plan, rules_dir)) = govuk_plan(NEWEST) else {
+        return;
+    };
+    let path = common::manifest_dir().join("fixtures/govuk/catalogue.yaml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let plan = envsync::catalogue::load(&path, &text).unwrap_or_else(|e| panic!("{e}"));
+    let files = render(&plan);
+    let universe = universe(&values_plan);
+    for f in files
+        .iter()
+        .filter(|f| !f.path.to_string_lossy().ends_with("_tests.yaml"))
+    {
+        let theirs = std::fs::read_to_string(rules_dir.join(&f.path)).unwrap();
+        let ours = f.contents.replace("catalogue.yaml", "values.yaml");
+        assert_same_meaning(&theirs, &ours, &universe, &f.path.display().to_string());
+    }
 }

@@ -80,7 +80,7 @@ pub enum RulesError {
         column: usize,
     },
     #[error(
-        "{env}/{job}: the {op} operation (line {line}, column {column}) is {speed}, but alerts.taking_a_long_time has no {speed} threshold for {op} in {env}"
+        "{env}/{job}: the {op} operation (line {line}, column {column}) is {speed}, but alerts.taking_a_long_time has no threshold for {op} in {env}"
     )]
     NoThreshold {
         env: String,

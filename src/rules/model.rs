@@ -80,11 +80,7 @@ pub(crate) fn build<'a>(plan: &'a Plan, env: &'a Environment) -> Result<EnvModel
                 line: op.origin.line,
                 column: op.origin.column,
             })?;
-            if long_settings
-                .for_op(&env.name, kind)
-                .get(op.speed)
-                .is_none()
-            {
+            let Some((speed, _)) = long_settings.for_op(&env.name, kind).effective(op.speed) else {
                 return Err(RulesError::NoThreshold {
                     env: env.name.clone(),
                     job: job.name.clone(),
@@ -93,9 +89,9 @@ pub(crate) fn build<'a>(plan: &'a Plan, env: &'a Environment) -> Result<EnvModel
                     line: op.origin.line,
                     column: op.origin.column,
                 });
-            }
+            };
             let slot = speeds.entry((kind, job.host().to_owned())).or_default();
-            *slot = (*slot).max(op.speed);
+            *slot = (*slot).max(speed);
             series.insert(
                 SeriesKey {
                     host: job.host().to_owned(),
@@ -177,7 +173,7 @@ pub(crate) fn build<'a>(plan: &'a Plan, env: &'a Environment) -> Result<EnvModel
             .iter()
             .filter_map(|op| {
                 let kind = op.kind()?;
-                let t = long_settings.for_op(&env.name, kind).get(op.speed)?;
+                let (_, t) = long_settings.for_op(&env.name, kind).effective(op.speed)?;
                 Some((
                     kind,
                     job.db_of(op).unwrap_or_default().to_owned(),

@@ -131,6 +131,22 @@ impl SpeedThresholds {
         }
     }
 
+    /// The group an operation of `speed` is watched by: the slowest group
+    /// with a threshold that is not slower than `speed`, else the quickest
+    /// one (so `speed: slower` for a whole job leaves its transform, which
+    /// has one group, in that group). None when there are no thresholds.
+    pub fn effective(&self, speed: Speed) -> Option<(Speed, Duration)> {
+        let mut configured = self.speeds();
+        let first = configured.next()?;
+        Some(
+            std::iter::once(first)
+                .chain(configured)
+                .filter(|(s, _)| *s <= speed)
+                .last()
+                .unwrap_or(first),
+        )
+    }
+
     /// The speed groups that have a threshold, quickest first.
     pub fn speeds(&self) -> impl Iterator<Item = (Speed, Duration)> + '_ {
         Speed::ALL
@@ -437,6 +453,34 @@ mod tests {
         for bad in ["", "h", "5", "1h1w", "1h1h", "0m", "1.5h", "-1h", " 1h"] {
             assert!(Duration::parse(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn speeds_fall_back_to_the_groups_there_are() {
+        let t = LongRunning::default();
+        let backup = &t.backup;
+        assert_eq!(
+            backup.effective(Speed::Slowest),
+            Some((Speed::Slower, Duration::hours(4)))
+        );
+        assert_eq!(
+            backup.effective(Speed::Quick),
+            Some((Speed::Quick, Duration::hours(1)))
+        );
+        let transform = t.for_op("staging", Op::Transform);
+        assert_eq!(
+            transform.effective(Speed::Slower),
+            Some((Speed::Quick, Duration::minutes(45)))
+        );
+        let only_slow = SpeedThresholds {
+            slower: Some(Duration::hours(4)),
+            ..SpeedThresholds::default()
+        };
+        assert_eq!(
+            only_slow.effective(Speed::Quick),
+            Some((Speed::Slower, Duration::hours(4)))
+        );
+        assert_eq!(SpeedThresholds::default().effective(Speed::Quick), None);
     }
 
     #[test]
