@@ -3,7 +3,8 @@
 use crate::diagnostic::Diagnostics;
 use crate::output::{self, File};
 use crate::plan::Plan;
-use crate::{catalogue, import, values, yaml};
+use crate::templates::{TemplateError, Templates};
+use crate::{catalogue, import, manifests, values, yaml};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -36,9 +37,10 @@ pub enum Command {
     },
     /// Render the chart values (and manifests and rules) from a catalogue.
     ///
-    /// Writes DIR/values/cronjobs.yaml: the `cronjobs:` block that belongs
-    /// in charts/db-backup/values.yaml. Nothing is written unless everything
-    /// renders.
+    /// Writes DIR/values/cronjobs.yaml (the `cronjobs:` block that belongs
+    /// in charts/db-backup/values.yaml) and DIR/manifests/<env>.yaml (the
+    /// CronJobs helm renders from it, one document each, sorted by name).
+    /// Nothing is written unless everything renders.
     #[command(after_help = "Example:\n  envsync render fixtures/govuk/catalogue.yaml --out out/")]
     Render(RenderArgs),
     /// Write a catalogue from a db-backup values.yaml.
@@ -56,6 +58,11 @@ pub enum Command {
         /// Where to write the catalogue (default: standard output).
         #[arg(short, long, value_name = "CATALOGUE")]
         output: Option<PathBuf>,
+        /// Keep a schedule Kubernetes rejects (such as day-of-week 7) as it
+        /// is, with an `allow` of the cron-syntax rule, instead of refusing
+        /// the file: for importing a revision exactly as it was shipped.
+        #[arg(long)]
+        keep_invalid_schedules: bool,
     },
     /// Print the catalogue's JSON Schema (for editors and other tools).
     Schema,
@@ -117,6 +124,10 @@ pub enum Error {
     },
     #[error("cannot write YAML: {0}")]
     Yaml(#[from] serde_saphyr::SerializeError),
+    #[error(transparent)]
+    Template(#[from] TemplateError),
+    #[error(transparent)]
+    Manifest(#[from] manifests::ManifestError),
 }
 
 impl Error {
@@ -167,16 +178,26 @@ pub fn run(cli: Cli) -> Result<(), Error> {
                 })?;
             }
             let plan = only_envs(plan, &args.envs)?;
-            let files = render(&plan)?;
+            let templates = Templates::load(args.templates.as_deref())?;
+            let files = render(&plan, &templates)?;
             output::write_all(&args.out, &files)?;
             for f in &files {
                 eprintln!("wrote {}", args.out.join(&f.path).display());
             }
             Ok(())
         }
-        Command::Import { values, output } => {
+        Command::Import {
+            values,
+            output,
+            keep_invalid_schedules,
+        } => {
             let text = read(&values)?;
-            let plan = values::import(&values, &text).map_err(|problems| {
+            let imported = if keep_invalid_schedules {
+                values::import_keeping_invalid_schedules(&values, &text)
+            } else {
+                values::import(&values, &text)
+            };
+            let plan = imported.map_err(|problems| {
                 report(&problems, Some(&text), Format::Human);
                 Error::Invalid {
                     path: values.clone(),
@@ -215,9 +236,11 @@ pub fn run(cli: Cli) -> Result<(), Error> {
 }
 
 /// Every file a render writes, relative to the output folder.
-pub fn render(plan: &Plan) -> Result<Vec<File>, Error> {
+pub fn render(plan: &Plan, templates: &Templates) -> Result<Vec<File>, Error> {
     let cronjobs = yaml::to_string(&values::cronjobs(plan))?;
-    Ok(vec![File::new("values/cronjobs.yaml", cronjobs)])
+    let mut files = vec![File::new("values/cronjobs.yaml", cronjobs)];
+    files.extend(manifests::render(plan, templates)?);
+    Ok(files)
 }
 
 fn read(path: &Path) -> Result<String, Error> {

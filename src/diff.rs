@@ -44,10 +44,16 @@ pub fn jobs(old: &Plan, new: &Plan, now: Timestamp, alert_of: AlertOf) -> Vec<Jo
     let mut changes = Vec::new();
     for env in envs {
         let jobs_of = |plan: &'_ Plan| -> Vec<Job> {
-            plan.environment(env).map(|e| e.jobs.clone()).unwrap_or_default()
+            plan.environment(env)
+                .map(|e| e.jobs.clone())
+                .unwrap_or_default()
         };
         let (before, after) = (jobs_of(old), jobs_of(new));
-        let mut names: Vec<&str> = before.iter().chain(&after).map(|j| j.name.as_str()).collect();
+        let mut names: Vec<&str> = before
+            .iter()
+            .chain(&after)
+            .map(|j| j.name.as_str())
+            .collect();
         names.sort_unstable();
         names.dedup();
         for name in names {
@@ -60,7 +66,11 @@ pub fn jobs(old: &Plan, new: &Plan, now: Timestamp, alert_of: AlertOf) -> Vec<Jo
                     job: name.to_owned(),
                     kind: "added",
                     fields: fields(None, Some(b)),
-                    summary: format!("{env}/{name}: added, schedule {}{}", b.schedule, next_run(&b.schedule, now)),
+                    summary: format!(
+                        "{env}/{name}: added, schedule {}{}",
+                        b.schedule,
+                        next_run(&b.schedule, now)
+                    ),
                 }),
                 (Some(a), None) => Some(JobChange {
                     env: env.to_owned(),
@@ -102,7 +112,11 @@ fn changed(
             "suspend" => {
                 let (was, is) = (a.suspended(&old.chart), b.suspended(&new.chart));
                 if was != is {
-                    let alert = if is { alert_of(old, env, a) } else { alert_of(new, env, b) };
+                    let alert = if is {
+                        alert_of(old, env, a)
+                    } else {
+                        alert_of(new, env, b)
+                    };
                     let verb = if is { "suspended" } else { "resumed" };
                     let joins = if is { "leaves" } else { "joins" };
                     match alert {
@@ -214,7 +228,12 @@ pub fn sorted(value: &Value) -> Value {
         Value::Object(map) => {
             let mut entries: Vec<(&String, &Value)> = map.iter().collect();
             entries.sort_by(|a, b| a.0.cmp(b.0));
-            Value::Object(entries.into_iter().map(|(k, v)| (k.clone(), sorted(v))).collect())
+            Value::Object(
+                entries
+                    .into_iter()
+                    .map(|(k, v)| (k.clone(), sorted(v)))
+                    .collect(),
+            )
         }
         Value::Array(items) => Value::Array(items.iter().map(sorted).collect()),
         other => other.clone(),

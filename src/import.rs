@@ -412,11 +412,10 @@ fn speed_spec(job: &Job) -> Option<Value> {
             .map(|o| o.speed)
             .collect();
         match speeds.split_first() {
-            Some((first, rest)) if rest.iter().all(|s| s == first) => {
-                if *first != Speed::Quick {
-                    per_op.insert(kind.as_str().into(), json!(first.as_str()));
-                }
+            Some((first, rest)) if rest.iter().all(|s| s == first) && *first != Speed::Quick => {
+                per_op.insert(kind.as_str().into(), json!(first.as_str()));
             }
+            Some((first, rest)) if rest.iter().all(|s| s == first) => {}
             Some(_) => return None,
             None => {}
         }

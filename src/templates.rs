@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 /// The default templates, by name. A file of the same name in a
 /// `--templates DIR` replaces one of these.
 const EMBEDDED: &[(&str, &str)] = &[
+    ("cronjob.yaml", include_str!("../templates/cronjob.yaml")),
     (
         "rules/group_name.txt",
         include_str!("../templates/rules/group_name.txt"),

@@ -17,6 +17,17 @@ pub fn default_bucket(env: &str) -> String {
 /// Reads a chart values file into a plan. Every problem is reported, each
 /// with its line and column; a plan is returned only when there are none.
 pub fn import(path: &Path, text: &str) -> Result<Plan, Diagnostics> {
+    import_with(path, text, false)
+}
+
+/// Like [`import`], but a schedule Kubernetes rejects is kept as found, with
+/// an `allow` of the `cron-syntax` rule that says so. For importing
+/// historical revisions; a catalogue made this way renders what was shipped.
+pub fn import_keeping_invalid_schedules(path: &Path, text: &str) -> Result<Plan, Diagnostics> {
+    import_with(path, text, true)
+}
+
+fn import_with(path: &Path, text: &str, keep_invalid_schedules: bool) -> Result<Plan, Diagnostics> {
     let root = yaml::parse(text, Dialect::HelmValues)
         .map_err(|e| Diagnostics(vec![Diagnostic::error("yaml", path, e.origin, e.message)]))?;
     let mut problems = Diagnostics::default();
@@ -37,6 +48,7 @@ pub fn import(path: &Path, text: &str) -> Result<Plan, Diagnostics> {
     let mut check = Checker {
         path,
         problems: &mut problems,
+        keep_invalid_schedules,
     };
     for (env_name, jobs) in cronjobs.value.entries() {
         let mut env = Environment {
@@ -112,6 +124,7 @@ fn infer_sources(plan: &mut Plan) {
 struct Checker<'a> {
     path: &'a Path,
     problems: &'a mut Diagnostics,
+    keep_invalid_schedules: bool,
 }
 
 const JOB_KEYS: &[&str] = &[
@@ -213,13 +226,14 @@ impl Checker<'_> {
                 if let Some(text) = s.value.as_str()
                     && let Err(e) = Schedule::parse(text)
                 {
-                    let at = origin(s);
-                    self.error(
-                        env,
-                        job_name,
-                        at,
-                        format!("schedule `{text}`: {}", e.message),
-                    );
+                    if self.keep_invalid_schedules {
+                        let why =
+                            format!("imported as found; Kubernetes rejects it: {}", e.message);
+                        job.allow.push(("cron-syntax".to_owned(), why));
+                    } else {
+                        let message = format!("schedule `{text}`: {}", e.message);
+                        self.error(env, job_name, origin(s), message);
+                    }
                 }
             }
         }

@@ -46,14 +46,25 @@ pub fn parse(text: &str, dialect: Dialect) -> Result<Spanned<Node>, ParseError> 
     options.strict_booleans = dialect == Dialect::Catalogue;
     options.legacy_octal_numbers = dialect == Dialect::HelmValues;
     options.with_snippet = false;
+    // Room for catalogues of tens of thousands of databases; alias bombs
+    // still stop at the alias and expansion limits.
+    let mut budget = serde_saphyr::Budget::default();
+    budget.max_nodes = 2_000_000;
+    budget.max_events = 5_000_000;
+    options.budget = Some(budget);
     serde_saphyr::from_str_with_options::<Spanned<Node>>(text, options).map_err(|e| {
         let origin = e.location().map(origin_of).unwrap_or_default();
         let message = e.to_string();
         // The message repeats the location at its end; keep the words only.
-        let message = match message.rfind(" at line ") {
+        let mut message = match message.find(" at line ") {
             Some(i) => message[..i].to_owned(),
             None => message,
         };
+        if message.starts_with("budget breached") {
+            message = format!(
+                "the document is too large, or its aliases expand too far, to read safely ({message})"
+            );
+        }
         ParseError { message, origin }
     })
 }
@@ -155,10 +166,7 @@ fn find(root: &Spanned<Node>, pointer: &str, at_key: bool) -> Origin {
                 .parse::<usize>()
                 .ok()
                 .and_then(|i| items.get(i))
-                .map(|v| {
-                    at = origin(v);
-                    v
-                }),
+                .inspect(|v| at = origin(v)),
             _ => None,
         };
         match next {

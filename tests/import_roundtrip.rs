@@ -11,11 +11,20 @@ use std::path::Path;
 fn every_revision_round_trips_through_a_catalogue() {
     let cases = common::conformance_cases();
     let mut failures = Vec::new();
+    let mut refused: Vec<String> = Vec::new();
     for case in &cases {
         let path = case.join("values.yaml");
         let text = std::fs::read_to_string(&path).unwrap();
-        let plan =
-            values::import(&path, &text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        // One revision shipped day-of-week 7, which Kubernetes rejects: a plain
+        // import refuses it, and keeping it as found is asked for by name.
+        let plan = match values::import(&path, &text) {
+            Ok(plan) => plan,
+            Err(e) if e.0.iter().all(|d| d.message.contains("day-of-week 7")) => {
+                refused.push(case.file_name().unwrap().to_string_lossy().into_owned());
+                values::import_keeping_invalid_schedules(&path, &text).unwrap()
+            }
+            Err(e) => panic!("{}: {e}", path.display()),
+        };
         let data = import::catalogue(&plan, &import::profiles_in_values(&text));
         let written = yaml::to_string(&data).unwrap();
         let reread = catalogue::load(Path::new("imported.yaml"), &written).unwrap_or_else(|e| {
@@ -37,6 +46,13 @@ fn every_revision_round_trips_through_a_catalogue() {
         cases.len()
     );
     eprintln!("{} of {} revisions round-trip", cases.len(), cases.len());
+    if !cases.is_empty() {
+        assert_eq!(
+            refused,
+            ["2023-10-26-1946034214"],
+            "revisions a plain import refuses"
+        );
+    }
 }
 
 #[test]

@@ -1,0 +1,450 @@
+//! The Kubernetes CronJobs of every environment, as the db-backup chart
+//! renders them.
+//!
+//! Everything the chart computes (names, labels, the DBMS, containers and
+//! their environment, merged resources) is worked out here into a context per
+//! job; the `cronjob.yaml` template only lays it out. Scalars are printed by
+//! the template's auto-escaping, so no value can change the structure of a
+//! manifest. Nested data (resources, security contexts, extra environment
+//! variables) is written as block YAML by the YAML serializer and handed to
+//! the template as ready-made, safe text that the template only indents.
+
+use crate::output::File;
+use crate::plan::{Environment, Job, Plan};
+use crate::templates::{TemplateError, Templates};
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+/// The template of one CronJob.
+pub const TEMPLATE: &str = "cronjob.yaml";
+
+/// The chart's name, which names its ConfigMap, secret and service account.
+const CHART: &str = "db-backup";
+
+/// The database user when a job does not name one.
+const DB_USER: &str = "aws_db_admin";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ManifestError {
+    #[error(
+        "the chart settings have no toolbox image: set `toolbox.image.repository` and `toolbox.image.tag`"
+    )]
+    MissingImage,
+    #[error("chart setting `{key}` must be {expected}")]
+    Setting { key: String, expected: &'static str },
+    #[error("{environment}/{job}: `{key}` must be {expected}")]
+    JobSetting {
+        environment: String,
+        job: String,
+        key: &'static str,
+        expected: &'static str,
+    },
+    #[error("{environment}/{job}: the job has no operations")]
+    NoOperations { environment: String, job: String },
+    #[error(
+        "chart setting `{key}` is not supported: the names the chart gives with it are not known"
+    )]
+    Unsupported { key: &'static str },
+    #[error(
+        "{environment}/{job}: {value:?} has the character U+{:04X}, which a manifest cannot hold",
+        u32::from(*.character)
+    )]
+    Unprintable {
+        environment: String,
+        job: String,
+        value: String,
+        character: char,
+    },
+    #[error(transparent)]
+    Template(#[from] TemplateError),
+    #[error("cannot write YAML: {0}")]
+    Yaml(#[from] serde_saphyr::SerializeError),
+    #[error("cannot prepare a CronJob for its template: {0}")]
+    Context(String),
+}
+
+/// One file per environment, `manifests/<env>.yaml`: its CronJobs, one YAML
+/// document each, sorted by job name.
+pub fn render(plan: &Plan, templates: &Templates) -> Result<Vec<File>, ManifestError> {
+    let chart = Chart::read(&plan.chart)?;
+    plan.environments
+        .iter()
+        .map(|env| {
+            let contents = render_environment(&chart, env, templates)?;
+            Ok(File::new(format!("manifests/{}.yaml", env.name), contents))
+        })
+        .collect()
+}
+
+fn render_environment(
+    chart: &Chart,
+    env: &Environment,
+    templates: &Templates,
+) -> Result<String, ManifestError> {
+    let mut jobs: Vec<&Job> = env.jobs.iter().collect();
+    jobs.sort_by(|a, b| a.name.cmp(&b.name));
+    let mut out = String::new();
+    for job in jobs {
+        let context = cronjob(chart, &env.name, job)?;
+        printable(&env.name, job, &context)?;
+        out.push_str(&templates.render(TEMPLATE, &context)?);
+    }
+    Ok(out)
+}
+
+/// The chart-level values a CronJob uses, checked.
+struct Chart<'a> {
+    image: String,
+    arch: String,
+    suspend_all: bool,
+    service_account: String,
+    resources: Option<&'a Map<String, Value>>,
+    extra_env: &'a [Value],
+    pod_security_context: Option<&'a Value>,
+    security_context: Option<&'a Value>,
+}
+
+impl<'a> Chart<'a> {
+    fn read(values: &'a Map<String, Value>) -> Result<Chart<'a>, ManifestError> {
+        for key in ["nameOverride", "fullnameOverride"] {
+            match values.get(key) {
+                None | Some(Value::Null) => {}
+                Some(Value::String(s)) if s.is_empty() => {}
+                Some(_) => return Err(ManifestError::Unsupported { key }),
+            }
+        }
+        let setting = |key: &str, expected| ManifestError::Setting {
+            key: key.to_owned(),
+            expected,
+        };
+        let image = values.get("toolbox").and_then(|t| t.get("image"));
+        let part = |name: &str| match image.and_then(|i| i.get(name)) {
+            Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
+            Some(Value::Number(n)) => Some(n.to_string()),
+            _ => None,
+        };
+        let image = match (part("repository"), part("tag")) {
+            (Some(repository), Some(tag)) => format!("{repository}:{tag}"),
+            _ => return Err(ManifestError::MissingImage),
+        };
+        let arch = match values.get("arch") {
+            None | Some(Value::Null) => "amd64".to_owned(),
+            Some(Value::String(s)) if !s.is_empty() => s.clone(),
+            Some(_) => return Err(setting("arch", "amd64 or arm64")),
+        };
+        let suspend_all = match values.get("suspendAllCronJobs") {
+            None | Some(Value::Null) => false,
+            Some(Value::Bool(b)) => *b,
+            Some(_) => return Err(setting("suspendAllCronJobs", "true or false")),
+        };
+        let resources = match values.get("resources") {
+            None | Some(Value::Null) => None,
+            Some(Value::Object(m)) => Some(m),
+            Some(_) => return Err(setting("resources", "a mapping")),
+        };
+        let extra_env = match values.get("extraEnv") {
+            None | Some(Value::Null) => &[][..],
+            Some(Value::Array(items)) if items.iter().all(Value::is_object) => items,
+            Some(_) => return Err(setting("extraEnv", "a list of environment variables")),
+        };
+        let context = |key: &str| match values.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(v @ Value::Object(_)) => Ok(Some(v)),
+            Some(_) => Err(setting(key, "a mapping")),
+        };
+        Ok(Chart {
+            image,
+            arch,
+            suspend_all,
+            service_account: service_account(values.get("serviceAccount"))?,
+            resources,
+            extra_env,
+            pod_security_context: context("podSecurityContext")?,
+            security_context: context("securityContext")?,
+        })
+    }
+}
+
+/// The pod's service account: `serviceAccount.name`, or else the chart's
+/// own account when it creates one and `default` when it does not.
+fn service_account(settings: Option<&Value>) -> Result<String, ManifestError> {
+    let setting = |key: &str, expected| ManifestError::Setting {
+        key: format!("serviceAccount.{key}"),
+        expected,
+    };
+    let settings = match settings {
+        None | Some(Value::Null) => return Ok(CHART.to_owned()),
+        Some(Value::Object(m)) => m,
+        Some(_) => {
+            return Err(ManifestError::Setting {
+                key: "serviceAccount".into(),
+                expected: "a mapping",
+            });
+        }
+    };
+    let create = match settings.get("create") {
+        None | Some(Value::Null) => true,
+        Some(Value::Bool(b)) => *b,
+        Some(_) => return Err(setting("create", "true or false")),
+    };
+    match settings.get("name") {
+        Some(Value::String(s)) if !s.is_empty() => Ok(s.clone()),
+        None | Some(Value::Null) | Some(Value::String(_)) => {
+            Ok(if create { CHART } else { "default" }.to_owned())
+        }
+        Some(_) => Err(setting("name", "a string")),
+    }
+}
+
+/// Everything the template needs for one CronJob.
+#[derive(Debug, Serialize)]
+struct CronJob {
+    environment: String,
+    /// The CronJob's name, `db-backup-<job>`.
+    name: String,
+    /// The job's name, the `app.kubernetes.io/component` label.
+    job: String,
+    arch: String,
+    /// Whether the pod must run on arm64 nodes.
+    arm64: bool,
+    schedule: String,
+    suspend: bool,
+    active_deadline_seconds: u64,
+    dns_searches: Vec<String>,
+    service_account: String,
+    /// The pod's `securityContext`, as block YAML.
+    pod_security_context: Option<minijinja::Value>,
+    /// Every operation but the last.
+    init_containers: Vec<Container>,
+    /// The last operation.
+    containers: Vec<Container>,
+}
+
+#[derive(Debug, Serialize)]
+struct Container {
+    name: String,
+    image: String,
+    command: String,
+    args: Vec<String>,
+    db_host: String,
+    db_database: Option<String>,
+    bucket: Option<String>,
+    /// Mongo reads a connection string; the others a user and password.
+    mongo: bool,
+    db_user: String,
+    /// The secret key of the password or connection string.
+    secret_key: String,
+    /// Chart, job and operation `extraEnv`, in that order, as block YAML.
+    extra_env: Option<minijinja::Value>,
+    /// The job's resources merged over the chart's, as block YAML.
+    resources: Option<minijinja::Value>,
+    /// The container's `securityContext`, as block YAML.
+    security_context: Option<minijinja::Value>,
+}
+
+fn cronjob(chart: &Chart, env: &str, job: &Job) -> Result<CronJob, ManifestError> {
+    let bad = |key, expected| ManifestError::JobSetting {
+        environment: env.to_owned(),
+        job: job.name.clone(),
+        key,
+        expected,
+    };
+    let resources = match (&job.resources, chart.resources) {
+        (None | Some(Value::Null), None) => None,
+        (None | Some(Value::Null), Some(base)) => Some(Value::Object(base.clone())),
+        (Some(Value::Object(own)), base) => {
+            let mut merged = base.cloned().unwrap_or_default();
+            deep_merge(&mut merged, own);
+            Some(Value::Object(merged))
+        }
+        (Some(_), _) => return Err(bad("resources", "a mapping")),
+    };
+    let resources = resources.as_ref().map(block).transpose()?;
+    let security_context = chart.security_context.map(block).transpose()?;
+    let job_env = env_list(&job.extra_env)
+        .ok_or_else(|| bad("extraEnv", "a list of environment variables"))?;
+
+    let mut containers = Vec::with_capacity(job.operations.len());
+    for (index, op) in job.operations.iter().enumerate() {
+        let op_env = env_list(&op.extra_env)
+            .ok_or_else(|| bad("operations.extraEnv", "a list of environment variables"))?;
+        let extra_env: Vec<Value> = chart
+            .extra_env
+            .iter()
+            .chain(job_env)
+            .chain(op_env)
+            .cloned()
+            .collect();
+        let extra_env = if extra_env.is_empty() {
+            None
+        } else {
+            Some(block(&Value::Array(extra_env))?)
+        };
+        let dbms = job.dbms();
+        let mut args = vec![op.op.clone()];
+        args.extend(op.script.clone());
+        containers.push(Container {
+            name: format!("{index}-{}", op.op),
+            image: chart.image.clone(),
+            command: format!("/opt/bin/backup-{dbms}"),
+            args,
+            db_host: job.host().to_owned(),
+            db_database: job.db_of(op).map(str::to_owned),
+            bucket: op.bucket.clone(),
+            mongo: dbms == "mongo",
+            db_user: DB_USER.to_owned(),
+            secret_key: job.host().to_owned(),
+            extra_env,
+            resources: resources.clone(),
+            security_context: security_context.clone(),
+        });
+    }
+    let Some(last) = containers.pop() else {
+        return Err(ManifestError::NoOperations {
+            environment: env.to_owned(),
+            job: job.name.clone(),
+        });
+    };
+    Ok(CronJob {
+        environment: env.to_owned(),
+        name: job.cronjob_name(),
+        job: job.name.clone(),
+        arch: chart.arch.clone(),
+        arm64: chart.arch == "arm64",
+        schedule: job.schedule.clone(),
+        suspend: chart.suspend_all || job.suspend.unwrap_or(false),
+        active_deadline_seconds: job.active_deadline_seconds(),
+        dns_searches: vec![
+            format!("blue.{env}.govuk-internal.digital"),
+            format!("{env}.govuk-internal.digital"),
+        ],
+        service_account: chart.service_account.clone(),
+        pod_security_context: chart.pod_security_context.map(block).transpose()?,
+        init_containers: containers,
+        containers: vec![last],
+    })
+}
+
+/// Checks that every value the template prints can be written as it is.
+///
+/// The template escapes values as JSON strings, which are YAML strings, but
+/// JSON leaves some characters raw that YAML does not allow there (DEL, the
+/// C1 controls) or that YAML 1.1 readers such as Kubernetes' take for line
+/// breaks (U+0085, U+2028, U+2029). Nested blocks are written by the YAML
+/// serializer, which escapes them.
+fn printable(environment: &str, job: &Job, context: &CronJob) -> Result<(), ManifestError> {
+    fn walk(value: &Value) -> Option<(&str, char)> {
+        match value {
+            Value::String(s) => s
+                .chars()
+                .find(|&c| !yaml_printable(c))
+                .map(|c| (s.as_str(), c)),
+            Value::Array(items) => items.iter().find_map(walk),
+            Value::Object(m) => m.values().find_map(walk),
+            _ => None,
+        }
+    }
+    let data = serde_json::to_value(context).map_err(|e| ManifestError::Context(e.to_string()))?;
+    match walk(&data) {
+        None => Ok(()),
+        Some((value, character)) => Err(ManifestError::Unprintable {
+            environment: environment.to_owned(),
+            job: job.name.clone(),
+            value: value.to_owned(),
+            character,
+        }),
+    }
+}
+
+/// Whether a character can stand unescaped in a JSON string read as YAML.
+/// (JSON escapes the C0 controls itself.)
+fn yaml_printable(c: char) -> bool {
+    !matches!(
+        c,
+        '\u{7f}'..='\u{9f}' | '\u{2028}' | '\u{2029}' | '\u{feff}' | '\u{fffe}' | '\u{ffff}'
+    )
+}
+
+/// A job's or operation's `extraEnv` as a list (none when absent).
+fn env_list(value: &Option<Value>) -> Option<&[Value]> {
+    match value {
+        None | Some(Value::Null) => Some(&[]),
+        Some(Value::Array(items)) if items.iter().all(Value::is_object) => Some(items),
+        Some(_) => None,
+    }
+}
+
+/// `own` merged into `base`: mappings merge key by key, anything else in
+/// `own` replaces what `base` has.
+fn deep_merge(base: &mut Map<String, Value>, own: &Map<String, Value>) {
+    for (key, value) in own {
+        match (base.get_mut(key), value) {
+            (Some(Value::Object(b)), Value::Object(o)) => deep_merge(b, o),
+            _ => {
+                base.insert(key.clone(), value.clone());
+            }
+        }
+    }
+}
+
+/// Data as block YAML, keys sorted as Helm's `toYaml` prints them, ready
+/// for the template to indent: written by the YAML serializer, which quotes
+/// and escapes every scalar as it needs, so it is marked safe.
+fn block(value: &Value) -> Result<minijinja::Value, ManifestError> {
+    let text = crate::yaml::to_string(&sorted(value))?;
+    Ok(minijinja::Value::from_safe_string(
+        text.trim_end_matches('\n').to_owned(),
+    ))
+}
+
+fn sorted(value: &Value) -> Value {
+    match value {
+        Value::Object(m) => {
+            let mut entries: Vec<(&String, &Value)> = m.iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(b.0));
+            Value::Object(
+                entries
+                    .into_iter()
+                    .map(|(k, v)| (k.clone(), sorted(v)))
+                    .collect(),
+            )
+        }
+        Value::Array(items) => Value::Array(items.iter().map(sorted).collect()),
+        other => other.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn merges_resources_deeply() {
+        let mut base = json!({"limits": {"cpu": "1", "memory": "1Mi"}, "requests": {"cpu": "1"}});
+        let own = json!({"limits": {"memory": "2Mi"}, "requests": "none"});
+        deep_merge(base.as_object_mut().unwrap(), own.as_object().unwrap());
+        assert_eq!(
+            base,
+            json!({"limits": {"cpu": "1", "memory": "2Mi"}, "requests": "none"})
+        );
+    }
+
+    #[test]
+    fn service_account_follows_the_chart() {
+        assert_eq!(service_account(None).unwrap(), "db-backup");
+        let named = json!({"create": true, "name": "backups"});
+        assert_eq!(service_account(Some(&named)).unwrap(), "backups");
+        let unnamed = json!({"create": true});
+        assert_eq!(service_account(Some(&unnamed)).unwrap(), "db-backup");
+        let none = json!({"create": false, "name": ""});
+        assert_eq!(service_account(Some(&none)).unwrap(), "default");
+    }
+
+    #[test]
+    fn a_chart_without_an_image_is_an_error() {
+        let chart = json!({"toolbox": "toolbox:latest"});
+        let err = Chart::read(chart.as_object().unwrap()).err().unwrap();
+        assert!(matches!(err, ManifestError::MissingImage), "{err}");
+    }
+}
