@@ -2,20 +2,22 @@
 //!
 //! promtool 2.42 starts every series at the epoch (Thursday 1970-01-01
 //! 00:00 UTC) and evaluates the rules every 15 minutes up to the last time a
-//! test group looks at. Its cost grows with series times steps, so each file
-//! has two groups: the days (15 days, the "not completed" alerts, one series
-//! per database) and the operations (about a day, the "taking a long time"
-//! alerts, every series). Scenarios tell their series apart by the pod label
-//! (`instance`), which alerts carry but do not match on:
+//! test group looks at; its cost grows with steps times rules and series (a
+//! firing alert costs most: its annotations are expanded at every step). So
+//! each file has two groups: the days (two weeks, the "not completed"
+//! alerts, one series per database) and the operations (about a day, the
+//! "taking a long time" alerts, every series). Scenarios tell their series
+//! apart by the pod label (`instance`), which alerts carry but do not match
+//! on:
 //!
 //! - `…-ok`: every run of every running job succeeds, each operation well
 //!   within its threshold and the run within the time its cadence allows:
 //!   no alert at any step.
-//! - `…-missed`: each database's runs as scheduled over the 15 days, but one
-//!   run (the first after a day) is missed, and it is rerun a step after the
-//!   alert: the "not completed" alert must fire exactly when the cadence
-//!   says, inside the window, and never before or after. A database no job
-//!   names shows what the catch-all group does.
+//! - `…-missed`: each database's runs as scheduled over the two weeks, on
+//!   time but for one (the first after a day), which is missed and rerun a
+//!   step after the alert: the "not completed" alert must fire exactly when
+//!   the cadence says, inside the window, and at no other step. A database
+//!   no job names shows what the catch-all group does.
 //! - `…-stuck`: an operation stays running: its "taking a long time" alert
 //!   fires at its threshold and no alert before.
 //! - `…-failed` (the common file's tests): a failed state fires the failed
