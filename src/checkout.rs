@@ -190,17 +190,17 @@ fn normalise_exprs(value: &mut Value) {
 /// PromQL with comments dropped, whitespace folded, and the alternatives
 /// of every `=~"..."` / `!~"..."` matcher sorted.
 pub fn normalise_expr(expr: &str) -> String {
-    let without_comments: Vec<&str> = expr
-        .lines()
-        .map(strip_comment)
-        .collect();
+    let without_comments: Vec<&str> = expr.lines().map(strip_comment).collect();
     let folded = without_comments.join(" ");
     let mut out = String::new();
     let mut rest = folded.as_str();
     while let Some(i) = rest.find(['=', '!']) {
         let (head, tail) = rest.split_at(i);
         out.push_str(head);
-        if let Some(body) = tail.strip_prefix("=~\"").or_else(|| tail.strip_prefix("!~\"")) {
+        if let Some(body) = tail
+            .strip_prefix("=~\"")
+            .or_else(|| tail.strip_prefix("!~\""))
+        {
             let Some(end) = body.find('"') else {
                 out.push_str(tail);
                 rest = "";
@@ -277,7 +277,11 @@ fn sort_alternatives(regex: &str) -> String {
 /// Writes a render into the checkout: the `cronjobs:` block of the values
 /// file (every other byte kept) and the rules files. Each file is replaced
 /// atomically, and nothing is changed unless every file can be written.
-pub fn apply(plan: &Plan, rules: &[File], checkout: &Checkout) -> Result<Vec<PathBuf>, CheckoutError> {
+pub fn apply(
+    plan: &Plan,
+    rules: &[File],
+    checkout: &Checkout,
+) -> Result<Vec<PathBuf>, CheckoutError> {
     let text = checkout.values_text()?;
     let block = yaml::to_string(&values::cronjobs(plan))?;
     let values_path = checkout.root.join(VALUES);

@@ -1,11 +1,11 @@
 //! The command line: arguments, and what each command does with them.
 
+use crate::checkout::{self, Checkout, Drift};
 use crate::diagnostic::Diagnostics;
 use crate::output::{self, File};
 use crate::plan::Plan;
 use crate::templates::{TemplateError, Templates};
-use crate::checkout::{self, Checkout, Drift};
-use crate::{catalogue, import, manifests, values, yaml};
+use crate::{catalogue, import, manifests, rules, values, yaml};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -39,9 +39,11 @@ pub enum Command {
     /// Render the chart values (and manifests and rules) from a catalogue.
     ///
     /// Writes DIR/values/cronjobs.yaml (the `cronjobs:` block that belongs
-    /// in charts/db-backup/values.yaml) and DIR/manifests/<env>.yaml (the
-    /// CronJobs helm renders from it, one document each, sorted by name).
-    /// Nothing is written unless everything renders.
+    /// in charts/db-backup/values.yaml), DIR/manifests/<env>.yaml (the
+    /// CronJobs helm renders from it, one document each, sorted by name),
+    /// and DIR/rules/ (the alert rules in the layout of
+    /// charts/monitoring-config/rules/, each with a promtool test file
+    /// beside it). Nothing is written unless everything renders.
     #[command(after_help = "Example:\n  envsync render fixtures/govuk/catalogue.yaml --out out/")]
     Render(RenderArgs),
     /// Write a catalogue from a db-backup values.yaml.
@@ -59,6 +61,11 @@ pub enum Command {
         /// Where to write the catalogue (default: standard output).
         #[arg(short, long, value_name = "CATALOGUE")]
         output: Option<PathBuf>,
+        /// The alert rules folder (charts/monitoring-config/rules of a
+        /// checkout): each database's speed groups are read from its
+        /// taking-a-long-time alerts.
+        #[arg(long, value_name = "DIR")]
+        rules: Option<PathBuf>,
         /// Keep a schedule Kubernetes rejects (such as day-of-week 7) as it
         /// is, with an `allow` of the cron-syntax rule, instead of refusing
         /// the file: for importing a revision exactly as it was shipped.
@@ -73,7 +80,9 @@ pub enum Command {
     /// anchors, comments and the order of alternatives in a label matcher
     /// make no difference. Prints one line per changed job, then a unified
     /// diff. Exit 0 when they match, 1 on drift, 2 on error.
-    #[command(after_help = "Example:\n  envsync diff catalogue.yaml --chart-repo ../govuk-helm-charts")]
+    #[command(
+        after_help = "Example:\n  envsync diff catalogue.yaml --chart-repo ../govuk-helm-charts"
+    )]
     Diff {
         /// The catalogue file.
         catalogue: PathBuf,
@@ -93,7 +102,9 @@ pub enum Command {
     /// keeping every other byte (comments and anchors too), and writes the
     /// rule files and their tests. Each file is replaced atomically; on any
     /// error nothing is changed. Afterwards `envsync diff` exits 0.
-    #[command(after_help = "Example:\n  envsync apply catalogue.yaml --chart-repo ../govuk-helm-charts")]
+    #[command(
+        after_help = "Example:\n  envsync apply catalogue.yaml --chart-repo ../govuk-helm-charts"
+    )]
     Apply {
         /// The catalogue file.
         catalogue: PathBuf,
@@ -180,6 +191,8 @@ pub enum Error {
     Checkout(#[from] checkout::CheckoutError),
     #[error("the checkout differs from the catalogue")]
     Drift,
+    #[error(transparent)]
+    Rules(#[from] rules::RulesError),
 }
 
 impl Error {
@@ -241,6 +254,7 @@ pub fn run(cli: Cli) -> Result<(), Error> {
         Command::Import {
             values,
             output,
+            rules: rules_dir,
             keep_invalid_schedules,
         } => {
             let text = read(&values)?;
@@ -257,6 +271,10 @@ pub fn run(cli: Cli) -> Result<(), Error> {
                     problems,
                 }
             })?;
+            let mut plan = plan;
+            if let Some(dir) = &rules_dir {
+                rules::import_speeds(&mut plan, dir)?;
+            }
             let profiles = import::profiles_in_values(&text);
             let data = import::catalogue(&plan, &profiles);
             let body = yaml::to_string(&data)?;
@@ -290,6 +308,9 @@ pub fn run(cli: Cli) -> Result<(), Error> {
             let templates = Templates::load(templates.as_deref())?;
             let rules = rule_files(&plan, &templates)?;
             let checkout = Checkout::new(&chart_repo);
+            let alert_of = |plan: &Plan, env: &str, job: &crate::plan::Job| {
+                rules::not_completed_alert(plan, &templates, env, job.host())
+            };
             let drift = checkout::compare(&plan, &rules, &checkout, now()?, &alert_of)?;
             print_drift(&drift, format);
             if drift.is_empty() {
@@ -324,17 +345,37 @@ pub fn render(plan: &Plan, templates: &Templates) -> Result<Vec<File>, Error> {
     let cronjobs = yaml::to_string(&values::cronjobs(plan))?;
     let mut files = vec![File::new("values/cronjobs.yaml", cronjobs)];
     files.extend(manifests::render(plan, templates)?);
+    files.extend(rule_files(plan, templates)?);
     Ok(files)
 }
 
-/// The rules files (and their tests) a render writes.
-fn rule_files(_plan: &Plan, _templates: &Templates) -> Result<Vec<File>, Error> {
-    Ok(Vec::new())
+/// The rules files (and their tests) a render writes, under `rules/`.
+fn rule_files(plan: &Plan, templates: &Templates) -> Result<Vec<File>, Error> {
+    let files = rules::render(plan, templates).map_err(|e| rules_error(plan, e))?;
+    Ok(files
+        .into_iter()
+        .map(|f| File::new(Path::new("rules").join(f.path), f.contents))
+        .collect())
 }
 
-/// The not-completed alert that covers a job, for diff summaries.
-fn alert_of(_plan: &Plan, _env: &str, _job: &crate::plan::Job) -> Option<String> {
-    None
+/// A rules error that points into the catalogue, as a located problem.
+fn rules_error(plan: &Plan, e: rules::RulesError) -> Error {
+    match e.location() {
+        Some((line, column)) => {
+            let at = crate::plan::Origin { line, column };
+            let problem =
+                crate::diagnostic::Diagnostic::error("rules", &plan.source, at, e.to_string());
+            let text = std::fs::read_to_string(&plan.source).unwrap_or_default();
+            let problems = Diagnostics(vec![problem]);
+            report(&problems, Some(&text), Format::Human);
+            Error::Invalid {
+                path: plan.source.clone(),
+                text,
+                problems,
+            }
+        }
+        None => Error::Rules(e),
+    }
 }
 
 /// The time next runs are counted from: now, or `ENVSYNC_NOW` (an RFC 3339
@@ -352,7 +393,11 @@ fn print_drift(drift: &Drift, format: DiffFormat) {
     let mut out = anstream::stdout();
     match format {
         DiffFormat::Json => {
-            let _ = writeln!(out, "{}", serde_json::to_string_pretty(drift).unwrap_or_default());
+            let _ = writeln!(
+                out,
+                "{}",
+                serde_json::to_string_pretty(drift).unwrap_or_default()
+            );
         }
         DiffFormat::Human => {
             if drift.is_empty() {
@@ -371,8 +416,12 @@ fn print_drift(drift: &Drift, format: DiffFormat) {
                 let _ = writeln!(out);
                 for line in file.diff.lines() {
                     let style = match line.as_bytes().first() {
-                        Some(b'+') if !line.starts_with("+++") => anstyle::AnsiColor::Green.on_default(),
-                        Some(b'-') if !line.starts_with("---") => anstyle::AnsiColor::Red.on_default(),
+                        Some(b'+') if !line.starts_with("+++") => {
+                            anstyle::AnsiColor::Green.on_default()
+                        }
+                        Some(b'-') if !line.starts_with("---") => {
+                            anstyle::AnsiColor::Red.on_default()
+                        }
                         Some(b'@') => anstyle::AnsiColor::Cyan.on_default(),
                         _ => anstyle::Style::new(),
                     };
