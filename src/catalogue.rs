@@ -692,3 +692,21 @@ mod tests {
         assert_eq!(err.0.last().unwrap().line, 8);
     }
 }
+
+#[cfg(test)]
+mod schema_tests {
+    use super::*;
+
+    /// The schema file spells out the `alerts:` settings the rules module reads.
+    #[test]
+    fn the_alerts_schema_is_the_rules_settings_schema() {
+        let schema: Value = serde_json::from_str(SCHEMA).unwrap();
+        let expected = crate::rules::json_schema();
+        assert_eq!(
+            schema["properties"]["alerts"],
+            expected,
+            "schema/catalogue.schema.json properties.alerts should be:\n{}",
+            serde_json::to_string_pretty(&expected).unwrap()
+        );
+    }
+}

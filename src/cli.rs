@@ -1,10 +1,11 @@
 //! The command line: arguments, and what each command does with them.
 
+use crate::checkout::{self, Checkout, Drift};
 use crate::diagnostic::Diagnostics;
 use crate::output::{self, File};
 use crate::plan::Plan;
 use crate::templates::{TemplateError, Templates};
-use crate::{catalogue, import, manifests, values, yaml};
+use crate::{catalogue, import, manifests, rules, values, yaml};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -38,9 +39,11 @@ pub enum Command {
     /// Render the chart values (and manifests and rules) from a catalogue.
     ///
     /// Writes DIR/values/cronjobs.yaml (the `cronjobs:` block that belongs
-    /// in charts/db-backup/values.yaml) and DIR/manifests/<env>.yaml (the
-    /// CronJobs helm renders from it, one document each, sorted by name).
-    /// Nothing is written unless everything renders.
+    /// in charts/db-backup/values.yaml), DIR/manifests/<env>.yaml (the
+    /// CronJobs helm renders from it, one document each, sorted by name),
+    /// and DIR/rules/ (the alert rules in the layout of
+    /// charts/monitoring-config/rules/, each with a promtool test file
+    /// beside it). Nothing is written unless everything renders.
     #[command(after_help = "Example:\n  envsync render fixtures/govuk/catalogue.yaml --out out/")]
     Render(RenderArgs),
     /// Write a catalogue from a db-backup values.yaml.
@@ -58,11 +61,59 @@ pub enum Command {
         /// Where to write the catalogue (default: standard output).
         #[arg(short, long, value_name = "CATALOGUE")]
         output: Option<PathBuf>,
+        /// The alert rules folder (charts/monitoring-config/rules of a
+        /// checkout): each database's speed groups are read from its
+        /// taking-a-long-time alerts.
+        #[arg(long, value_name = "DIR")]
+        rules: Option<PathBuf>,
         /// Keep a schedule Kubernetes rejects (such as day-of-week 7) as it
         /// is, with an `allow` of the cron-syntax rule, instead of refusing
         /// the file: for importing a revision exactly as it was shipped.
         #[arg(long)]
         keep_invalid_schedules: bool,
+    },
+    /// Compare what a catalogue renders with a govuk-helm-charts checkout.
+    ///
+    /// Compares the `cronjobs` of charts/db-backup/values.yaml (anchors and
+    /// merges resolved) and the database-backup rule files under
+    /// charts/monitoring-config/rules/, as data: key order, quoting,
+    /// anchors, comments and the order of alternatives in a label matcher
+    /// make no difference. Prints one line per changed job, then a unified
+    /// diff. Exit 0 when they match, 1 on drift, 2 on error.
+    #[command(
+        after_help = "Example:\n  envsync diff catalogue.yaml --chart-repo ../govuk-helm-charts"
+    )]
+    Diff {
+        /// The catalogue file.
+        catalogue: PathBuf,
+        /// The govuk-helm-charts checkout.
+        #[arg(long, value_name = "REPO")]
+        chart_repo: PathBuf,
+        /// How to print the changes.
+        #[arg(long, value_enum, default_value_t = DiffFormat::Human)]
+        format: DiffFormat,
+        /// Templates replacing the built-in ones (as for render).
+        #[arg(long, value_name = "DIR")]
+        templates: Option<PathBuf>,
+    },
+    /// Write what a catalogue renders into a govuk-helm-charts checkout.
+    ///
+    /// Rewrites only the `cronjobs:` block of charts/db-backup/values.yaml,
+    /// keeping every other byte (comments and anchors too), and writes the
+    /// rule files and their tests. Each file is replaced atomically; on any
+    /// error nothing is changed. Afterwards `envsync diff` exits 0.
+    #[command(
+        after_help = "Example:\n  envsync apply catalogue.yaml --chart-repo ../govuk-helm-charts"
+    )]
+    Apply {
+        /// The catalogue file.
+        catalogue: PathBuf,
+        /// The govuk-helm-charts checkout.
+        #[arg(long, value_name = "REPO")]
+        chart_repo: PathBuf,
+        /// Templates replacing the built-in ones (as for render).
+        #[arg(long, value_name = "DIR")]
+        templates: Option<PathBuf>,
     },
     /// Print the catalogue's JSON Schema (for editors and other tools).
     Schema,
@@ -85,6 +136,14 @@ pub enum Command {
         /// The rule's name, as `envsync rules` lists it.
         name: String,
     },
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum DiffFormat {
+    /// A summary line per changed job, then a unified diff (coloured on a terminal).
+    Human,
+    /// The same changes as data.
+    Json,
 }
 
 #[derive(Args, Debug)]
@@ -150,12 +209,18 @@ pub enum Error {
     Template(#[from] TemplateError),
     #[error(transparent)]
     Manifest(#[from] manifests::ManifestError),
+    #[error(transparent)]
+    Checkout(#[from] checkout::CheckoutError),
+    #[error("the checkout differs from the catalogue")]
+    Drift,
+    #[error(transparent)]
+    Rules(#[from] rules::RulesError),
 }
 
 impl Error {
     pub fn exit_code(&self) -> ExitCode {
         match self {
-            Error::Invalid { .. } | Error::Findings(_) => ExitCode::from(1),
+            Error::Invalid { .. } | Error::Drift | Error::Findings(_) => ExitCode::from(1),
             _ => ExitCode::from(2),
         }
     }
@@ -211,6 +276,7 @@ pub fn run(cli: Cli) -> Result<(), Error> {
         Command::Import {
             values,
             output,
+            rules: rules_dir,
             keep_invalid_schedules,
         } => {
             let text = read(&values)?;
@@ -227,6 +293,10 @@ pub fn run(cli: Cli) -> Result<(), Error> {
                     problems,
                 }
             })?;
+            let mut plan = plan;
+            if let Some(dir) = &rules_dir {
+                rules::import_speeds(&mut plan, dir)?;
+            }
             let profiles = import::profiles_in_values(&text);
             let data = import::catalogue(&plan, &profiles);
             let body = yaml::to_string(&data)?;
@@ -253,6 +323,41 @@ pub fn run(cli: Cli) -> Result<(), Error> {
         Command::Lint(args) => crate::lint::command::lint(&args),
         Command::Rules => crate::lint::command::list(),
         Command::Rule { name } => crate::lint::command::show(&name),
+        Command::Diff {
+            catalogue,
+            chart_repo,
+            format,
+            templates,
+        } => {
+            let plan = load_catalogue(&catalogue)?;
+            let templates = Templates::load(templates.as_deref())?;
+            let rules = rule_files(&plan, &templates)?;
+            let checkout = Checkout::new(&chart_repo);
+            let alert_of = |plan: &Plan, env: &str, job: &crate::plan::Job| {
+                rules::not_completed_alert(plan, &templates, env, job.host())
+            };
+            let drift = checkout::compare(&plan, &rules, &checkout, now()?, &alert_of)?;
+            print_drift(&drift, format);
+            if drift.is_empty() {
+                Ok(())
+            } else {
+                Err(Error::Drift)
+            }
+        }
+        Command::Apply {
+            catalogue,
+            chart_repo,
+            templates,
+        } => {
+            let plan = load_catalogue(&catalogue)?;
+            let templates = Templates::load(templates.as_deref())?;
+            let rules = rule_files(&plan, &templates)?;
+            let written = checkout::apply(&plan, &rules, &Checkout::new(&chart_repo))?;
+            for path in written {
+                eprintln!("wrote {}", chart_repo.join(path).display());
+            }
+            Ok(())
+        }
         Command::Schema => {
             print!("{}", catalogue::SCHEMA);
             Ok(())
@@ -265,7 +370,91 @@ pub fn render(plan: &Plan, templates: &Templates) -> Result<Vec<File>, Error> {
     let cronjobs = yaml::to_string(&values::cronjobs(plan))?;
     let mut files = vec![File::new("values/cronjobs.yaml", cronjobs)];
     files.extend(manifests::render(plan, templates)?);
+    files.extend(rule_files(plan, templates)?);
     Ok(files)
+}
+
+/// The rules files (and their tests) a render writes, under `rules/`.
+fn rule_files(plan: &Plan, templates: &Templates) -> Result<Vec<File>, Error> {
+    let files = rules::render(plan, templates).map_err(|e| rules_error(plan, e))?;
+    Ok(files
+        .into_iter()
+        .map(|f| File::new(Path::new("rules").join(f.path), f.contents))
+        .collect())
+}
+
+/// A rules error that points into the catalogue, as a located problem.
+fn rules_error(plan: &Plan, e: rules::RulesError) -> Error {
+    match e.location() {
+        Some((line, column)) => {
+            let at = crate::plan::Origin { line, column };
+            let problem =
+                crate::diagnostic::Diagnostic::error("rules", &plan.source, at, e.to_string());
+            let text = std::fs::read_to_string(&plan.source).unwrap_or_default();
+            let problems = Diagnostics(vec![problem]);
+            report(&problems, Some(&text), Format::Human);
+            Error::Invalid {
+                path: plan.source.clone(),
+                text,
+                problems,
+            }
+        }
+        None => Error::Rules(e),
+    }
+}
+
+/// The time next runs are counted from: now, or `ENVSYNC_NOW` (an RFC 3339
+/// time) for reproducible output.
+fn now() -> Result<jiff::Timestamp, Error> {
+    match std::env::var("ENVSYNC_NOW") {
+        Ok(text) => text
+            .parse()
+            .map_err(|e| Error::Usage(format!("ENVSYNC_NOW={text}: {e}"))),
+        Err(_) => Ok(jiff::Timestamp::now()),
+    }
+}
+
+fn print_drift(drift: &Drift, format: DiffFormat) {
+    let mut out = anstream::stdout();
+    match format {
+        DiffFormat::Json => {
+            let _ = writeln!(
+                out,
+                "{}",
+                serde_json::to_string_pretty(drift).unwrap_or_default()
+            );
+        }
+        DiffFormat::Human => {
+            if drift.is_empty() {
+                eprintln!("no drift: the checkout matches the catalogue");
+                return;
+            }
+            for change in &drift.jobs {
+                let _ = writeln!(out, "{}", change.summary);
+            }
+            for file in &drift.files {
+                if file.missing {
+                    let _ = writeln!(out, "{}: missing from the checkout", file.path.display());
+                }
+            }
+            for file in &drift.files {
+                let _ = writeln!(out);
+                for line in file.diff.lines() {
+                    let style = match line.as_bytes().first() {
+                        Some(b'+') if !line.starts_with("+++") => {
+                            anstyle::AnsiColor::Green.on_default()
+                        }
+                        Some(b'-') if !line.starts_with("---") => {
+                            anstyle::AnsiColor::Red.on_default()
+                        }
+                        Some(b'@') => anstyle::AnsiColor::Cyan.on_default(),
+                        _ => anstyle::Style::new(),
+                    };
+                    let _ = writeln!(out, "{style}{line}{style:#}");
+                }
+            }
+        }
+    }
 }
 
 fn read(path: &Path) -> Result<String, Error> {

@@ -4,6 +4,7 @@
 //! rendered values, CronJob manifests and alert rules.
 
 pub mod catalogue;
+pub mod checkout;
 pub mod cli;
 pub mod cron;
 pub mod diagnostic;

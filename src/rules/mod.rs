@@ -1,10 +1,213 @@
 //! Prometheus alert rules for database backups and syncs, and their promtool
 //! tests, derived from the plan's schedules and speed groups.
+//!
+//! The files follow the layout of govuk-helm-charts'
+//! `charts/monitoring-config/rules/`: `database_backups_and_syncs_alerts.yaml`
+//! (loaded by every environment: the failed alert) at the top, and
+//! `<env>/database_backups_and_syncs_<env>_only_alerts.yaml` below it, each
+//! with a generated `<stem>_tests.yaml` beside it.
+//!
+//! Per environment:
+//!
+//! - "taking a long time": one alert per operation and speed group. The
+//!   quickest group is written as the complement (`!~`) of the others, so a
+//!   database the catalogue does not know is watched as a quick one. A group
+//!   no database is in gets no alert; an operation no job runs gets none.
+//! - "not completed": one alert per cadence group (see [`cadence`]). The
+//!   largest group is written as the complement of the others and of the
+//!   databases whose jobs are all suspended, so unknown databases fall in it;
+//!   with one group and nothing suspended it has no instance matcher, and
+//!   with no running job there is no such alert. When the running jobs do
+//!   not run every kind of operation, an `operation` matcher limits the alert
+//!   to the ones they run (production: `operation="backup"`).
 
-use serde::{Deserialize, Serialize};
+mod cadence;
+mod gotmpl;
+mod import;
+mod model;
+mod promql;
+mod render;
+mod settings;
+mod tests_gen;
 
-/// The catalogue's `alerts:` settings (thresholds, labels), with GOV.UK's
-/// values as defaults.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Settings {}
+pub use import::import_speeds;
+pub use settings::{
+    Duration, Grace, LongRunning, NotCompleted, OpThresholds, Settings, SpeedThresholds,
+    json_schema,
+};
+
+use crate::plan::Plan;
+use crate::templates::{TemplateError, Templates};
+use std::path::{Path, PathBuf};
+
+/// A file to write, relative to the rules output folder.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OutputFile {
+    pub path: PathBuf,
+    pub contents: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RulesError {
+    #[error("{env}/{job}: schedule {schedule:?} (line {line}, column {column}): {message}")]
+    Schedule {
+        env: String,
+        job: String,
+        schedule: String,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    #[error(
+        "{env}/{job}: schedule {schedule:?} (line {line}, column {column}): no \"not completed\" alert can check it: {reason}"
+    )]
+    Cadence {
+        env: String,
+        job: String,
+        schedule: String,
+        line: usize,
+        column: usize,
+        reason: String,
+    },
+    #[error(
+        "{env}/{job}: operation {op:?} (line {line}, column {column}) is not backup, restore or transform"
+    )]
+    UnknownOperation {
+        env: String,
+        job: String,
+        op: String,
+        line: usize,
+        column: usize,
+    },
+    #[error(
+        "{env}/{job}: the {op} operation (line {line}, column {column}) is {speed}, but alerts.taking_a_long_time has no threshold for {op} in {env}"
+    )]
+    NoThreshold {
+        env: String,
+        job: String,
+        op: String,
+        speed: String,
+        line: usize,
+        column: usize,
+    },
+    #[error(transparent)]
+    Template(#[from] TemplateError),
+    #[error("annotation {template}: {message}")]
+    Annotation { template: String, message: String },
+    #[error("cannot read {path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: {message}")]
+    Import { path: PathBuf, message: String },
+    #[error("{message}")]
+    Internal { message: String },
+}
+
+impl RulesError {
+    /// Where in the plan's source the error points, if anywhere.
+    pub fn location(&self) -> Option<(usize, usize)> {
+        match self {
+            RulesError::Schedule { line, column, .. }
+            | RulesError::Cadence { line, column, .. }
+            | RulesError::UnknownOperation { line, column, .. }
+            | RulesError::NoThreshold { line, column, .. } => Some((*line, *column)),
+            _ => None,
+        }
+    }
+}
+
+/// The common rules file's name.
+pub const COMMON_FILE: &str = "database_backups_and_syncs_alerts.yaml";
+
+/// The rules file of an environment, relative to the rules folder.
+pub fn environment_file(env: &str) -> PathBuf {
+    Path::new(env).join(format!("database_backups_and_syncs_{env}_only_alerts.yaml"))
+}
+
+fn tests_path(rules: &Path) -> PathBuf {
+    let stem = rules
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    rules.with_file_name(format!("{stem}_tests.yaml"))
+}
+
+fn header(plan: &Plan) -> String {
+    let source = plan
+        .source
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "the catalogue".to_owned());
+    format!("# Generated by envsync from {source}: edit the catalogue, not this file.\n")
+}
+
+/// The "not completed" alert that checks a database instance in an
+/// environment, by name; `None` when no alert covers it (or the rules
+/// cannot be rendered).
+pub fn not_completed_alert(
+    plan: &Plan,
+    templates: &Templates,
+    env: &str,
+    host: &str,
+) -> Option<String> {
+    let env = plan.environment(env)?;
+    let model = model::build(plan, env).ok()?;
+    let file = render::environment(plan, &model, templates).ok()?;
+    file.rules.into_iter().find_map(|rule| match rule.what {
+        render::What::Stale(i) if model.stale[i].instances.covers(host) => Some(rule.alert),
+        _ => None,
+    })
+}
+
+/// Renders the rules files (the common one first, then one per environment
+/// that has jobs) and a promtool test file beside each.
+pub fn render(plan: &Plan, templates: &Templates) -> Result<Vec<OutputFile>, RulesError> {
+    let header = header(plan);
+    let models = plan
+        .environments
+        .iter()
+        .map(|env| model::build(plan, env))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut out = Vec::new();
+
+    let common = render::common(plan, templates)?;
+    let text = render::to_yaml(&common, &header)?;
+    let tests = tests_gen::common_tests(&models, &common, &text, COMMON_FILE)?;
+    let path = PathBuf::from(COMMON_FILE);
+    out.push(OutputFile {
+        path: tests_path(&path),
+        contents: tests,
+    });
+    out.insert(
+        0,
+        OutputFile {
+            path,
+            contents: text,
+        },
+    );
+
+    for model in &models {
+        if model.env.jobs.is_empty() {
+            continue;
+        }
+        let file = render::environment(plan, model, templates)?;
+        let text = render::to_yaml(&file, &header)?;
+        let path = environment_file(&model.env.name);
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let tests = tests_gen::environment_tests(model, &file, &text, &name)?;
+        out.push(OutputFile {
+            path: path.clone(),
+            contents: text,
+        });
+        out.push(OutputFile {
+            path: tests_path(&path),
+            contents: tests,
+        });
+    }
+    Ok(out)
+}

@@ -1,0 +1,211 @@
+//! Recovering speed groups from existing rules files.
+//!
+//! A "taking a long time" alert is a rule whose expression selects
+//! `db_backup_job_state` with a `for:`. Its operation comes from its
+//! `operation` matcher (every operation when there is none), its speed group
+//! from its `for:` (the group whose threshold it equals in the plan's
+//! settings) or else from its name (Quick…, Slower, Slowest). Each database
+//! instance is put in the group of the alert whose `database_instance`
+//! matchers it satisfies, evaluating `=~`/`!~` regexes as Prometheus does
+//! (the whole value must match), so lists, complements and alternations like
+//! `(draft-)?content-store-postgres` all work.
+
+use crate::plan::{Op, Plan, Speed};
+use crate::rules::RulesError;
+use crate::rules::promql::{Matcher, selector_matchers};
+use crate::rules::settings::Duration;
+use std::path::{Path, PathBuf};
+
+struct LongRule {
+    alert: String,
+    ops: Vec<(Op, Speed)>,
+    instance: Vec<Matcher>,
+}
+
+fn read_rules(path: &Path) -> Result<Vec<serde_json::Value>, RulesError> {
+    let text = std::fs::read_to_string(path).map_err(|source| RulesError::Io {
+        path: path.to_owned(),
+        source,
+    })?;
+    let doc: serde_json::Value = serde_saphyr::from_str(&text).map_err(|e| RulesError::Import {
+        path: path.to_owned(),
+        message: format!("not YAML: {e}"),
+    })?;
+    Ok(doc["groups"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|g| g["rules"].as_array().cloned().unwrap_or_default())
+        .collect())
+}
+
+fn speed_from_name(alert: &str) -> Option<Speed> {
+    let lower = alert.to_ascii_lowercase();
+    if lower.contains("slowest") {
+        Some(Speed::Slowest)
+    } else if lower.contains("slower") {
+        Some(Speed::Slower)
+    } else if lower.contains("quick") {
+        Some(Speed::Quick)
+    } else {
+        None
+    }
+}
+
+fn long_rules(plan: &Plan, env: &str, path: &Path) -> Result<Vec<LongRule>, RulesError> {
+    let bad = |message: String| RulesError::Import {
+        path: path.to_owned(),
+        message,
+    };
+    let mut out = Vec::new();
+    for rule in read_rules(path)? {
+        let (Some(alert), Some(expr), Some(for_)) = (
+            rule["alert"].as_str(),
+            rule["expr"].as_str(),
+            rule["for"].as_str(),
+        ) else {
+            continue;
+        };
+        let Ok(matchers) = selector_matchers(expr, "db_backup_job_state") else {
+            continue;
+        };
+        let for_ = Duration::parse(for_).map_err(|e| bad(format!("{alert}: for: {e}")))?;
+        let mut ops = Vec::new();
+        for op in Op::ALL {
+            let mut applies = true;
+            for m in matchers.iter().filter(|m| m.label == "operation") {
+                applies &= m
+                    .matches(op.as_str())
+                    .map_err(|e| bad(format!("{alert}: {e}")))?;
+            }
+            if !applies {
+                continue;
+            }
+            let thresholds = plan.alerts.taking_a_long_time.for_op(env, op);
+            let by_for: Vec<Speed> = thresholds
+                .speeds()
+                .filter(|(_, t)| *t == for_)
+                .map(|(s, _)| s)
+                .collect();
+            let speed = match by_for.as_slice() {
+                [one] => Some(*one),
+                _ => speed_from_name(alert).filter(|s| by_for.is_empty() || by_for.contains(s)),
+            };
+            match speed {
+                Some(s) => ops.push((op, s)),
+                None if matchers.iter().any(|m| m.label == "operation") => {
+                    return Err(bad(format!(
+                        "{alert:?}: cannot tell its speed group: for: {for_} is no {op} threshold in the settings, and its name says no Quick, Slower or Slowest"
+                    )));
+                }
+                None => {}
+            }
+        }
+        out.push(LongRule {
+            alert: alert.to_owned(),
+            ops,
+            instance: matchers
+                .into_iter()
+                .filter(|m| m.label == "database_instance")
+                .collect(),
+        });
+    }
+    Ok(out)
+}
+
+fn rule_files(dir: &Path) -> Result<Vec<PathBuf>, RulesError> {
+    let entries = std::fs::read_dir(dir).map_err(|source| RulesError::Io {
+        path: dir.to_owned(),
+        source,
+    })?;
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| {
+            let name = p
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            p.is_file()
+                && (name.ends_with(".yaml") || name.ends_with(".yml"))
+                && !name.contains("_tests.")
+        })
+        .collect();
+    files.sort();
+    Ok(files)
+}
+
+/// Reads rules files in the layout of `charts/monitoring-config/rules/`
+/// (`rules_dir` holds the common file and one folder per environment) and
+/// sets each operation's speed group to the "taking a long time" alert that
+/// watches its database, so that rendering gives the same groups back.
+/// Environments without a folder keep their speeds; so do operations no
+/// alert of their kind lists.
+pub fn import_speeds(plan: &mut Plan, rules_dir: &Path) -> Result<(), RulesError> {
+    if !rules_dir.is_dir() {
+        return Err(RulesError::Io {
+            path: rules_dir.to_owned(),
+            source: std::io::Error::new(std::io::ErrorKind::NotFound, "not a folder"),
+        });
+    }
+    let mut updates = Vec::new();
+    for (e, env) in plan.environments.iter().enumerate() {
+        let dir = rules_dir.join(&env.name);
+        if !dir.is_dir() {
+            continue;
+        }
+        let mut rules = Vec::new();
+        for path in rule_files(&dir)? {
+            rules.extend(
+                long_rules(plan, &env.name, &path)?
+                    .into_iter()
+                    .map(|r| (path.clone(), r)),
+            );
+        }
+        for (j, job) in env.jobs.iter().enumerate() {
+            for (o, op) in job.operations.iter().enumerate() {
+                let Some(kind) = op.kind() else { continue };
+                let mut found: Vec<(&str, Speed, &Path)> = Vec::new();
+                for (path, rule) in &rules {
+                    let Some(&(_, speed)) = rule.ops.iter().find(|(k, _)| *k == kind) else {
+                        continue;
+                    };
+                    let mut matched = true;
+                    for m in &rule.instance {
+                        matched &= m
+                            .matches(job.host())
+                            .map_err(|message| RulesError::Import {
+                                path: path.clone(),
+                                message: format!("{}: {message}", rule.alert),
+                            })?;
+                    }
+                    if matched {
+                        found.push((&rule.alert, speed, path));
+                    }
+                }
+                let mut speeds: Vec<Speed> = found.iter().map(|f| f.1).collect();
+                speeds.sort();
+                speeds.dedup();
+                match speeds.as_slice() {
+                    [] => {}
+                    [one] => updates.push((e, j, o, *one)),
+                    _ => {
+                        return Err(RulesError::Import {
+                            path: found[0].2.to_owned(),
+                            message: format!(
+                                "{} ({}) is in several \"taking a long time\" alerts for {kind}: {}",
+                                job.host(),
+                                env.name,
+                                found.iter().map(|f| f.0).collect::<Vec<_>>().join(", ")
+                            ),
+                        });
+                    }
+                }
+            }
+        }
+    }
+    for (e, j, o, speed) in updates {
+        plan.environments[e].jobs[j].operations[o].speed = speed;
+    }
+    Ok(())
+}

@@ -1,0 +1,326 @@
+//! What the rules of one environment say, derived from the plan: which
+//! instances each "taking a long time" alert watches, and which cadence
+//! group each instance's "not completed" alert belongs to.
+
+use crate::cron::Schedule;
+use crate::plan::{Environment, Job, Op, Plan, Speed};
+use crate::rules::RulesError;
+use crate::rules::cadence::{self, Cadence, Runs};
+use crate::rules::promql::Instances;
+use crate::rules::settings::{Duration, Settings};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// One series a job pushes: an operation on a database of an instance.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct SeriesKey {
+    pub host: String,
+    pub op: Op,
+    pub db: String,
+}
+
+/// A running job, as the tests simulate it.
+pub(crate) struct RunningJob<'a> {
+    pub job: &'a Job,
+    pub schedule: Schedule,
+    /// Its operations in order: kind, database, threshold in seconds.
+    pub steps: Vec<(Op, String, i64)>,
+    /// How long a run may take: the sum of the thresholds.
+    pub budget: i64,
+}
+
+/// A "taking a long time" alert.
+pub(crate) struct LongAlert {
+    pub op: Op,
+    pub speed: Speed,
+    pub threshold: Duration,
+    pub instances: Instances,
+    /// The instances in this group, sorted.
+    pub members: Vec<String>,
+    /// How many speed groups the operation has thresholds for.
+    pub speeds_configured: usize,
+}
+
+/// A "not completed" alert: one cadence group.
+pub(crate) struct StaleAlert {
+    pub cadence: Cadence,
+    /// The name used in the alert (the cadence's, made unique in the file).
+    pub name: String,
+    pub instances: Instances,
+    /// This group also covers instances the catalogue does not know.
+    pub complement: bool,
+}
+
+/// The rules of one environment.
+pub(crate) struct EnvModel<'a> {
+    pub env: &'a Environment,
+    pub long: Vec<LongAlert>,
+    pub stale: Vec<StaleAlert>,
+    /// Operations run by the environment's running jobs, in Op order.
+    pub stale_ops: Vec<Op>,
+    pub running: Vec<RunningJob<'a>>,
+    /// Each instance's cadence.
+    pub cadences: BTreeMap<String, Cadence>,
+    /// Every series of every job (running or not), with the job's dbms.
+    pub series: BTreeMap<SeriesKey, String>,
+}
+
+pub(crate) fn build<'a>(plan: &'a Plan, env: &'a Environment) -> Result<EnvModel<'a>, RulesError> {
+    let settings: &Settings = &plan.alerts;
+    let long_settings = &settings.taking_a_long_time;
+
+    // Every operation: the slowest speed per instance and operation.
+    let mut speeds: BTreeMap<(Op, String), Speed> = BTreeMap::new();
+    let mut series = BTreeMap::new();
+    for job in &env.jobs {
+        for op in &job.operations {
+            let kind = op.kind().ok_or_else(|| RulesError::UnknownOperation {
+                env: env.name.clone(),
+                job: job.name.clone(),
+                op: op.op.clone(),
+                line: op.origin.line,
+                column: op.origin.column,
+            })?;
+            let Some((speed, _)) = long_settings.for_op(&env.name, kind).effective(op.speed) else {
+                return Err(RulesError::NoThreshold {
+                    env: env.name.clone(),
+                    job: job.name.clone(),
+                    op: kind.as_str().to_owned(),
+                    speed: op.speed.as_str().to_owned(),
+                    line: op.origin.line,
+                    column: op.origin.column,
+                });
+            };
+            let slot = speeds.entry((kind, job.host().to_owned())).or_default();
+            *slot = (*slot).max(speed);
+            series.insert(
+                SeriesKey {
+                    host: job.host().to_owned(),
+                    op: kind,
+                    db: job.db_of(op).unwrap_or_default().to_owned(),
+                },
+                job.dbms().to_owned(),
+            );
+        }
+    }
+
+    // "Taking a long time": per operation, one alert per speed group; the
+    // quickest configured group is the complement of the others.
+    let mut long = Vec::new();
+    for kind in Op::ALL {
+        let in_use: BTreeMap<&str, Speed> = speeds
+            .iter()
+            .filter(|((k, _), _)| *k == kind)
+            .map(|((_, host), s)| (host.as_str(), *s))
+            .collect();
+        if in_use.is_empty() {
+            continue;
+        }
+        let thresholds = long_settings.for_op(&env.name, kind);
+        let configured: Vec<(Speed, Duration)> = thresholds.speeds().collect();
+        let members = |speed: Speed| -> Vec<String> {
+            in_use
+                .iter()
+                .filter(|(_, s)| **s == speed)
+                .map(|(h, _)| (*h).to_owned())
+                .collect()
+        };
+        for (i, &(speed, threshold)) in configured.iter().enumerate() {
+            let own = members(speed);
+            let instances = if i == 0 {
+                let others: Vec<String> = configured[1..]
+                    .iter()
+                    .flat_map(|&(s, _)| members(s))
+                    .collect();
+                if others.is_empty() {
+                    Instances::All
+                } else {
+                    Instances::AllBut(others)
+                }
+            } else if own.is_empty() {
+                continue;
+            } else {
+                Instances::Only(own.clone())
+            };
+            long.push(LongAlert {
+                op: kind,
+                speed,
+                threshold,
+                instances,
+                members: own,
+                speeds_configured: configured.len(),
+            });
+        }
+    }
+
+    // Running jobs and their schedules.
+    let mut running = Vec::new();
+    let mut all_hosts = BTreeSet::new();
+    for job in &env.jobs {
+        all_hosts.insert(job.host().to_owned());
+        if job.suspended(&plan.chart) || job.operations.is_empty() {
+            continue;
+        }
+        let schedule = Schedule::parse(&job.schedule).map_err(|e| RulesError::Schedule {
+            env: env.name.clone(),
+            job: job.name.clone(),
+            schedule: job.schedule.clone(),
+            line: job.origin.schedule.line,
+            column: job.origin.schedule.column,
+            message: e.message,
+        })?;
+        let steps: Vec<(Op, String, i64)> = job
+            .operations
+            .iter()
+            .filter_map(|op| {
+                let kind = op.kind()?;
+                let (_, t) = long_settings.for_op(&env.name, kind).effective(op.speed)?;
+                Some((
+                    kind,
+                    job.db_of(op).unwrap_or_default().to_owned(),
+                    t.0 as i64,
+                ))
+            })
+            .collect();
+        let budget = steps.iter().map(|s| s.2).sum();
+        running.push(RunningJob {
+            job,
+            schedule,
+            steps,
+            budget,
+        });
+    }
+
+    // Each instance's cadence, from the series its running jobs push.
+    let mut by_host: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for (i, r) in running.iter().enumerate() {
+        by_host.entry(r.job.host()).or_default().push(i);
+    }
+    let mut cadences = BTreeMap::new();
+    for (host, jobs) in &by_host {
+        let mut per_series: BTreeMap<(Op, &str), Vec<usize>> = BTreeMap::new();
+        for &j in jobs {
+            for (kind, db, _) in &running[j].steps {
+                per_series.entry((*kind, db.as_str())).or_default().push(j);
+            }
+        }
+        let runs: Vec<Runs> = per_series
+            .values()
+            .map(|js| Runs {
+                schedules: js.iter().map(|&j| &running[j].schedule).collect(),
+                budget: js.iter().map(|&j| running[j].budget).max().unwrap_or(0),
+            })
+            .collect();
+        let cadence = cadence::derive(&runs, &settings.not_completed).map_err(|e| {
+            let first = &running[jobs[0]].job;
+            RulesError::Cadence {
+                env: env.name.clone(),
+                job: first.name.clone(),
+                schedule: first.schedule.clone(),
+                line: first.origin.schedule.line,
+                column: first.origin.schedule.column,
+                reason: e.0,
+            }
+        })?;
+        cadences.insert((*host).to_owned(), cadence);
+    }
+    let excluded: Vec<String> = all_hosts
+        .iter()
+        .filter(|h| !cadences.contains_key(*h))
+        .cloned()
+        .collect();
+
+    // Group instances by what their alert checks.
+    // Weekly runs on different days share a group: the key is what the
+    // alert checks (name, threshold, window), not the days runs fire on.
+    let mut groups: Vec<(Cadence, Vec<String>)> = Vec::new();
+    for (host, c) in &cadences {
+        let same =
+            |g: &Cadence| (&g.name, g.threshold, g.window) == (&c.name, c.threshold, c.window);
+        match groups.iter_mut().find(|(g, _)| same(g)) {
+            Some((g, members)) => {
+                members.push(host.clone());
+                for (d, f) in g.fire_days.iter_mut().zip(c.fire_days) {
+                    *d |= f;
+                }
+            }
+            None => groups.push((c.clone(), vec![host.clone()])),
+        }
+    }
+    groups.sort_by(|(a, am), (b, bm)| {
+        b.threshold
+            .cmp(&a.threshold)
+            .then(bm.len().cmp(&am.len()))
+            .then(a.name.cmp(&b.name))
+    });
+    // The largest group (the tighter threshold on a tie) is written as the
+    // complement of the others, so it also covers unknown instances.
+    let complement = (0..groups.len()).max_by(|&i, &j| {
+        groups[i]
+            .1
+            .len()
+            .cmp(&groups[j].1.len())
+            .then(groups[j].0.threshold.cmp(&groups[i].0.threshold))
+            .then(j.cmp(&i))
+    });
+    let mut stale = Vec::new();
+    for (i, (cadence, members)) in groups.iter().enumerate() {
+        let is_complement = Some(i) == complement;
+        let instances = if is_complement {
+            let mut others: Vec<String> = groups
+                .iter()
+                .enumerate()
+                .filter(|(j, _)| *j != i)
+                .flat_map(|(_, (_, m))| m.iter().cloned())
+                .chain(excluded.iter().cloned())
+                .collect();
+            others.sort();
+            if others.is_empty() {
+                Instances::All
+            } else {
+                Instances::AllBut(others)
+            }
+        } else {
+            Instances::Only(members.clone())
+        };
+        stale.push(StaleAlert {
+            name: cadence.name.clone(),
+            cadence: cadence.clone(),
+            instances,
+            complement: is_complement,
+        });
+    }
+    // Two groups of one name (say, weekday runs at 01:00 and at 23:30) get
+    // their windows or thresholds in the name.
+    let names: Vec<String> = stale.iter().map(|s| s.name.clone()).collect();
+    for s in stale.iter_mut() {
+        if names.iter().filter(|n| **n == s.name).count() > 1 && !s.complement {
+            s.name = format!(
+                "{}, checked {} after {}",
+                s.cadence.name,
+                if s.cadence.window.iter().all(|&d| d) {
+                    "every day".to_owned()
+                } else {
+                    cadence::day_list(&s.cadence.window)
+                },
+                cadence::words(s.cadence.threshold)
+            );
+        }
+    }
+
+    let mut stale_ops: Vec<Op> = running
+        .iter()
+        .flat_map(|r| r.steps.iter().map(|s| s.0))
+        .collect();
+    stale_ops.sort();
+    stale_ops.dedup();
+
+    Ok(EnvModel {
+        env,
+        long,
+        stale,
+        stale_ops,
+        running,
+        cadences,
+        series,
+    })
+}
