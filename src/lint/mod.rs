@@ -381,10 +381,17 @@ impl<'a> Context<'a> {
     }
 
     /// Whether an environment restores from nothing: the origin of the
-    /// data. In chart mode the first environment is the origin (production
-    /// in GOV.UK's chart), whatever its jobs do.
+    /// data. A chart does not say which that is, so there `production` (or,
+    /// without one, the first environment) is the origin, whatever its jobs
+    /// do.
     pub fn is_origin(&self, env: usize) -> bool {
-        self.plan.environments[env].restore_from.is_none() || (self.mode == Mode::Chart && env == 0)
+        let envs = &self.plan.environments;
+        let chart_origin = || {
+            envs.iter()
+                .position(|e| e.name == "production")
+                .unwrap_or(0)
+        };
+        envs[env].restore_from.is_none() || (self.mode == Mode::Chart && env == chart_origin())
     }
 
     /// How long an operation may run before its "taking a long time" alert
