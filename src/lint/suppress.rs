@@ -287,6 +287,48 @@ pub(crate) fn comment_allows(line: &str) -> Vec<(String, Option<String>, usize)>
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::lint::testing::{check_catalogue, estate};
+
+    fn rules_of(text: &str) -> Vec<(String, Option<String>)> {
+        check_catalogue(text, None)
+            .into_iter()
+            .map(|d| (d.rule, d.env))
+            .collect()
+    }
+
+    const SLOW: &str = "  content-data-api-postgres:\n    speed: {backup: slower, restore: slowest}\n    DATABASE\n    production: 35 23 * * *\n    staging: {schedule: 35 1 * * 6, max_runtime_seconds: 86400ENTRY}\n    integration: {schedule: 37 1 * * 0, max_runtime_seconds: 86400}\n";
+
+    fn slow(database: &str, entry: &str) -> String {
+        estate(&SLOW.replace("DATABASE", database).replace("ENTRY", entry))
+    }
+
+    #[test]
+    fn catalogue_entries_suppress_their_jobs() {
+        let finding = (
+            "restore-before-backup".to_owned(),
+            Some("staging".to_owned()),
+        );
+        assert_eq!(rules_of(&slow("db: cpm", "")), vec![finding.clone()]);
+        // On the environment's entry.
+        let text = slow(
+            "db: cpm",
+            ", allow: [{rule: restore-before-backup, reason: a day old is fine}]",
+        );
+        assert_eq!(rules_of(&text), vec![]);
+        // On the database: used in staging, so not reported as unused for
+        // the environments where nothing breaks the rule.
+        let text = slow(
+            "allow: [{rule: restore-before-backup, reason: a day old is fine}]",
+            "",
+        );
+        assert_eq!(rules_of(&text), vec![]);
+        // A comment on the finding's line works in a catalogue too.
+        let text = slow("db: cpm", "").replace(
+            "max_runtime_seconds: 86400}\n    integration",
+            "max_runtime_seconds: 86400}  # envsync: allow restore-before-backup -- fine\n    integration",
+        );
+        assert_eq!(rules_of(&text), vec![]);
+    }
 
     #[test]
     fn reads_comments() {
