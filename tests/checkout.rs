@@ -5,6 +5,7 @@ mod common;
 
 use predicates::prelude::*;
 use std::fs;
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 const NEWEST: &str = "2026-08-14-8603dc7c41";
@@ -181,9 +182,7 @@ fn a_failed_apply_changes_nothing() {
         .join("staging/database_backups_and_syncs_staging_only_alerts_tests.yaml");
     fs::create_dir_all(&blocked).unwrap();
     let integration = repo.join(RULES).join("integration");
-    let mut perms = fs::metadata(&integration).unwrap().permissions();
-    perms.set_readonly(true);
-    fs::set_permissions(&integration, perms.clone()).unwrap();
+    fs::set_permissions(&integration, fs::Permissions::from_mode(0o555)).unwrap();
     let before = snapshot(repo);
     common::envsync()
         .arg("apply")
@@ -198,8 +197,7 @@ fn a_failed_apply_changes_nothing() {
         snapshot(repo),
         "a failed apply changed the checkout"
     );
-    perms.set_readonly(false);
-    fs::set_permissions(&integration, perms).unwrap();
+    fs::set_permissions(&integration, fs::Permissions::from_mode(0o755)).unwrap();
 }
 
 #[test]
