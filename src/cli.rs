@@ -117,6 +117,25 @@ pub enum Command {
     },
     /// Print the catalogue's JSON Schema (for editors and other tools).
     Schema,
+    /// Check a catalogue, or the chart as it stands, against named rules.
+    ///
+    /// Each finding names its rule, its file, line and column, and the
+    /// environment and job. Exit 0 when nothing is at or above --fail-on,
+    /// 1 when something is, 2 on usage or I/O errors. Suppress a finding
+    /// with `allow: [{rule, reason}]` in the catalogue, or a comment
+    /// `# envsync: allow RULE -- reason` on its line or its job's key line.
+    #[command(
+        after_help = "Examples:\n  envsync lint fixtures/govuk/catalogue.yaml\n  envsync lint --chart-repo ../govuk-helm-charts --format github\n  envsync rules\n  envsync rule restore-before-backup"
+    )]
+    Lint(crate::lint::command::LintArgs),
+    /// List the lint rules: name, severity, what each catches.
+    Rules,
+    /// Explain one lint rule: what it catches, why it matters, an example,
+    /// how to fix it.
+    Rule {
+        /// The rule's name, as `envsync rules` lists it.
+        name: String,
+    },
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
@@ -175,6 +194,9 @@ pub enum Error {
     Write(#[from] output::WriteError),
     #[error("{0}")]
     Usage(String),
+    /// Lint found something at or above `--fail-on` (already printed).
+    #[error("{0}")]
+    Findings(String),
     #[error("{} problem(s) in {}", .problems.0.len(), .path.display())]
     Invalid {
         path: PathBuf,
@@ -198,7 +220,7 @@ pub enum Error {
 impl Error {
     pub fn exit_code(&self) -> ExitCode {
         match self {
-            Error::Invalid { .. } | Error::Drift => ExitCode::from(1),
+            Error::Invalid { .. } | Error::Drift | Error::Findings(_) => ExitCode::from(1),
             _ => ExitCode::from(2),
         }
     }
@@ -298,6 +320,9 @@ pub fn run(cli: Cli) -> Result<(), Error> {
             }
             Ok(())
         }
+        Command::Lint(args) => crate::lint::command::lint(&args),
+        Command::Rules => crate::lint::command::list(),
+        Command::Rule { name } => crate::lint::command::show(&name),
         Command::Diff {
             catalogue,
             chart_repo,

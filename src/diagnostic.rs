@@ -73,6 +73,13 @@ impl Diagnostic {
 
     /// A rustc-style report with the source line and a caret under the place.
     pub fn human(&self, source: Option<&str>, styled: bool) -> String {
+        self.human_from(source, 1, styled)
+    }
+
+    /// Like [`Diagnostic::human`], given only the file's text from line
+    /// `first_line` on (which must hold the diagnostic's line), so that many
+    /// diagnostics in one large file are printed without rescanning it.
+    pub fn human_from(&self, source: Option<&str>, first_line: usize, styled: bool) -> String {
         let level = match self.severity {
             Severity::Error => Level::ERROR,
             Severity::Warning => Level::WARNING,
@@ -84,24 +91,28 @@ impl Diagnostic {
         } else {
             Renderer::plain()
         };
-        let group =
-            match source.and_then(|s| byte_offset(s, self.line, self.column).map(|o| (s, o))) {
-                Some((text, offset)) => {
-                    let end = text[offset..]
-                        .find(|c: char| c.is_whitespace() || c == ':')
-                        .map_or(text.len(), |n| offset + n.max(1));
-                    Group::with_title(level.primary_title(&title)).element(
-                        Snippet::source(text)
-                            .path(&path)
-                            .annotation(AnnotationKind::Primary.span(offset..end.max(offset))),
-                    )
-                }
-                None => Group::with_title(level.primary_title(&title)).element(
-                    annotate_snippets::Origin::path(&path)
-                        .line(self.line.max(1))
-                        .char_column(self.column.saturating_sub(1)),
-                ),
-            };
+        let group = match source
+            .filter(|_| self.line >= first_line.max(1))
+            .and_then(|s| {
+                byte_offset(s, self.line + 1 - first_line.max(1), self.column).map(|o| (s, o))
+            }) {
+            Some((text, offset)) => {
+                let end = text[offset..]
+                    .find(|c: char| c.is_whitespace() || c == ':')
+                    .map_or(text.len(), |n| offset + n.max(1));
+                Group::with_title(level.primary_title(&title)).element(
+                    Snippet::source(text)
+                        .line_start(first_line.max(1))
+                        .path(&path)
+                        .annotation(AnnotationKind::Primary.span(offset..end.max(offset))),
+                )
+            }
+            None => Group::with_title(level.primary_title(&title)).element(
+                annotate_snippets::Origin::path(&path)
+                    .line(self.line.max(1))
+                    .char_column(self.column.saturating_sub(1)),
+            ),
+        };
         renderer.render(&[group])
     }
 }
@@ -174,6 +185,8 @@ mod tests {
         let text = d.human(Some("a:\n  sanitize: x\n"), false);
         assert!(text.contains("c.yaml:2:3"), "{text}");
         assert!(text.contains("^^^^^^^^"), "{text}");
+        // The same from an excerpt that starts at the diagnostic's line.
+        assert_eq!(d.human_from(Some("  sanitize: x\n"), 2, false), text);
         assert_eq!(
             d.concise(),
             "c.yaml:2:3: error[schema] unknown key `sanitize`"

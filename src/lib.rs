@@ -10,6 +10,7 @@ pub mod cron;
 pub mod diagnostic;
 pub mod diff;
 pub mod import;
+pub mod lint;
 pub mod manifests;
 pub mod output;
 pub mod plan;

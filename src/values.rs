@@ -17,17 +17,33 @@ pub fn default_bucket(env: &str) -> String {
 /// Reads a chart values file into a plan. Every problem is reported, each
 /// with its line and column; a plan is returned only when there are none.
 pub fn import(path: &Path, text: &str) -> Result<Plan, Diagnostics> {
-    import_with(path, text, false)
+    let (plan, problems) = import_with(path, text, false, false)?;
+    problems.into_result(plan)
 }
 
 /// Like [`import`], but a schedule Kubernetes rejects is kept as found, with
 /// an `allow` of the `cron-syntax` rule that says so. For importing
 /// historical revisions; a catalogue made this way renders what was shipped.
 pub fn import_keeping_invalid_schedules(path: &Path, text: &str) -> Result<Plan, Diagnostics> {
-    import_with(path, text, true)
+    let (plan, problems) = import_with(path, text, true, false)?;
+    problems.into_result(plan)
 }
 
-fn import_with(path: &Path, text: &str, keep_invalid_schedules: bool) -> Result<Plan, Diagnostics> {
+/// Reads a values file as `envsync lint` does: the plan comes back beside
+/// the problems rather than instead of them, and schedules and script names
+/// are not checked here (lint's `cron-syntax` and `script-missing` rules do
+/// that). Fails only when there is no plan to be had: the YAML does not
+/// parse, or there is no `cronjobs:` mapping.
+pub fn import_lenient(path: &Path, text: &str) -> Result<(Plan, Diagnostics), Diagnostics> {
+    import_with(path, text, false, true)
+}
+
+fn import_with(
+    path: &Path,
+    text: &str,
+    keep_invalid_schedules: bool,
+    lenient: bool,
+) -> Result<(Plan, Diagnostics), Diagnostics> {
     let root = yaml::parse(text, Dialect::HelmValues)
         .map_err(|e| Diagnostics(vec![Diagnostic::error("yaml", path, e.origin, e.message)]))?;
     let mut problems = Diagnostics::default();
@@ -49,6 +65,7 @@ fn import_with(path: &Path, text: &str, keep_invalid_schedules: bool) -> Result<
         path,
         problems: &mut problems,
         keep_invalid_schedules,
+        lenient,
     };
     for (env_name, jobs) in cronjobs.value.entries() {
         let mut env = Environment {
@@ -66,7 +83,7 @@ fn import_with(path: &Path, text: &str, keep_invalid_schedules: bool) -> Result<
         plan.environments.push(env);
     }
     infer_sources(&mut plan);
-    problems.into_result(plan)
+    Ok((plan, problems))
 }
 
 /// The chart-level values of a values file: everything but `cronjobs` and
@@ -125,6 +142,8 @@ struct Checker<'a> {
     path: &'a Path,
     problems: &'a mut Diagnostics,
     keep_invalid_schedules: bool,
+    /// Leave schedules and script names to lint's rules.
+    lenient: bool,
 }
 
 const JOB_KEYS: &[&str] = &[
@@ -224,6 +243,7 @@ impl Checker<'_> {
             ),
             Some(s) => {
                 if let Some(text) = s.value.as_str()
+                    && !self.lenient
                     && let Err(e) = Schedule::parse(text)
                 {
                     if self.keep_invalid_schedules {
@@ -301,7 +321,9 @@ impl Checker<'_> {
                 ("bucket", Node::String(s)) => op.bucket = Some(s.clone()),
                 ("db", Node::String(s)) => op.db = Some(s.clone()),
                 ("script", Node::String(s)) => {
-                    if let Err(why) = check_script(s) {
+                    if !self.lenient
+                        && let Err(why) = check_script(s)
+                    {
                         self.error(env, job, here, why);
                     }
                     op.script = Some(s.clone());

@@ -1,0 +1,138 @@
+use crate::diagnostic::Diagnostic;
+use crate::lint::time::{self, T0};
+use crate::lint::{Context, JobRef};
+use jiff::{SignedDuration, Timestamp};
+
+declare_rule! {
+    /// Two jobs on one database host in one environment whose runs can overlap.
+    ///
+    /// ## What it catches
+    /// Two running (not suspended) jobs in the same environment on the same
+    /// host whose runs, each from its start for as long as its operations'
+    /// "taking a long time" thresholds add up to, can be under way at the
+    /// same time.
+    ///
+    /// ## Why it matters
+    /// A restore drops and reloads a database while the other job dumps or
+    /// restores beside it on the same server: the backup can capture a
+    /// half-loaded database, and both compete for the host's CPU, memory
+    /// and I/O. The alerts cannot tell the two apart either, since they key
+    /// on the host.
+    ///
+    /// ## Example
+    /// ```yaml
+    ///   integration:
+    ///     signon-mysql:
+    ///       schedule: "3 3 * * *"
+    ///     signon-mysql-restore:
+    ///       host: signon-mysql
+    ///       schedule: "3 3 * * 1"        # same minute on Mondays
+    /// ```
+    ///
+    /// ## How to fix
+    /// Move one job's schedule clear of the other's expected duration, or
+    /// merge them into one job whose operations run in turn.
+    name: "host-overlap",
+    severity: Warning,
+    check: check,
+}
+
+fn check(ctx: &Context) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    let mut hosts: Vec<_> = ctx.shared_hosts().collect();
+    hosts.sort_by_key(|(env, host, _)| (*env, *host));
+    for (env, host, jobs) in hosts {
+        let running: Vec<JobRef> = jobs
+            .iter()
+            .map(|&job| JobRef { env, job })
+            .filter(|&r| ctx.runs(r))
+            .collect();
+        for (i, &a) in running.iter().enumerate() {
+            for &b in &running[i + 1..] {
+                let Some((x, y, weekly)) = overlap(ctx, a, b) else {
+                    continue;
+                };
+                for (me, other, mine, theirs) in [(a, b, x, y), (b, a, y, x)] {
+                    let message = format!(
+                        "runs on host `{host}` at the same time as `{}`: its run from {} (up to {}) overlaps that job's from {} (up to {})",
+                        ctx.job(other).name,
+                        time::when(mine, weekly),
+                        time::duration(ctx.duration(me)),
+                        time::when(theirs, weekly),
+                        time::duration(ctx.duration(other)),
+                    );
+                    let at = ctx.text_start(ctx.job(me).origin.schedule);
+                    out.push(ctx.at_job(&RULE, me, at, message));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The first runs of two jobs that overlap: (a's start, b's start, weekly).
+fn overlap(ctx: &Context, a: JobRef, b: JobRef) -> Option<(Timestamp, Timestamp, bool)> {
+    let (sa, sb) = (ctx.schedule(a)?, ctx.schedule(b)?);
+    let (da, db) = (ctx.duration(a), ctx.duration(b));
+    let period = time::common_period(sa, sb);
+    let weekly = period == SignedDuration::from_hours(24 * 7);
+    let runs_a = time::fires_in(sa, T0, T0 + period);
+    // b's runs that can reach into the period, and past its end.
+    let runs_b = time::fires_in(sb, T0 - db - SignedDuration::from_secs(1), T0 + period + da);
+    for x in runs_a {
+        // The first of b's runs still going at x or later...
+        let i = runs_b.partition_point(|&y| y + db <= x);
+        // ...overlaps if it starts before a's run ends.
+        if let Some(&y) = runs_b.get(i)
+            && y < x + da.max(SignedDuration::from_secs(1))
+        {
+            return Some((x, y, weekly));
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lint::testing::{catalogue, chart, estate};
+
+    const VALUES: &str = "cronjobs:
+  integration:
+    signon-mysql:
+      schedule: \"3 3 * * *\"
+      operations: [{op: backup}]
+    signon-mysql-restore:
+      host: signon-mysql
+      schedule: \"0 0 * * 1\"
+      operations: [{op: restore}]
+";
+
+    #[test]
+    fn fires_on_two_jobs_at_the_same_minute() {
+        let values = VALUES.replace("\"0 0 * * 1\"", "\"3 3 * * 1\"");
+        let found = chart(&RULE, &values, &[], &[]);
+        assert_eq!(found.len(), 2, "{found:?}");
+        let jobs: Vec<_> = found.iter().map(|d| d.job.as_deref().unwrap()).collect();
+        assert_eq!(jobs, ["signon-mysql", "signon-mysql-restore"]);
+        assert!(found[1].message.contains("Monday 03:03"), "{found:?}");
+        // Within the other's hour counts too.
+        let values = VALUES.replace("\"0 0 * * 1\"", "\"50 3 * * 1\"");
+        assert_eq!(chart(&RULE, &values, &[], &[]).len(), 2);
+    }
+
+    #[test]
+    fn quiet_when_apart_or_suspended() {
+        assert_eq!(chart(&RULE, VALUES, &[], &[]), vec![]);
+        let values = VALUES.replace("\"0 0 * * 1\"", "\"3 3 * * 1\"").replace(
+            "    signon-mysql-restore:\n",
+            "    signon-mysql-restore:\n      suspend: true\n",
+        );
+        assert_eq!(chart(&RULE, &values, &[], &[]), vec![]);
+        // An hour apart is clear of a quick backup.
+        let text = estate(
+            "  signon-mysql:\n    production: 3 3 * * *\n  signon-mysql-copy:\n    host: signon-mysql\n    production: 3 4 * * *\n",
+        );
+        assert_eq!(catalogue(&RULE, &text), vec![]);
+    }
+}

@@ -1,0 +1,135 @@
+//! Time for the scheduling rules: a fixed reference week, fire times in a
+//! window, and words for times and durations.
+//!
+//! Schedules are compared over one period from a fixed Monday, [`T0`]: a
+//! week when every schedule involved repeats weekly (day-of-month and month
+//! unrestricted), a year otherwise. Fire times are counted with a cap, so a
+//! schedule that fires every minute costs no more than a bounded amount.
+
+use crate::cron::Schedule;
+use jiff::tz::TimeZone;
+use jiff::{SignedDuration, Timestamp};
+
+/// Monday 2027-01-04 00:00 UTC: where every comparison starts.
+pub const T0: Timestamp = Timestamp::constant(1_799_020_800, 0);
+
+/// The most fire times looked at for one schedule in one period.
+pub const CAP: usize = 12_000;
+
+const DAY: SignedDuration = SignedDuration::from_hours(24);
+
+/// The period after which a schedule's fire times repeat, or a year.
+pub fn period(schedule: &Schedule) -> SignedDuration {
+    if weekly(schedule) { DAY * 7 } else { DAY * 366 }
+}
+
+/// The period over which two schedules are compared.
+pub fn common_period(a: &Schedule, b: &Schedule) -> SignedDuration {
+    period(a).max(period(b))
+}
+
+/// Whether a schedule's fire times repeat every week.
+pub fn weekly(schedule: &Schedule) -> bool {
+    schedule.weekdays().is_some()
+}
+
+/// Fire times in `[from, until)`, at most [`CAP`].
+pub fn fires_in(schedule: &Schedule, from: Timestamp, until: Timestamp) -> Vec<Timestamp> {
+    let mut out = Vec::new();
+    let mut t = from - SignedDuration::from_secs(1);
+    while out.len() < CAP {
+        match schedule.next_after(t) {
+            Some(next) if next < until => {
+                out.push(next);
+                t = next;
+            }
+            _ => break,
+        }
+    }
+    out
+}
+
+/// The last fire time at or before `t`, looking back up to a year.
+pub fn latest_at_or_before(schedule: &Schedule, t: Timestamp) -> Option<Timestamp> {
+    for back in [
+        SignedDuration::from_hours(1),
+        DAY,
+        DAY * 8,
+        DAY * 32,
+        DAY * 367,
+    ] {
+        if let Some(last) = schedule.fires(t - back, t).last() {
+            return Some(*last);
+        }
+    }
+    None
+}
+
+/// A time in words: "Friday 23:35", with the date when the schedules
+/// involved do not repeat weekly.
+pub fn when(t: Timestamp, weekly: bool) -> String {
+    let zoned = t.to_zoned(TimeZone::UTC);
+    if weekly {
+        zoned.strftime("%A %H:%M").to_string()
+    } else {
+        zoned.strftime("%A %Y-%m-%d %H:%M").to_string()
+    }
+}
+
+/// A duration in words: "45m", "1h 45m", "26h", "3d 2h".
+pub fn duration(d: SignedDuration) -> String {
+    let total = d.as_secs().max(0) / 60;
+    let (hours, mins) = (total / 60, total % 60);
+    if hours == 0 {
+        return format!("{mins}m");
+    }
+    if hours < 48 {
+        return match mins {
+            0 => format!("{hours}h"),
+            m => format!("{hours}h {m}m"),
+        };
+    }
+    let mut out = format!("{}d", hours / 24);
+    if hours % 24 > 0 {
+        out.push_str(&format!(" {}h", hours % 24));
+    }
+    if mins > 0 {
+        out.push_str(&format!(" {mins}m"));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn words_for_durations() {
+        let m = SignedDuration::from_mins;
+        assert_eq!(duration(m(45)), "45m");
+        assert_eq!(duration(m(60)), "1h");
+        assert_eq!(duration(m(105)), "1h 45m");
+        assert_eq!(duration(m(26 * 60)), "26h");
+        assert_eq!(duration(m(74 * 60)), "3d 2h");
+        assert_eq!(duration(m(7 * 24 * 60)), "7d");
+    }
+
+    #[test]
+    fn words_for_times() {
+        assert_eq!(when(T0, true), "Monday 00:00");
+        assert_eq!(when(T0, false), "Monday 2027-01-04 00:00");
+    }
+
+    #[test]
+    fn fire_times_in_a_window() {
+        let s = Schedule::parse("35 23 * * *").unwrap();
+        let fires = fires_in(&s, T0, T0 + DAY * 7);
+        assert_eq!(fires.len(), 7);
+        assert_eq!(when(fires[0], true), "Monday 23:35");
+        let last = latest_at_or_before(&s, T0 + DAY * 5 + SignedDuration::from_hours(1)).unwrap();
+        assert_eq!(when(last, true), "Friday 23:35");
+        assert_eq!(period(&s), DAY * 7);
+        let monthly = Schedule::parse("0 0 1 * *").unwrap();
+        assert_eq!(period(&monthly), DAY * 366);
+    }
+}

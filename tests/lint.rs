@@ -1,0 +1,676 @@
+//! `envsync lint` on the GOV.UK catalogue, on the newest real chart, and on
+//! real revisions with one thing broken: each mutation must raise its rule
+//! at the right environment and job, and the revision as it was must not.
+//! The chart tests build a scratch govuk-helm-charts checkout from the
+//! conformance data at test time.
+
+use assert_cmd::Command;
+use serde_json::Value;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/govuk/catalogue.yaml");
+const NEWEST: &str = "2026-08-14-8603dc7c41";
+
+fn case_dir(case: &str) -> Option<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/conformance/cases")
+        .join(case);
+    if dir.is_dir() {
+        return Some(dir);
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "no conformance data at {}",
+        dir.display()
+    );
+    eprintln!("skipping: no conformance data at {}", dir.display());
+    None
+}
+
+/// A govuk-helm-charts checkout as lint reads it: the values file, the
+/// script names of the revision as empty files, and its alert rules.
+struct Repo {
+    dir: tempfile::TempDir,
+}
+
+impl Repo {
+    fn new(case: &Path, values: &str) -> Repo {
+        let dir = tempfile::tempdir().unwrap();
+        let chart = dir.path().join("charts/db-backup");
+        std::fs::create_dir_all(chart.join("scripts")).unwrap();
+        std::fs::write(chart.join("values.yaml"), values).unwrap();
+        let scripts = std::fs::read_to_string(case.join("scripts.txt")).unwrap();
+        for name in scripts.lines().filter(|l| !l.trim().is_empty()) {
+            std::fs::write(chart.join("scripts").join(name.trim()), "").unwrap();
+        }
+        let rules = case.join("rules");
+        if rules.is_dir() {
+            copy_dir(&rules, &dir.path().join("charts/monitoring-config/rules"));
+        }
+        Repo { dir }
+    }
+
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let path = entry.unwrap().path();
+        let target = to.join(path.file_name().unwrap());
+        if path.is_dir() {
+            copy_dir(&path, &target);
+        } else {
+            std::fs::copy(&path, &target).unwrap();
+        }
+    }
+}
+
+fn envsync() -> Command {
+    let mut cmd = Command::cargo_bin("envsync").unwrap();
+    cmd.env_remove("NO_COLOR")
+        .env_remove("CLICOLOR_FORCE")
+        .env_remove("CLICOLOR");
+    cmd
+}
+
+/// Lints with `--format json`: the exit code and the findings.
+fn lint_json(args: &[&str]) -> (i32, Vec<Value>) {
+    let out = envsync()
+        .arg("lint")
+        .args(args)
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    let code = out.status.code().unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let findings: Value = serde_json::from_str(&stdout)
+        .unwrap_or_else(|e| panic!("{e}: {stdout}\n{}", String::from_utf8_lossy(&out.stderr)));
+    (code, findings.as_array().unwrap().clone())
+}
+
+fn lint_chart(repo: &Repo) -> (i32, Vec<Value>) {
+    lint_json(&["--chart-repo", repo.path().to_str().unwrap()])
+}
+
+/// (rule, env, job) of each finding.
+fn places(findings: &[Value]) -> BTreeSet<(String, String, String)> {
+    findings
+        .iter()
+        .map(|f| {
+            let s = |k: &str| f[k].as_str().unwrap_or_default().to_owned();
+            (s("rule"), s("env"), s("job"))
+        })
+        .collect()
+}
+
+fn errors(findings: &[Value]) -> Vec<&Value> {
+    findings
+        .iter()
+        .filter(|f| f["severity"] == "error")
+        .collect()
+}
+
+/// The values with `from` replaced by `to` in one job's block (from its
+/// key line to the next job or environment).
+fn mutate(values: &str, env: &str, job: &str, from: &str, to: &str) -> String {
+    let env_at = values
+        .find(&format!("\n  {env}:\n"))
+        .unwrap_or_else(|| panic!("no environment {env}"));
+    let job_at = env_at
+        + values[env_at..]
+            .find(&format!("\n    {job}:\n"))
+            .unwrap_or_else(|| panic!("no job {env}/{job}"))
+        + 1;
+    let mut block_end = values.len();
+    let mut at = job_at + values[job_at..].find('\n').unwrap() + 1;
+    while at < values.len() {
+        let line = &values[at..];
+        let indent = line.len() - line.trim_start_matches(' ').len();
+        let blank = line.starts_with('\n') || line[indent..].starts_with('\n');
+        if !blank && indent <= 4 {
+            block_end = at;
+            break;
+        }
+        at += line.find('\n').map_or(line.len(), |i| i + 1);
+    }
+    let block = &values[job_at..block_end];
+    assert!(
+        block.contains(from),
+        "{env}/{job} has no `{from}`:\n{block}"
+    );
+    format!(
+        "{}{}{}",
+        &values[..job_at],
+        block.replacen(from, to, 1),
+        &values[block_end..]
+    )
+}
+
+fn newest() -> Option<(PathBuf, String)> {
+    let dir = case_dir(NEWEST)?;
+    let values = std::fs::read_to_string(dir.join("values.yaml")).unwrap();
+    Some((dir, values))
+}
+
+/// Each mutation of the newest chart: (what, rule, env, job, mutated values).
+fn mutations(
+    values: &str,
+) -> Vec<(
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    String,
+)> {
+    vec![
+        (
+            "day-of-week 7",
+            "cron-syntax",
+            "staging",
+            "ckan-postgres",
+            mutate(
+                values,
+                "staging",
+                "ckan-postgres",
+                "\"43 1 * * 0\"",
+                "\"43 1 * * 7\"",
+            ),
+        ),
+        (
+            "a restore 30 minutes after the source backup starts",
+            "restore-before-backup",
+            "staging",
+            "chat-postgres",
+            mutate(
+                values,
+                "staging",
+                "chat-postgres",
+                "\"47 1 * * 1-5\"",
+                "\"17 0 * * 1-5\"",
+            ),
+        ),
+        (
+            "a restore in production",
+            "restore-into-origin",
+            "production",
+            "whitehall-mysql",
+            mutate(
+                values,
+                "production",
+                "whitehall-mysql",
+                "        - op: backup\n",
+                "        - op: restore\n          bucket: s3://govuk-staging-database-backups\n        - op: backup\n",
+            ),
+        ),
+        (
+            "a typo in a script name",
+            "script-missing",
+            "staging",
+            "whitehall-mysql",
+            mutate(
+                values,
+                "staging",
+                "whitehall-mysql",
+                "script: whitehall.sql",
+                "script: whitehal.sql",
+            ),
+        ),
+        (
+            "two jobs on one host at the same minute",
+            "host-overlap",
+            "staging",
+            "chat-postgres-copy",
+            mutate(
+                values,
+                "staging",
+                "ckan-postgres",
+                "    ckan-postgres:\n",
+                "    chat-postgres-copy:\n      host: chat-postgres\n      schedule: \"47 1 * * 1-5\"\n      db: govuk_chat_production\n      operations:\n        - op: backup\n\n    ckan-postgres:\n",
+            ),
+        ),
+        (
+            "a suspended job that its rules still cover",
+            "alert-coverage",
+            "staging",
+            "ckan-postgres",
+            mutate(
+                values,
+                "staging",
+                "ckan-postgres",
+                "      schedule: \"43 1 * * 0\"\n",
+                "      suspend: true\n      schedule: \"43 1 * * 0\"\n",
+            ),
+        ),
+        (
+            "the 24-hour deadline dropped from a slowest restore",
+            "deadline-too-short",
+            "staging",
+            "content-data-api-postgres",
+            mutate(
+                values,
+                "staging",
+                "content-data-api-postgres",
+                "      maxJobRuntimeSeconds: 86400 # 24 hours\n",
+                "",
+            ),
+        ),
+        (
+            "a restoring job renamed, so its host is no longer backed up",
+            "restore-source-missing",
+            "staging",
+            "imminence-postgres",
+            mutate(
+                values,
+                "staging",
+                "places-manager-postgres",
+                "    places-manager-postgres:\n",
+                "    imminence-postgres:\n",
+            ),
+        ),
+    ]
+}
+
+#[test]
+fn the_govuk_catalogue_lints_with_no_errors() {
+    let (code, findings) = lint_json(&[FIXTURE]);
+    assert_eq!(code, 0, "{findings:#?}");
+    assert_eq!(errors(&findings), Vec::<&Value>::new());
+    // The warnings: restores that can start before the source's backup is
+    // due to finish (see the README).
+    let warned: BTreeSet<_> = places(&findings);
+    let expected: BTreeSet<_> = [
+        ("integration", "content-block-manager-postgres"),
+        ("staging", "content-data-api-postgres"),
+        ("integration", "content-store-postgres"),
+        ("integration", "draft-content-store-postgres"),
+        ("integration", "email-alert-api-postgres"),
+        ("integration", "publishing-api-postgres"),
+        ("integration", "publisher-postgres"),
+        ("staging", "shared-documentdb"),
+        ("integration", "shared-documentdb"),
+        ("integration", "whitehall-mysql"),
+    ]
+    .into_iter()
+    .map(|(e, j)| {
+        (
+            "restore-before-backup".to_owned(),
+            e.to_owned(),
+            j.to_owned(),
+        )
+    })
+    .collect();
+    assert_eq!(warned, expected);
+    let cdapi = findings
+        .iter()
+        .find(|f| f["env"] == "staging" && f["job"] == "content-data-api-postgres")
+        .unwrap();
+    assert!(
+        cdapi["message"].as_str().unwrap().starts_with(
+            "restores Thursday 23:35's backup, 26h old, because Friday 23:35's may still be running"
+        ),
+        "{cdapi}"
+    );
+}
+
+#[test]
+fn the_govuk_catalogue_with_the_charts_scripts() {
+    let Some((dir, values)) = newest() else {
+        return;
+    };
+    let repo = Repo::new(&dir, &values);
+    let (code, findings) = lint_json(&[FIXTURE, "--chart-repo", repo.path().to_str().unwrap()]);
+    assert_eq!(code, 0);
+    assert_eq!(errors(&findings), Vec::<&Value>::new());
+}
+
+#[test]
+fn the_newest_chart_lints_with_no_errors() {
+    let Some((dir, values)) = newest() else {
+        return;
+    };
+    let repo = Repo::new(&dir, &values);
+    let (code, findings) = lint_chart(&repo);
+    assert_eq!(code, 0, "{findings:#?}");
+    assert_eq!(errors(&findings), Vec::<&Value>::new());
+    // The same warnings as the catalogue that renders it.
+    let (_, from_catalogue) = lint_json(&[FIXTURE]);
+    assert_eq!(places(&findings), places(&from_catalogue));
+    for f in &findings {
+        assert!(
+            f["file"]
+                .as_str()
+                .unwrap()
+                .ends_with("charts/db-backup/values.yaml"),
+            "{f}"
+        );
+    }
+}
+
+#[test]
+fn each_mutation_of_the_newest_chart_raises_its_rule_where_it_was_made() {
+    let Some((dir, values)) = newest() else {
+        return;
+    };
+    let (_, before) = lint_chart(&Repo::new(&dir, &values));
+    let before = places(&before);
+    for (what, rule, env, job, mutated) in mutations(&values) {
+        let place = (rule.to_owned(), env.to_owned(), job.to_owned());
+        assert!(!before.contains(&place), "{what}: already {place:?}");
+        let (code, findings) = lint_chart(&Repo::new(&dir, &mutated));
+        assert!(
+            places(&findings).contains(&place),
+            "{what}: no {place:?} in {findings:#?}"
+        );
+        let severity = findings
+            .iter()
+            .find(|f| f["rule"] == rule && f["env"] == env && f["job"] == job)
+            .unwrap()["severity"]
+            .clone();
+        let _ = severity;
+        let any_error = findings.iter().any(|f| f["severity"] == "error");
+        assert_eq!(code, i32::from(any_error), "{what}");
+    }
+}
+
+#[test]
+fn findings_point_at_the_line_and_column() {
+    let Some((dir, values)) = newest() else {
+        return;
+    };
+    let mutated = mutate(
+        &values,
+        "staging",
+        "ckan-postgres",
+        "\"43 1 * * 0\"",
+        "\"43 1 * * 7\"",
+    );
+    let (_, findings) = lint_chart(&Repo::new(&dir, &mutated));
+    let f = findings
+        .iter()
+        .find(|f| f["rule"] == "cron-syntax")
+        .unwrap();
+    let line = f["line"].as_u64().unwrap() as usize;
+    let column = f["column"].as_u64().unwrap() as usize;
+    let text = mutated.lines().nth(line - 1).unwrap();
+    assert_eq!(text, "      schedule: \"43 1 * * 7\"");
+    assert_eq!(&text[column - 1..column], "7");
+}
+
+#[test]
+fn a_real_renamed_host_left_restores_reading_nothing() {
+    // In January 2026 imminence-postgres became places-manager-postgres in
+    // production and staging, but integration still restored the old host
+    // from staging's bucket; a later revision fixed it.
+    let (Some(broken), Some(fixed)) = (
+        case_dir("2026-01-16-b4e530eff0"),
+        case_dir("2026-01-22-cbe101546e"),
+    ) else {
+        return;
+    };
+    let read = |dir: &Path| std::fs::read_to_string(dir.join("values.yaml")).unwrap();
+    let (code, findings) = lint_chart(&Repo::new(&broken, &read(&broken)));
+    assert_eq!(code, 1);
+    let place = (
+        "restore-source-missing".to_owned(),
+        "integration".to_owned(),
+        "imminence-postgres".to_owned(),
+    );
+    assert!(places(&findings).contains(&place), "{findings:#?}");
+    let (_, findings) = lint_chart(&Repo::new(&fixed, &read(&fixed)));
+    assert!(
+        !findings
+            .iter()
+            .any(|f| f["rule"] == "restore-source-missing"),
+        "{findings:#?}"
+    );
+}
+
+#[test]
+fn a_catalogue_that_stops_sanitising_personal_data() {
+    let text = std::fs::read_to_string(FIXTURE).unwrap();
+    let from = "    staging: {schedule: 54 1 * * 1-5, sanitise: email-alert-api.sql}\n";
+    assert!(text.contains(from));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("catalogue.yaml");
+    std::fs::write(&path, text.replace(from, "    staging: 54 1 * * 1-5\n")).unwrap();
+    let (code, findings) = lint_json(&[path.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    let place = (
+        "unsanitised-copy".to_owned(),
+        "integration".to_owned(),
+        "email-alert-api-postgres".to_owned(),
+    );
+    assert!(places(&findings).contains(&place), "{findings:#?}");
+}
+
+#[test]
+fn sarif_output_is_valid_sarif_2_1_0() {
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/sarif-schema-2.1.0.json"),
+    )
+    .unwrap();
+    // The published schema's pattern for `language` (of a run and of a
+    // tool component) has a stray `]` that ECMA-262 regular expressions,
+    // as JSON Schema reads them, reject; use what it means: two letters
+    // and an optional region.
+    let stray = r#""^[a-zA-Z]{2}|^[a-zA-Z]{2}-[a-zA-Z]{2}]?$""#;
+    assert_eq!(text.matches(stray).count(), 2);
+    let text = text.replace(stray, r#""^[a-zA-Z]{2}(-[a-zA-Z]{2})?$""#);
+    let schema: Value = serde_json::from_str(&text).unwrap();
+    let validator = jsonschema::draft7::new(&schema).unwrap();
+    let mut runs = vec![vec![FIXTURE.to_owned()]];
+    let mut repos = Vec::new();
+    if let Some((dir, values)) = newest() {
+        // Errors and warnings of several rules at once.
+        let all = mutate(
+            &values,
+            "staging",
+            "ckan-postgres",
+            "\"43 1 * * 0\"",
+            "\"43 1 * * 7\"",
+        );
+        let all = mutate(
+            &all,
+            "staging",
+            "whitehall-mysql",
+            "script: whitehall.sql",
+            "script: whitehal.sql",
+        );
+        let all = mutate(
+            &all,
+            "integration",
+            "chat-postgres",
+            "      schedule: \"47 3 * * 1\"\n",
+            "      suspend: true\n      schedule: \"47 3 * * 1\"\n",
+        );
+        let repo = Repo::new(&dir, &all);
+        runs.push(vec![
+            "--chart-repo".to_owned(),
+            repo.path().to_str().unwrap().to_owned(),
+        ]);
+        repos.push(repo);
+    }
+    for args in runs {
+        let out = envsync()
+            .arg("lint")
+            .args(&args)
+            .args(["--format", "sarif", "--fail-on", "never"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0));
+        let log: Value = serde_json::from_slice(&out.stdout).expect("stdout is only the SARIF log");
+        let problems: Vec<String> = validator
+            .iter_errors(&log)
+            .map(|e| format!("{} at {}", e, e.instance_path()))
+            .collect();
+        assert_eq!(problems, Vec::<String>::new());
+        let results = log["runs"][0]["results"].as_array().unwrap();
+        assert!(!results.is_empty());
+        let rules = log["runs"][0]["tool"]["driver"]["rules"]
+            .as_array()
+            .unwrap();
+        for r in results {
+            let i = r["ruleIndex"].as_u64().unwrap() as usize;
+            assert_eq!(rules[i]["id"], r["ruleId"]);
+            let region = &r["locations"][0]["physicalLocation"]["region"];
+            assert!(region["startLine"].as_u64().unwrap() > 0);
+        }
+    }
+    drop(repos);
+}
+
+#[test]
+fn exit_codes_follow_fail_on() {
+    envsync().args(["lint", FIXTURE]).assert().code(0);
+    envsync()
+        .args(["lint", FIXTURE, "--fail-on", "warning"])
+        .assert()
+        .code(1);
+    envsync()
+        .args(["lint", FIXTURE, "--fail-on", "never"])
+        .assert()
+        .code(0);
+    // Nothing to lint, a file that is not there, a format that is not known.
+    envsync().args(["lint"]).assert().code(2);
+    envsync()
+        .args(["lint", "no-such-catalogue.yaml"])
+        .assert()
+        .code(2);
+    envsync()
+        .args(["lint", FIXTURE, "--format", "xml"])
+        .assert()
+        .code(2);
+}
+
+#[test]
+fn concise_and_github_formats() {
+    let out = envsync()
+        .args(["lint", FIXTURE, "--format", "concise"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    let first = text.lines().next().unwrap();
+    assert!(
+        first.contains(
+            "catalogue.yaml:58:18: warning[restore-before-backup] restores Friday 02:43's backup"
+        ),
+        "{first}"
+    );
+    let out = envsync()
+        .args(["lint", FIXTURE, "--format", "github"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(text.lines().count(), 10);
+    for line in text.lines() {
+        assert!(line.starts_with("::warning file="), "{line}");
+        assert!(line.contains(",line=") && line.contains(",col="), "{line}");
+        assert!(line.contains("::[restore-before-backup] "), "{line}");
+    }
+}
+
+#[test]
+fn human_output_is_coloured_only_when_wanted() {
+    let run = |vars: &[(&str, &str)]| {
+        let mut cmd = envsync();
+        cmd.args(["lint", FIXTURE]);
+        for (k, v) in vars {
+            cmd.env(k, v);
+        }
+        String::from_utf8(cmd.output().unwrap().stdout).unwrap()
+    };
+    let plain = run(&[]);
+    assert!(!plain.contains('\u{1b}'));
+    assert!(plain.contains("^^"), "{plain}");
+    assert!(plain.contains("catalogue.yaml:76:25"), "{plain}");
+    assert!(run(&[("CLICOLOR_FORCE", "1")]).contains("\u{1b}["));
+    assert!(!run(&[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")]).contains('\u{1b}'));
+}
+
+#[test]
+fn suppressions_in_a_values_file() {
+    let Some((dir, values)) = newest() else {
+        return;
+    };
+    let line = "      schedule: \"35 1 * * 6\"\n";
+    let allow = |comment: &str| {
+        mutate(
+            &values,
+            "staging",
+            "content-data-api-postgres",
+            line,
+            &format!("      schedule: \"35 1 * * 6\"  {comment}\n"),
+        )
+    };
+    let target = (
+        "restore-before-backup".to_owned(),
+        "staging".to_owned(),
+        "content-data-api-postgres".to_owned(),
+    );
+    // With a reason, the finding goes.
+    let (code, findings) = lint_chart(&Repo::new(
+        &dir,
+        &allow("# envsync: allow restore-before-backup -- a day-old copy is fine for reporting"),
+    ));
+    assert_eq!(code, 0);
+    assert!(!places(&findings).contains(&target));
+    assert!(!findings.iter().any(|f| f["rule"] == "unused-allow"));
+    // Without one, it stays, and the suppression is an error.
+    let (code, findings) = lint_chart(&Repo::new(
+        &dir,
+        &allow("# envsync: allow restore-before-backup"),
+    ));
+    assert_eq!(code, 1);
+    assert!(places(&findings).contains(&target));
+    assert!(findings.iter().any(|f| f["rule"] == "allow-without-reason"));
+    // One that suppresses nothing is reported.
+    let (_, findings) = lint_chart(&Repo::new(
+        &dir,
+        &allow("# envsync: allow host-overlap -- never shares its host"),
+    ));
+    assert!(findings.iter().any(|f| f["rule"] == "unused-allow"));
+}
+
+#[test]
+fn rules_and_rule_explain_themselves() {
+    let out = envsync().arg("rules").output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    for name in [
+        "schema",
+        "cron-syntax",
+        "name-length",
+        "restore-before-backup",
+        "restore-source-missing",
+        "unsanitised-copy",
+        "restore-into-origin",
+        "alert-coverage",
+        "deadline-too-short",
+        "script-missing",
+        "host-overlap",
+        "order",
+        "self-overlap",
+        "unused-allow",
+        "allow-without-reason",
+    ] {
+        assert!(
+            text.lines().any(|l| l.starts_with(&format!("{name} "))),
+            "{name} not in:\n{text}"
+        );
+        let out = envsync().args(["rule", name]).output().unwrap();
+        assert!(out.status.success());
+        let doc = String::from_utf8(out.stdout).unwrap();
+        assert!(doc.starts_with(&format!("{name} (")), "{doc}");
+        assert!(doc.contains("## How to fix"), "{doc}");
+    }
+    envsync()
+        .args(["rule", "restore-before-bakup"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains(
+            "did you mean `restore-before-backup`",
+        ));
+}
