@@ -572,23 +572,20 @@ fn esc(step: &str) -> String {
     step.replace('~', "~0").replace('/', "~1")
 }
 
-/// How long an operation may take before GOV.UK's "taking a long time"
-/// alert for it fires: backup quick 1h, slower 4h; restore quick 1h,
-/// slower 4h, slowest 13h; transform 45m (30m in integration).
-///
-/// These are the operations manual's thresholds. They belong to the
-/// catalogue's `alerts:` settings: once the alert-rules module carries
-/// them in `plan.alerts`, this should read them from there.
+/// How long an operation may take before its "taking a long time" alert
+/// fires, by the catalogue's `alerts.taking_a_long_time` settings (GOV.UK's
+/// by default: backup quick 1h, slower 4h; restore quick 1h, slower 4h,
+/// slowest 13h; transform 45m in staging, 30m in integration). A speed group
+/// without a threshold is watched by the nearest quicker one, as the rules
+/// module renders it; with no thresholds at all, an hour.
 pub fn budget(plan: &Plan, env: &str, op: Op, speed: Speed) -> SignedDuration {
-    let _ = &plan.alerts;
-    let hours = SignedDuration::from_hours;
-    match (op, speed) {
-        (Op::Backup, Speed::Quick) | (Op::Restore, Speed::Quick) => hours(1),
-        (Op::Backup, _) | (Op::Restore, Speed::Slower) => hours(4),
-        (Op::Restore, Speed::Slowest) => hours(13),
-        (Op::Transform, _) if env == "integration" => SignedDuration::from_mins(30),
-        (Op::Transform, _) => SignedDuration::from_mins(45),
-    }
+    plan.alerts
+        .taking_a_long_time
+        .for_op(env, op)
+        .effective(speed)
+        .map_or(SignedDuration::from_hours(1), |(_, d)| {
+            SignedDuration::from_secs(i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+        })
 }
 
 /// ` (did you mean `x`?)` when a known word is one or two edits away.

@@ -1,6 +1,8 @@
 use crate::diagnostic::Diagnostic;
-use crate::lint::time::{self, T0};
+use crate::lint::alerts::AlertRules;
 use crate::lint::{Context, JobRef, Mode};
+use crate::rules::{self, RulesError};
+use crate::templates::Templates;
 
 declare_rule! {
     /// A suspended job still covered by a not-completed alert, or a running job covered by none.
@@ -16,8 +18,9 @@ declare_rule! {
     ///   on the same host keeps that alert's series fresh;
     /// - a running job that no "not completed" alert watches.
     ///
-    /// For a catalogue the alert rules are derived from the schedules, so
-    /// every running job is watched, unless its schedule never fires.
+    /// For a catalogue, lint renders the alert rules the catalogue derives
+    /// and reads them the same way: every running job is watched unless its
+    /// schedule is one no "not completed" alert can check.
     ///
     /// ## Why it matters
     /// Suspending a job used to mean editing values.yaml, the rules and
@@ -51,15 +54,24 @@ struct Watch {
 }
 
 fn check(ctx: &Context) -> Vec<Diagnostic> {
-    if ctx.mode == Mode::Chart && ctx.alerts.is_none() {
-        return Vec::new();
-    }
+    let derived;
+    let alerts = match (ctx.mode, ctx.alerts) {
+        (Mode::Chart, None) => return Vec::new(),
+        (Mode::Chart, Some(alerts)) => alerts,
+        (Mode::Catalogue, _) => match derive(ctx) {
+            Ok(alerts) => {
+                derived = alerts;
+                &derived
+            }
+            Err(findings) => return findings,
+        },
+    };
     let mut out = Vec::new();
     for (r, env, job) in ctx.jobs() {
         if ctx.schedule(r).is_none() {
             continue;
         }
-        let watches = watches(ctx, r);
+        let watches = watches(ctx, alerts, r);
         if ctx.suspended(r) {
             let Some(w) = watches.iter().find(|w| !w.shared) else {
                 continue;
@@ -91,43 +103,59 @@ fn check(ctx: &Context) -> Vec<Diagnostic> {
     out
 }
 
-fn watches(ctx: &Context, r: JobRef) -> Vec<Watch> {
+fn watches(ctx: &Context, alerts: &AlertRules, r: JobRef) -> Vec<Watch> {
     let env = ctx.env(r);
     let job = ctx.job(r);
-    match ctx.alerts {
-        Some(alerts) => alerts
-            .not_completed(&env.name, job)
-            .map(|a| {
-                let shared = ctx.jobs_on_host(r.env, job.host()).iter().any(|&j| {
-                    let other = JobRef { env: r.env, job: j };
-                    other != r && ctx.runs(other) && a.watches_job(ctx.job(other))
-                });
-                Watch {
-                    name: a.name.clone(),
-                    place: Some(a.place()),
-                    shared,
-                }
-            })
-            .collect(),
-        None => derived(ctx, r),
-    }
+    alerts
+        .not_completed(&env.name, job)
+        .map(|a| {
+            let shared = ctx.jobs_on_host(r.env, job.host()).iter().any(|&j| {
+                let other = JobRef { env: r.env, job: j };
+                other != r && ctx.runs(other) && a.watches_job(ctx.job(other))
+            });
+            Watch {
+                name: a.name.clone(),
+                // The place of a rendered rule is in no file yet.
+                place: (ctx.mode == Mode::Chart).then(|| a.place()),
+                shared,
+            }
+        })
+        .collect()
 }
 
-/// The "not completed" alert a catalogue's rules give a job: one for every
-/// running job whose schedule fires. The alert-rules module derives these
-/// rules; when it can say which alert covers each job, this should ask it.
-fn derived(ctx: &Context, r: JobRef) -> Vec<Watch> {
-    let Some(schedule) = ctx.schedule(r).filter(|_| !ctx.suspended(r)) else {
-        return Vec::new();
-    };
-    if time::fires_in(schedule, T0, T0 + time::period(schedule)).is_empty() {
-        return Vec::new();
+/// The alert rules a catalogue renders, read back as a chart's are. A
+/// schedule the rules cannot check is this rule's finding; other problems
+/// rendering them are `envsync render`'s to report.
+fn derive(ctx: &Context) -> Result<AlertRules, Vec<Diagnostic>> {
+    let templates = Templates::load(None).map_err(|_| Vec::new())?;
+    match rules::render(ctx.plan, &templates) {
+        Ok(files) => Ok(AlertRules::from_files(
+            files.into_iter().map(|f| (f.path, f.contents)),
+        )),
+        Err(RulesError::Cadence {
+            env,
+            job,
+            schedule,
+            reason,
+            ..
+        }) => {
+            let found = ctx
+                .plan
+                .environments
+                .iter()
+                .position(|e| e.name == env)
+                .and_then(|e| ctx.job_named(e, &job));
+            let Some(r) = found else {
+                return Err(Vec::new());
+            };
+            let message = format!(
+                "no \"not completed\" alert can check `{schedule}`: {reason}; nobody hears when `{job}` stops succeeding in {env}"
+            );
+            let at = ctx.text_start(ctx.job(r).origin.schedule);
+            Err(vec![ctx.at_job(&RULE, r, at, message)])
+        }
+        Err(_) => Err(Vec::new()),
     }
-    vec![Watch {
-        name: "the not-completed alert derived from its schedule".to_owned(),
-        place: None,
-        shared: false,
-    }]
 }
 
 #[cfg(test)]
