@@ -116,6 +116,7 @@ pub enum Command {
         templates: Option<PathBuf>,
     },
     /// Print the catalogue's JSON Schema (for editors and other tools).
+    #[command(after_help = "Example:\n  envsync schema > schema/catalogue.schema.json")]
     Schema,
     /// Check a catalogue, or the chart as it stands, against named rules.
     ///
@@ -135,6 +136,43 @@ pub enum Command {
     Rule {
         /// The rule's name, as `envsync rules` lists it.
         name: String,
+    },
+    /// Print the on-call card for one job: what it does, when, the alerts
+    /// that watch it, and the kubectl commands to look at it and rerun it.
+    ///
+    /// Next runs are counted from now, or from ENVSYNC_NOW (RFC 3339).
+    #[command(
+        after_help = "Example:\n  envsync explain content-store-postgres --env staging catalogue.yaml"
+    )]
+    Explain {
+        /// The job name (the catalogue's database key).
+        job: String,
+        /// The environment.
+        #[arg(long, value_name = "ENV")]
+        env: String,
+        /// The catalogue file.
+        #[arg(default_value = "catalogue.yaml")]
+        catalogue: PathBuf,
+    },
+    /// Print the week at a glance: every run per day and environment.
+    ///
+    /// With --svg, also draw it: a lane per environment, a bar per run from
+    /// its start to its start plus its alert thresholds, each restore linked
+    /// to the backup it reads, and runs with a problem in red. The week is
+    /// the one containing now, or ENVSYNC_NOW (RFC 3339).
+    #[command(
+        after_help = "Example:\n  envsync schedule catalogue.yaml --env staging --svg week.svg"
+    )]
+    Schedule {
+        /// The catalogue file.
+        #[arg(default_value = "catalogue.yaml")]
+        catalogue: PathBuf,
+        /// Show only this environment (repeatable).
+        #[arg(long = "env", value_name = "ENV")]
+        envs: Vec<String>,
+        /// Also write the week as an SVG picture to FILE.
+        #[arg(long, value_name = "FILE")]
+        svg: Option<PathBuf>,
     },
 }
 
@@ -362,6 +400,38 @@ pub fn run(cli: Cli) -> Result<(), Error> {
             print!("{}", catalogue::SCHEMA);
             Ok(())
         }
+        Command::Explain {
+            job,
+            env,
+            catalogue,
+        } => {
+            let plan = load_catalogue(&catalogue)?;
+            let templates = Templates::load(None)?;
+            let card = crate::explain::card(&plan, &templates, &env, &job, now()?)
+                .map_err(|e| Error::Usage(e.to_string()))?;
+            print!("{card}");
+            Ok(())
+        }
+        Command::Schedule {
+            catalogue,
+            envs,
+            svg,
+        } => {
+            let plan = load_catalogue(&catalogue)?;
+            let start = crate::schedule::week_start(now()?);
+            // Links need the sources' runs: filter after working them out.
+            let mut runs = crate::schedule::week(&plan, start);
+            let shown = only_envs(plan, &envs)?;
+            runs.retain(|r| shown.environment(&r.env).is_some());
+            print!("{}", crate::schedule::text(&shown, start, &runs));
+            if let Some(path) = svg {
+                let picture = crate::schedule::svg(&shown, start, &runs);
+                std::fs::write(&path, picture)
+                    .map_err(|e| Error::Usage(format!("cannot write {}: {e}", path.display())))?;
+                eprintln!("wrote {}", path.display());
+            }
+            Ok(())
+        }
     }
 }
 
@@ -405,7 +475,7 @@ fn rules_error(plan: &Plan, e: rules::RulesError) -> Error {
 
 /// The time next runs are counted from: now, or `ENVSYNC_NOW` (an RFC 3339
 /// time) for reproducible output.
-fn now() -> Result<jiff::Timestamp, Error> {
+pub fn now() -> Result<jiff::Timestamp, Error> {
     match std::env::var("ENVSYNC_NOW") {
         Ok(text) => text
             .parse()

@@ -32,8 +32,25 @@ pub struct WriteError {
 }
 
 /// Writes every file below `dir`, each atomically; on a failure the files
-/// not yet renamed into place are left as they were.
+/// not yet renamed into place are left as they were, and the folders made
+/// for them are removed again.
 pub fn write_all(dir: &Path, files: &[File]) -> Result<(), WriteError> {
+    let mut made: Vec<PathBuf> = Vec::new();
+    let result = stage_and_persist(dir, files, &mut made);
+    if result.is_err() {
+        // Only the folders this call made, deepest first, and only if empty.
+        for folder in made.iter().rev() {
+            let _ = fs::remove_dir(folder);
+        }
+    }
+    result
+}
+
+fn stage_and_persist(
+    dir: &Path,
+    files: &[File],
+    made: &mut Vec<PathBuf>,
+) -> Result<(), WriteError> {
     let mut staged: Vec<(tempfile_path::Temp, PathBuf)> = Vec::new();
     for file in files {
         let target = dir.join(&file.path);
@@ -45,7 +62,13 @@ pub fn write_all(dir: &Path, files: &[File]) -> Result<(), WriteError> {
             return Err(err(std::io::Error::other("a folder is in the way")));
         }
         let parent = target.parent().unwrap_or(dir);
+        let missing: Vec<PathBuf> = parent
+            .ancestors()
+            .take_while(|p| !p.as_os_str().is_empty() && !p.exists())
+            .map(Path::to_path_buf)
+            .collect();
         fs::create_dir_all(parent).map_err(err)?;
+        made.extend(missing.into_iter().rev());
         let temp = tempfile_path::Temp::create(parent).map_err(err)?;
         temp.file()
             .write_all(file.contents.as_bytes())

@@ -74,3 +74,59 @@ fn the_catalogue_and_its_render_pass_yamllint() {
     common::yamllint(Path::new(FIXTURE));
     common::yamllint(out.path());
 }
+
+#[test]
+fn render_limits_environments_and_takes_templates_and_chart_settings() {
+    let dir = tempfile::tempdir().unwrap();
+    let templates = dir.path().join("templates");
+    std::fs::create_dir_all(&templates).unwrap();
+    let cronjob = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/templates/cronjob.yaml"
+    ))
+    .unwrap();
+    let marked = cronjob.replacen(
+        "kind: CronJob",
+        "kind: CronJob\n# rendered with a local template",
+        1,
+    );
+    assert_ne!(cronjob, marked);
+    std::fs::write(templates.join("cronjob.yaml"), marked).unwrap();
+    let repo = dir.path().join("repo");
+    std::fs::create_dir_all(repo.join("charts/db-backup")).unwrap();
+    let fixture = std::fs::read_to_string(FIXTURE).unwrap();
+    let chart = &fixture[fixture.find("\nchart:\n").unwrap() + 8..];
+    let values: String = chart
+        .lines()
+        .map(|l| format!("{}\n", l.strip_prefix("  ").unwrap_or(l)))
+        .collect();
+    std::fs::write(
+        repo.join("charts/db-backup/values.yaml"),
+        values.replace("tag: v26", "tag: v27"),
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    common::envsync()
+        .arg("render")
+        .arg(FIXTURE)
+        .args(["--env", "staging", "--templates"])
+        .arg(&templates)
+        .arg("--chart-repo")
+        .arg(&repo)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success();
+    let staging = std::fs::read_to_string(out.join("manifests/staging.yaml")).unwrap();
+    assert_eq!(
+        staging.matches("# rendered with a local template").count(),
+        25
+    );
+    assert!(
+        staging.contains("govuk-toolbox-image:v27"),
+        "the image tag comes from the checkout"
+    );
+    assert!(!out.join("manifests/production.yaml").exists());
+    let values = std::fs::read_to_string(out.join("values/cronjobs.yaml")).unwrap();
+    assert!(values.contains("  staging:") && !values.contains("  production:"));
+}

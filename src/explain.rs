@@ -1,0 +1,320 @@
+//! `envsync explain`: the on-call card for one job in one environment.
+//!
+//! Everything on it comes from the plan: the CronJob, its operations in
+//! order, its schedule and next runs, the alerts that watch it, the source
+//! it restores from, the kubectl commands to look at it and to run it again,
+//! and the operations manual's warnings for its environment.
+
+use crate::cron::Schedule;
+use crate::plan::{Environment, Job, Op, Plan};
+use crate::rules;
+use crate::templates::Templates;
+use jiff::Timestamp;
+use std::fmt::Write;
+
+/// Why a card cannot be made.
+#[derive(Debug, thiserror::Error)]
+pub enum ExplainError {
+    #[error("unknown environment `{env}` (environments: {known})")]
+    UnknownEnvironment { env: String, known: String },
+    #[error("no job `{job}` in {env} (jobs there: {known})")]
+    UnknownJob {
+        job: String,
+        env: String,
+        known: String,
+    },
+}
+
+/// The container name of the operation at `index`: `<index>-<op>`, as the
+/// chart names them.
+pub fn container_name(index: usize, op: &str) -> String {
+    format!("{index}-{op}")
+}
+
+/// The times the schedule fires next after `now`, at most `count` of them.
+pub fn next_runs(schedule: &Schedule, now: Timestamp, count: usize) -> Vec<Timestamp> {
+    let mut out = Vec::new();
+    let mut t = now;
+    while out.len() < count {
+        match schedule.next_after(t) {
+            Some(next) => {
+                out.push(next);
+                t = next;
+            }
+            None => break,
+        }
+    }
+    out
+}
+
+/// A time as on the card: `Mon 23 Nov 2026 22:06 UTC`.
+pub fn when(t: Timestamp) -> String {
+    t.strftime("%a %d %b %Y %H:%M UTC").to_string()
+}
+
+/// The card for `job` in `env`, as text.
+pub fn card(
+    plan: &Plan,
+    templates: &Templates,
+    env_name: &str,
+    job_name: &str,
+    now: Timestamp,
+) -> Result<String, ExplainError> {
+    let env = plan
+        .environment(env_name)
+        .ok_or_else(|| ExplainError::UnknownEnvironment {
+            env: env_name.to_owned(),
+            known: names(plan.environments.iter().map(|e| e.name.as_str())),
+        })?;
+    let job = env
+        .jobs
+        .iter()
+        .find(|j| j.name == job_name)
+        .ok_or_else(|| ExplainError::UnknownJob {
+            job: job_name.to_owned(),
+            env: env_name.to_owned(),
+            known: names(env.jobs.iter().map(|j| j.name.as_str())),
+        })?;
+    let mut out = String::new();
+    let cronjob = job.cronjob_name();
+    let _ = writeln!(out, "{cronjob} in {}", env.name);
+    let _ = writeln!(out, "{}", "=".repeat(cronjob.len() + 4 + env.name.len()));
+    let _ = writeln!(
+        out,
+        "CronJob {cronjob}: database host {}, {}{}.",
+        job.host(),
+        job.dbms(),
+        job.db
+            .as_deref()
+            .map(|d| format!(", database {d}"))
+            .unwrap_or_default()
+    );
+    if job.suspended(&plan.chart) {
+        let _ = writeln!(
+            out,
+            "It is SUSPENDED: it does not run on its schedule until it is unsuspended."
+        );
+    }
+    let _ = writeln!(
+        out,
+        "A run is stopped after {} (activeDeadlineSeconds {}).",
+        rules::Duration::seconds(job.active_deadline_seconds()).words(),
+        job.active_deadline_seconds()
+    );
+
+    section(&mut out, "What it does, in order");
+    for (i, op) in job.operations.iter().enumerate() {
+        let _ = writeln!(
+            out,
+            "  {}  {}",
+            container_name(i, &op.op),
+            describe_op(plan, env, job, op)
+        );
+    }
+
+    section(&mut out, "When it runs");
+    match Schedule::parse(&job.schedule) {
+        Ok(schedule) => {
+            let _ = writeln!(out, "  {}  ({})", job.schedule, schedule.describe());
+            let _ = writeln!(out, "  Next runs:");
+            for t in next_runs(&schedule, now, 5) {
+                let _ = writeln!(out, "    {}", when(t));
+            }
+        }
+        Err(e) => {
+            let _ = writeln!(out, "  {}  (not a valid schedule: {e})", job.schedule);
+        }
+    }
+
+    section(&mut out, "Alerts that watch it");
+    let long = &plan.alerts.taking_a_long_time;
+    let mut budget = 0;
+    for (i, op) in job.operations.iter().enumerate() {
+        let Some(kind) = op.kind() else { continue };
+        match long.for_op(&env.name, kind).effective(op.speed) {
+            Some((speed, threshold)) => {
+                budget += threshold.as_secs();
+                let _ = writeln!(
+                    out,
+                    "  {}: speed group {}; \"taking a long time\" after {} ({})",
+                    container_name(i, &op.op),
+                    speed.as_str(),
+                    threshold.words(),
+                    threshold.for_clause()
+                );
+            }
+            None => {
+                let _ = writeln!(
+                    out,
+                    "  {}: no \"taking a long time\" threshold for {kind}",
+                    container_name(i, &op.op)
+                );
+            }
+        }
+    }
+    if budget > 0 {
+        let _ = writeln!(
+            out,
+            "  A run is expected to take at most {} (the thresholds added up).",
+            rules::Duration::seconds(budget).words()
+        );
+    }
+    match rules::not_completed_alert(plan, templates, &env.name, job.host()) {
+        Some(alert) => {
+            let _ = writeln!(
+                out,
+                "  \"Not completed\": {alert} covers {}; it fires when no run has \
+                 succeeded within the gap between runs plus the grace \
+                 (alerts.not_completed.grace).",
+                job.host()
+            );
+        }
+        None => {
+            let _ = writeln!(out, "  No \"not completed\" alert covers {}.", job.host());
+        }
+    }
+
+    if let Some(source) = source_env(plan, env, job) {
+        section(&mut out, "Where its data comes from");
+        let _ = writeln!(
+            out,
+            "  It restores {}'s backup from {}.",
+            source.name, source.bucket
+        );
+        match source.jobs.iter().find(|j| j.name == job.name) {
+            Some(src) => match Schedule::parse(&src.schedule) {
+                Ok(s) => {
+                    let next = s
+                        .next_after(now)
+                        .map(when)
+                        .unwrap_or_else(|| "never".to_owned());
+                    let _ = writeln!(
+                        out,
+                        "  {}'s {} backs up {} ({}); next: {next}.",
+                        source.name,
+                        src.cronjob_name(),
+                        src.schedule,
+                        s.describe()
+                    );
+                }
+                Err(_) => {
+                    let _ = writeln!(
+                        out,
+                        "  {}'s {} runs {}.",
+                        source.name,
+                        src.cronjob_name(),
+                        src.schedule
+                    );
+                }
+            },
+            None => {
+                let _ = writeln!(
+                    out,
+                    "  {} has no job named {}: check which job writes that backup.",
+                    source.name, job.name
+                );
+            }
+        }
+    }
+
+    section(&mut out, "Looking at it");
+    let _ = writeln!(
+        out,
+        "  With kubectl on the {} cluster, in the namespace db-backup runs in\n  \
+         (add -n NAMESPACE if that is not your context's default):",
+        env.name
+    );
+    let _ = writeln!(out, "  # the latest job (newest last)");
+    let _ = writeln!(
+        out,
+        "  kubectl get jobs --selector app.kubernetes.io/component={} --sort-by=.metadata.creationTimestamp",
+        job.name
+    );
+    let _ = writeln!(out, "  # its status (JOB is the newest name above)");
+    let _ = writeln!(out, "  kubectl describe job JOB");
+    let _ = writeln!(out, "  # its pod");
+    let _ = writeln!(out, "  kubectl get pods --selector job-name=JOB");
+    let _ = writeln!(out, "  # each container's logs (POD is the name above)");
+    for (i, op) in job.operations.iter().enumerate() {
+        let _ = writeln!(out, "  kubectl logs POD -c {}", container_name(i, &op.op));
+    }
+
+    section(&mut out, "Running it again");
+    let _ = writeln!(
+        out,
+        "  kubectl create job --from=cronjob/{cronjob} {cronjob}-manual-$(date +%s)"
+    );
+    let restores = job.operations.iter().any(|o| o.kind() == Some(Op::Restore));
+    if !restores {
+        let _ = writeln!(
+            out,
+            "  In {} this only makes a new backup: it changes no data.",
+            env.name
+        );
+    } else {
+        let _ = writeln!(
+            out,
+            "  WARNING: in {} this overwrites {} with {}'s data: people may be \
+             testing with what is there now. Tell them first.",
+            env.name,
+            job.db.as_deref().unwrap_or(job.host()),
+            source_env(plan, env, job)
+                .map(|e| e.name.as_str())
+                .unwrap_or("the source")
+        );
+        if job.dbms() == "mysql" {
+            let _ = writeln!(
+                out,
+                "  WARNING: MySQL is unavailable for the whole restore."
+            );
+        }
+    }
+    Ok(out)
+}
+
+fn section(out: &mut String, title: &str) {
+    let _ = writeln!(out, "\n{title}:");
+}
+
+fn names<'a>(it: impl Iterator<Item = &'a str>) -> String {
+    it.collect::<Vec<_>>().join(", ")
+}
+
+/// The environment a job restores from: its environment's `restore_from`.
+fn source_env<'a>(plan: &'a Plan, env: &Environment, job: &Job) -> Option<&'a Environment> {
+    if !job.operations.iter().any(|o| o.kind() == Some(Op::Restore)) {
+        return None;
+    }
+    plan.environment(env.restore_from.as_deref()?)
+}
+
+fn describe_op(plan: &Plan, env: &Environment, job: &Job, op: &crate::plan::Operation) -> String {
+    let db = job.db_of(op).map(|d| format!(" {d}")).unwrap_or_default();
+    match op.kind() {
+        Some(Op::Restore) => {
+            let bucket = op.bucket.clone().or_else(|| {
+                env.restore_from
+                    .as_deref()
+                    .and_then(|s| plan.environment(s))
+                    .map(|e| e.bucket.clone())
+            });
+            let from = match bucket {
+                Some(bucket) => match plan.environments.iter().find(|e| e.bucket == bucket) {
+                    Some(owner) => format!("{}'s bucket {bucket}", owner.name),
+                    None => bucket,
+                },
+                None => "its source".to_owned(),
+            };
+            format!("restore{db} from {from}")
+        }
+        Some(Op::Transform) => match &op.script {
+            Some(script) => format!("transform{db} with {script}"),
+            None => format!("transform{db}"),
+        },
+        Some(Op::Backup) => {
+            let bucket = op.bucket.as_deref().unwrap_or(&env.bucket);
+            format!("back up{db} to {bucket}")
+        }
+        None => op.op.clone(),
+    }
+}

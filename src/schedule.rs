@@ -1,0 +1,489 @@
+//! `envsync schedule`: the week at a glance, as text or as an SVG picture.
+//!
+//! A run is drawn from its start to its start plus its budget: the sum of
+//! its operations' "taking a long time" thresholds (the time after which
+//! every one of its alerts would have fired). A restore is linked to the
+//! backup of the same job in the environment it restores from; a run is
+//! flagged (red) when [`flags`] finds a problem with it.
+
+use crate::cron::Schedule;
+use crate::plan::{Environment, Job, Op, Plan};
+use jiff::{Timestamp, ToSpan};
+use std::fmt::Write;
+
+const DAY: i64 = 86_400;
+const WEEK: i64 = 7 * DAY;
+/// The budget of a run that has no thresholds at all.
+const DEFAULT_BUDGET: i64 = 3_600;
+
+/// One run of a job in the week.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Run {
+    pub env: String,
+    pub job: String,
+    pub start: Timestamp,
+    /// Seconds: the sum of its operations' thresholds.
+    pub budget: i64,
+    /// The operations, in order.
+    pub ops: Vec<String>,
+    /// The source run this restores from: (environment, start).
+    pub source: Option<(String, Timestamp)>,
+    /// Why this run is drawn in red; empty when it is fine.
+    pub problems: Vec<String>,
+}
+
+impl Run {
+    pub fn end(&self) -> Timestamp {
+        self.start
+            .checked_add(self.budget.seconds())
+            .unwrap_or(self.start)
+    }
+}
+
+/// The Monday 00:00 UTC that starts the week containing `now`.
+pub fn week_start(now: Timestamp) -> Timestamp {
+    let date = now.to_zoned(jiff::tz::TimeZone::UTC).date();
+    let back = i64::from(date.weekday().to_monday_zero_offset());
+    let monday = date.checked_sub(back.days()).unwrap_or(date);
+    monday
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .map(|z| z.timestamp())
+        .unwrap_or(now)
+}
+
+/// A job's budget in seconds: the sum of its operations' thresholds.
+pub fn budget(plan: &Plan, env: &Environment, job: &Job) -> i64 {
+    let long = &plan.alerts.taking_a_long_time;
+    let total: u64 = job
+        .operations
+        .iter()
+        .filter_map(|op| {
+            let kind = op.kind()?;
+            long.for_op(&env.name, kind)
+                .effective(op.speed)
+                .map(|(_, d)| d.as_secs())
+        })
+        .sum();
+    if total == 0 {
+        DEFAULT_BUDGET
+    } else {
+        i64::try_from(total).unwrap_or(DEFAULT_BUDGET)
+    }
+}
+
+fn runs_between(schedule: &str, from: Timestamp, until: Timestamp) -> Vec<Timestamp> {
+    match Schedule::parse(schedule) {
+        // `fires` is (after, until]: start one second early to include `from`.
+        Ok(s) => s
+            .fires(from.checked_sub(1.second()).unwrap_or(from), until)
+            .into_iter()
+            .filter(|t| *t < until)
+            .collect(),
+        Err(_) => Vec::new(),
+    }
+}
+
+/// Every run in the week starting at `start`, sorted by time, then
+/// environment order, then job name. Suspended jobs are left out.
+pub fn week(plan: &Plan, start: Timestamp) -> Vec<Run> {
+    let until = start.checked_add(WEEK.seconds()).unwrap_or(start);
+    let mut runs = Vec::new();
+    for env in &plan.environments {
+        for job in &env.jobs {
+            if job.suspended(&plan.chart) {
+                continue;
+            }
+            let ops: Vec<String> = job.operations.iter().map(|o| o.op.clone()).collect();
+            let budget = budget(plan, env, job);
+            for t in runs_between(&job.schedule, start, until) {
+                let mut run = Run {
+                    env: env.name.clone(),
+                    job: job.name.clone(),
+                    start: t,
+                    budget,
+                    ops: ops.clone(),
+                    source: None,
+                    problems: Vec::new(),
+                };
+                run.source = source_run(plan, env, job, t);
+                run.problems = flags(plan, env, job, &run);
+                runs.push(run);
+            }
+        }
+    }
+    let order = |name: &str| plan.environments.iter().position(|e| e.name == name);
+    runs.sort_by(|a, b| (a.start, order(&a.env), &a.job).cmp(&(b.start, order(&b.env), &b.job)));
+    runs
+}
+
+/// The newest run of the same job in the source environment that started
+/// at or before `t` (looking back up to a week), for a job that restores.
+fn source_run(
+    plan: &Plan,
+    env: &Environment,
+    job: &Job,
+    t: Timestamp,
+) -> Option<(String, Timestamp)> {
+    if !job.operations.iter().any(|o| o.kind() == Some(Op::Restore)) {
+        return None;
+    }
+    let source = plan.environment(env.restore_from.as_deref()?)?;
+    let src = source.jobs.iter().find(|j| j.name == job.name)?;
+    if src.suspended(&plan.chart) {
+        return None;
+    }
+    let from = t.checked_sub(WEEK.seconds()).ok()?;
+    let until = t.checked_add(1.second()).ok()?;
+    let last = runs_between(&src.schedule, from, until)
+        .into_iter()
+        .last()?;
+    Some((source.name.clone(), last))
+}
+
+/// What is wrong with a run, for drawing it in red.
+///
+/// This is the schedule's hook for lint: it checks, cheaply, that a restore
+/// starts only after the source's backup of the same job has had its whole
+/// budget to finish. Schedule findings of a fuller lint belong here.
+pub fn flags(plan: &Plan, env: &Environment, job: &Job, run: &Run) -> Vec<String> {
+    let mut problems = Vec::new();
+    let Some((source_env, source_start)) = &run.source else {
+        return problems;
+    };
+    let Some(source) = plan.environment(source_env) else {
+        return problems;
+    };
+    let Some(src) = source.jobs.iter().find(|j| j.name == job.name) else {
+        return problems;
+    };
+    let source_end = source_start
+        .checked_add(budget(plan, source, src).seconds())
+        .unwrap_or(*source_start);
+    if run.start < source_end {
+        problems.push(format!(
+            "the restore in {} starts before {source_env}'s backup may have finished",
+            env.name
+        ));
+    }
+    problems
+}
+
+fn hhmm(t: Timestamp) -> String {
+    t.strftime("%H:%M").to_string()
+}
+
+fn budget_words(seconds: i64) -> String {
+    crate::rules::Duration::seconds(u64::try_from(seconds).unwrap_or(0)).for_clause()
+}
+
+/// The week as text: per day (Monday to Sunday) and environment, every run
+/// sorted by time.
+pub fn text(plan: &Plan, start: Timestamp, runs: &[Run]) -> String {
+    let mut out = String::new();
+    for day in 0..7 {
+        let day_start = start.checked_add((day * DAY).seconds()).unwrap_or(start);
+        let day_end = day_start.checked_add(DAY.seconds()).unwrap_or(day_start);
+        let _ = writeln!(out, "{}", day_start.strftime("%A %d %B %Y"));
+        let today: Vec<&Run> = runs
+            .iter()
+            .filter(|r| r.start >= day_start && r.start < day_end)
+            .collect();
+        if today.is_empty() {
+            let _ = writeln!(out, "  (nothing runs)");
+        }
+        for env in &plan.environments {
+            let here: Vec<&&Run> = today.iter().filter(|r| r.env == env.name).collect();
+            if here.is_empty() {
+                continue;
+            }
+            let _ = writeln!(out, "  {}", env.name);
+            for r in here {
+                let mut line = format!(
+                    "    {}  {}  ({}; up to {})",
+                    hhmm(r.start),
+                    r.job,
+                    r.ops.join(", "),
+                    budget_words(r.budget)
+                );
+                if let Some((source, t)) = &r.source {
+                    let _ = write!(line, " from {source}'s {}", t.strftime("%a %H:%M"));
+                }
+                for p in &r.problems {
+                    let _ = write!(line, "  !! {p}");
+                }
+                let _ = writeln!(out, "{line}");
+            }
+        }
+        let _ = writeln!(out);
+    }
+    out
+}
+
+/// Escapes text for XML content and attribute values.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A small SVG writer: every attribute value and text is escaped.
+struct Svg {
+    out: String,
+}
+
+impl Svg {
+    fn attrs(&mut self, attrs: &[(&str, String)]) {
+        for (name, value) in attrs {
+            let _ = write!(self.out, " {name}=\"{}\"", escape(value));
+        }
+    }
+    fn open(&mut self, name: &str, attrs: &[(&str, String)]) {
+        let _ = write!(self.out, "<{name}");
+        self.attrs(attrs);
+        self.out.push_str(">\n");
+    }
+    fn close(&mut self, name: &str) {
+        let _ = writeln!(self.out, "</{name}>");
+    }
+    fn empty(&mut self, name: &str, attrs: &[(&str, String)]) {
+        let _ = write!(self.out, "<{name}");
+        self.attrs(attrs);
+        self.out.push_str("/>\n");
+    }
+    fn text(&mut self, name: &str, attrs: &[(&str, String)], text: &str) {
+        let _ = write!(self.out, "<{name}");
+        self.attrs(attrs);
+        let _ = writeln!(self.out, ">{}</{name}>", escape(text));
+    }
+}
+
+const LABEL_WIDTH: f64 = 230.0;
+const HOUR_WIDTH: f64 = 10.0;
+const ROW: f64 = 11.0;
+const TOP: f64 = 50.0;
+const LANE_GAP: f64 = 24.0;
+
+fn n(v: f64) -> String {
+    format!("{v:.1}")
+}
+
+/// The week as an SVG picture: a lane per environment, a row per job, a bar
+/// per run; restores linked to the backup they read; flagged runs in red.
+pub fn svg(plan: &Plan, start: Timestamp, runs: &[Run]) -> String {
+    let week_width = 7.0 * 24.0 * HOUR_WIDTH;
+    let x_of = |t: Timestamp| {
+        let secs = (t.as_second() - start.as_second()) as f64;
+        LABEL_WIDTH + secs / 3600.0 * HOUR_WIDTH
+    };
+    // Lanes: each environment's jobs, in order, one row each.
+    let mut rows: Vec<(String, String, f64)> = Vec::new();
+    let mut lanes: Vec<(String, f64, f64)> = Vec::new();
+    let mut y = TOP;
+    for env in &plan.environments {
+        let lane_top = y;
+        y += 16.0;
+        for job in &env.jobs {
+            rows.push((env.name.clone(), job.name.clone(), y));
+            y += ROW;
+        }
+        y += 4.0;
+        lanes.push((env.name.clone(), lane_top, y));
+        y += LANE_GAP;
+    }
+    let height = y + 20.0;
+    let width = LABEL_WIDTH + week_width + 20.0;
+    let row_y = |env: &str, job: &str| {
+        rows.iter()
+            .find(|(e, j, _)| e == env && j == job)
+            .map(|(_, _, y)| *y)
+    };
+
+    let mut svg = Svg { out: String::new() };
+    svg.out
+        .push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    svg.open(
+        "svg",
+        &[
+            ("xmlns", "http://www.w3.org/2000/svg".into()),
+            ("width", n(width)),
+            ("height", n(height)),
+            ("viewBox", format!("0 0 {} {}", n(width), n(height))),
+            ("font-family", "sans-serif".into()),
+        ],
+    );
+    svg.empty(
+        "rect",
+        &[
+            ("width", n(width)),
+            ("height", n(height)),
+            ("fill", "white".into()),
+        ],
+    );
+    let end = start.checked_add((WEEK - 1).seconds()).unwrap_or(start);
+    svg.text(
+        "text",
+        &[("x", "10".into()), ("y", "20".into()), ("font-size", "14".into()), ("font-weight", "bold".into())],
+        &format!(
+            "Database syncs, week of {} to {} (UTC). Bars: start to start + alert thresholds; red: a restore may start before its source's backup ends.",
+            start.strftime("%a %d %b %Y"),
+            end.strftime("%a %d %b %Y")
+        ),
+    );
+    // Days.
+    for day in 0..7_i32 {
+        let x = LABEL_WIDTH + f64::from(day) * 24.0 * HOUR_WIDTH;
+        let t = start
+            .checked_add((i64::from(day) * DAY).seconds())
+            .unwrap_or(start);
+        let fill = if day % 2 == 0 { "#f3f2f1" } else { "#ffffff" };
+        svg.empty(
+            "rect",
+            &[
+                ("x", n(x)),
+                ("y", n(TOP - 14.0)),
+                ("width", n(24.0 * HOUR_WIDTH)),
+                ("height", n(height - TOP - 6.0)),
+                ("fill", fill.into()),
+            ],
+        );
+        svg.text(
+            "text",
+            &[
+                ("x", n(x + 4.0)),
+                ("y", n(TOP - 2.0)),
+                ("font-size", "11".into()),
+            ],
+            &t.strftime("%A %d %b").to_string(),
+        );
+        for hour in [6.0, 12.0, 18.0] {
+            let hx = x + hour * HOUR_WIDTH;
+            svg.empty(
+                "line",
+                &[
+                    ("x1", n(hx)),
+                    ("y1", n(TOP)),
+                    ("x2", n(hx)),
+                    ("y2", n(height - 20.0)),
+                    ("stroke", "#dddddd".into()),
+                    ("stroke-width", "0.5".into()),
+                ],
+            );
+        }
+    }
+    // Lanes and row labels.
+    for (env, top, bottom) in &lanes {
+        svg.empty(
+            "rect",
+            &[
+                ("x", "4".into()),
+                ("y", n(*top)),
+                ("width", n(width - 8.0)),
+                ("height", n(bottom - top)),
+                ("fill", "none".into()),
+                ("stroke", "#505a5f".into()),
+            ],
+        );
+        svg.text(
+            "text",
+            &[
+                ("x", "10".into()),
+                ("y", n(top + 12.0)),
+                ("font-size", "12".into()),
+                ("font-weight", "bold".into()),
+            ],
+            env,
+        );
+    }
+    for (_, job, y) in &rows {
+        svg.text(
+            "text",
+            &[
+                ("x", "16".into()),
+                ("y", n(y + 8.0)),
+                ("font-size", "9".into()),
+            ],
+            job,
+        );
+    }
+    // Links from a source backup to the restore that reads it.
+    for r in runs {
+        let Some((source_env, source_start)) = &r.source else {
+            continue;
+        };
+        let (Some(y1), Some(y2)) = (row_y(source_env, &r.job), row_y(&r.env, &r.job)) else {
+            continue;
+        };
+        let Some(src) = runs
+            .iter()
+            .find(|s| &s.env == source_env && s.job == r.job && s.start == *source_start)
+        else {
+            continue;
+        };
+        let colour = if r.problems.is_empty() {
+            "#1d70b8"
+        } else {
+            "#d4351c"
+        };
+        svg.empty(
+            "line",
+            &[
+                ("x1", n(x_of(src.end()))),
+                ("y1", n(y1 + 4.0)),
+                ("x2", n(x_of(r.start))),
+                ("y2", n(y2 + 4.0)),
+                ("stroke", colour.into()),
+                ("stroke-width", "0.8".into()),
+                ("stroke-opacity", "0.6".into()),
+            ],
+        );
+    }
+    // Bars.
+    let week_end = LABEL_WIDTH + week_width;
+    for r in runs {
+        let Some(y) = row_y(&r.env, &r.job) else {
+            continue;
+        };
+        let x = x_of(r.start);
+        let w = (x_of(r.end()) - x).min(week_end - x).max(1.0);
+        let colour = if r.problems.is_empty() {
+            "#00703c"
+        } else {
+            "#d4351c"
+        };
+        svg.open(
+            "rect",
+            &[
+                ("x", n(x)),
+                ("y", n(y)),
+                ("width", n(w)),
+                ("height", "8".into()),
+                ("fill", colour.into()),
+                ("rx", "2".into()),
+            ],
+        );
+        let mut title = format!(
+            "{} {} {} ({}; up to {})",
+            r.env,
+            r.job,
+            r.start.strftime("%a %H:%M"),
+            r.ops.join(", "),
+            budget_words(r.budget)
+        );
+        for p in &r.problems {
+            let _ = write!(title, ": {p}");
+        }
+        svg.text("title", &[], &title);
+        svg.close("rect");
+    }
+    svg.close("svg");
+    svg.out
+}

@@ -1,0 +1,229 @@
+//! diff and apply against a govuk-helm-charts checkout built from a real
+//! chart revision.
+
+mod common;
+
+use predicates::prelude::*;
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+const NEWEST: &str = "2026-08-14-8603dc7c41";
+const VALUES: &str = "charts/db-backup/values.yaml";
+const RULES: &str = "charts/monitoring-config/rules";
+
+/// A scratch checkout holding the case's values and rules, and the
+/// catalogue imported from them.
+fn checkout() -> Option<(tempfile::TempDir, PathBuf)> {
+    let case = common::conformance_dir()?.join(NEWEST);
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path();
+    fs::create_dir_all(repo.join("charts/db-backup")).unwrap();
+    fs::copy(case.join("values.yaml"), repo.join(VALUES)).unwrap();
+    copy_dir(&case.join("rules"), &repo.join(RULES));
+    let catalogue = repo.join("catalogue.yaml");
+    common::envsync()
+        .args(["import", "--values"])
+        .arg(repo.join(VALUES))
+        .arg("--rules")
+        .arg(repo.join(RULES))
+        .arg("-o")
+        .arg(&catalogue)
+        .assert()
+        .success();
+    Some((dir, catalogue))
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for entry in fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            fs::write(&target, fs::read(entry.path()).unwrap()).unwrap();
+        }
+    }
+}
+
+fn diff(catalogue: &Path, repo: &Path) -> assert_cmd::assert::Assert {
+    common::envsync()
+        .arg("diff")
+        .arg(catalogue)
+        .arg("--chart-repo")
+        .arg(repo)
+        .env("ENVSYNC_NOW", "2026-11-23T12:00:00Z")
+        .env("NO_COLOR", "1")
+        .assert()
+}
+
+/// Every file below a folder with its bytes.
+fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut files = Vec::new();
+    for entry in fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            files.extend(snapshot(&path));
+        } else {
+            files.push((path.clone(), fs::read(&path).unwrap()));
+        }
+    }
+    files.sort();
+    files
+}
+
+#[test]
+fn import_diff_change_apply_diff() {
+    let Some((dir, catalogue)) = checkout() else {
+        return;
+    };
+    let repo = dir.path();
+    diff(&catalogue, repo)
+        .success()
+        .stderr(predicate::str::contains("no drift"));
+
+    let text = fs::read_to_string(&catalogue).unwrap();
+    let changed = text.replacen("schedule: 28 1 * * 1-5", "schedule: 28 2 * * 1-5", 1);
+    assert_ne!(
+        text, changed,
+        "the imported catalogue spells whitehall's staging schedule differently"
+    );
+    fs::write(&catalogue, changed).unwrap();
+    diff(&catalogue, repo).code(1).stdout(predicate::str::contains(
+        "staging/whitehall-mysql: schedule 28 1 * * 1-5 → 28 2 * * 1-5 (next run Tue 02:28 UTC)",
+    ));
+
+    let before = fs::read_to_string(repo.join(VALUES)).unwrap();
+    common::envsync()
+        .arg("apply")
+        .arg(&catalogue)
+        .arg("--chart-repo")
+        .arg(repo)
+        .assert()
+        .success();
+    diff(&catalogue, repo).success();
+    let after = fs::read_to_string(repo.join(VALUES)).unwrap();
+    let outside = |t: &str| t[..t.find("\ncronjobs:").unwrap()].to_owned();
+    assert_eq!(
+        outside(&before),
+        outside(&after),
+        "bytes outside cronjobs: changed"
+    );
+    assert!(after.contains("schedule: 28 2 * * 1-5"));
+    common::yamllint(&repo.join(RULES));
+}
+
+#[test]
+fn suspending_a_job_names_the_alert_it_leaves() {
+    let Some((dir, catalogue)) = checkout() else {
+        return;
+    };
+    let text = fs::read_to_string(&catalogue).unwrap();
+    let changed = text.replacen("suspend: false", "suspend: true", 1);
+    fs::write(&catalogue, changed).unwrap();
+    diff(&catalogue, dir.path()).code(1).stdout(predicate::str::contains(
+        "integration/publisher-postgres: suspended; leaves \"Database backup/restore not completed - Weekly backups\"",
+    ));
+}
+
+#[test]
+fn layout_quoting_anchors_and_alternative_order_are_not_drift() {
+    let Some((dir, catalogue)) = checkout() else {
+        return;
+    };
+    let repo = dir.path();
+    let values = repo.join(VALUES);
+    let text = fs::read_to_string(&values).unwrap();
+    // Requote, reorder keys, and inline an anchor that was merged.
+    let edited = text
+        .replace("schedule: \"37 23 * * *\"", "schedule: '37 23 * * *'")
+        .replacen(
+            "    account-api-postgres:\n      schedule: '37 23 * * *'\n      db: account-api_production",
+            "    account-api-postgres:\n      db: account-api_production\n      schedule: '37 23 * * *'",
+            1,
+        )
+        .replacen(
+            "    whitehall-mysql:\n      <<: *s5cmd-ram-workaround\n      schedule: \"28 0 * * *\"",
+            "    whitehall-mysql:\n      resources: {limits: {memory: 2048Mi}, requests: {memory: 2048Mi}}\n      schedule: \"28 0 * * *\"",
+            1,
+        );
+    assert_ne!(text, edited);
+    fs::write(&values, edited).unwrap();
+    let rules = repo
+        .join(RULES)
+        .join("staging/database_backups_and_syncs_staging_only_alerts.yaml");
+    let text = fs::read_to_string(&rules).unwrap();
+    let edited = text.replace(
+        "database_instance=~\"ckan-postgres|publishing-api-postgres\"",
+        "database_instance=~\"publishing-api-postgres|ckan-postgres\"",
+    );
+    assert_ne!(text, edited);
+    fs::write(&rules, edited).unwrap();
+    diff(&catalogue, repo).success();
+}
+
+#[test]
+fn a_failed_apply_changes_nothing() {
+    let Some((dir, catalogue)) = checkout() else {
+        return;
+    };
+    let repo = dir.path();
+    let text = fs::read_to_string(&catalogue).unwrap();
+    fs::write(
+        &catalogue,
+        text.replacen("schedule: 28 1 * * 1-5", "schedule: 28 2 * * 1-5", 1),
+    )
+    .unwrap();
+    // A folder where a rules file must go, and a read-only rules folder: the
+    // values file is staged first, so its write must be undone too.
+    let blocked = repo
+        .join(RULES)
+        .join("staging/database_backups_and_syncs_staging_only_alerts_tests.yaml");
+    fs::create_dir_all(&blocked).unwrap();
+    let integration = repo.join(RULES).join("integration");
+    fs::set_permissions(&integration, fs::Permissions::from_mode(0o555)).unwrap();
+    let before = snapshot(repo);
+    common::envsync()
+        .arg("apply")
+        .arg(&catalogue)
+        .arg("--chart-repo")
+        .arg(repo)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("cannot write"));
+    assert_eq!(
+        before,
+        snapshot(repo),
+        "a failed apply changed the checkout"
+    );
+    fs::set_permissions(&integration, fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+#[test]
+fn json_gives_the_changes_as_data() {
+    let Some((dir, catalogue)) = checkout() else {
+        return;
+    };
+    let text = fs::read_to_string(&catalogue).unwrap();
+    fs::write(
+        &catalogue,
+        text.replacen("schedule: 28 1 * * 1-5", "schedule: 28 2 * * 1-5", 1),
+    )
+    .unwrap();
+    let out = common::envsync()
+        .arg("diff")
+        .arg(&catalogue)
+        .arg("--chart-repo")
+        .arg(dir.path())
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let data: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let job = &data["jobs"][0];
+    assert_eq!(job["env"], "staging");
+    assert_eq!(job["job"], "whitehall-mysql");
+    assert_eq!(job["fields"][0]["field"], "schedule");
+    assert_eq!(job["fields"][0]["new"], "28 2 * * 1-5");
+}

@@ -1,0 +1,142 @@
+//! Where engineers meet envsync: the on-call card and the week at a glance.
+
+mod common;
+
+use common::{envsync, manifest_dir};
+
+const NOW: &str = "2026-11-23T12:00:00Z"; // a Monday
+
+fn fixture() -> std::path::PathBuf {
+    manifest_dir().join("fixtures/govuk/catalogue.yaml")
+}
+
+fn stdout(args: &[&str]) -> String {
+    let out = envsync()
+        .args(args)
+        .env("ENVSYNC_NOW", NOW)
+        .output()
+        .expect("running envsync");
+    assert!(
+        out.status.success(),
+        "envsync {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("UTF-8 output")
+}
+
+#[test]
+fn explain_content_store_in_staging() {
+    let fixture = fixture();
+    let card = stdout(&[
+        "explain",
+        "content-store-postgres",
+        "--env",
+        "staging",
+        fixture.to_str().unwrap(),
+    ]);
+    for expected in [
+        "db-backup-content-store-postgres in staging",
+        "0-restore",
+        "production's bucket s3://govuk-production-database-backups",
+        "1-transform",
+        "content-store.sql",
+        "2-backup",
+        "06 22 * * 0-4",
+        "Mon 23 Nov 2026 22:06 UTC",
+        "Tue 24 Nov 2026 22:06 UTC",
+        "Wed 25 Nov 2026 22:06 UTC",
+        "Thu 26 Nov 2026 22:06 UTC",
+        "Sun 29 Nov 2026 22:06 UTC",
+        // Staging's transform threshold is 45 minutes; restores and backups
+        // are quick (1 hour) unless the catalogue says otherwise.
+        "\"taking a long time\" after 45 minutes",
+        "\"taking a long time\" after 1 hour",
+        "Not completed",
+        "06 21 * * *",
+        "kubectl get jobs --selector app.kubernetes.io/component=content-store-postgres",
+        "kubectl describe job",
+        "kubectl get pods --selector job-name=",
+        "-c 0-restore",
+        "-c 1-transform",
+        "-c 2-backup",
+        "kubectl create job --from=cronjob/db-backup-content-store-postgres",
+        "overwrites",
+    ] {
+        assert!(card.contains(expected), "no {expected:?} in:\n{card}");
+    }
+    // The next runs are the five after the clock, in order, and no more.
+    assert_eq!(card.matches("2026 22:06 UTC").count(), 5, "{card}");
+    assert!(!card.contains("Fri 27 Nov"), "{card}");
+    // Postgres: no MySQL warning.
+    assert!(!card.contains("MySQL"), "{card}");
+}
+
+#[test]
+fn explain_in_production_only_backs_up() {
+    let fixture = fixture();
+    let card = stdout(&[
+        "explain",
+        "content-store-postgres",
+        "--env",
+        "production",
+        fixture.to_str().unwrap(),
+    ]);
+    assert!(card.contains("only makes a new backup"), "{card}");
+    assert!(!card.contains("overwrites"), "{card}");
+}
+
+#[test]
+fn explain_unknown_job_is_a_usage_error() {
+    let fixture = fixture();
+    envsync()
+        .args(["explain", "no-such-job", "--env", "staging"])
+        .arg(&fixture)
+        .assert()
+        .code(2);
+}
+
+#[test]
+fn schedule_text_lists_every_day() {
+    let fixture = fixture();
+    let text = stdout(&["schedule", fixture.to_str().unwrap(), "--env", "staging"]);
+    for day in [
+        "Monday 23 November 2026",
+        "Tuesday",
+        "Wednesday",
+        "Thursday",
+        "Friday",
+        "Saturday",
+        "Sunday 29 November 2026",
+    ] {
+        assert!(text.contains(day), "no {day} in:\n{text}");
+    }
+    assert!(text.contains("22:06  content-store-postgres"), "{text}");
+    assert!(!text.contains("  production\n"), "{text}");
+}
+
+#[test]
+fn schedule_svg_is_well_formed_and_renders() {
+    let dir = tempfile::tempdir().unwrap();
+    let svg = dir.path().join("week.svg");
+    let fixture = fixture();
+    stdout(&[
+        "schedule",
+        fixture.to_str().unwrap(),
+        "--svg",
+        svg.to_str().unwrap(),
+    ]);
+    let text = std::fs::read_to_string(&svg).unwrap();
+    let doc = roxmltree::Document::parse(&text).expect("well-formed SVG");
+    let root = doc.root_element();
+    assert_eq!(root.tag_name().name(), "svg");
+    let bars = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("rect") && n.children().any(|c| c.has_tag_name("title")))
+        .count();
+    assert!(bars > 50, "only {bars} bars");
+    assert!(text.contains("content-store-postgres"));
+    let png = dir.path().join("week.png");
+    if common::svg_to_png(&svg, &png) {
+        assert!(std::fs::metadata(&png).unwrap().len() > 1000);
+    }
+}
