@@ -350,7 +350,17 @@ impl Expander<'_> {
                     continue;
                 }
             };
-            let env = plan.environment(&env_name).expect("checked above").clone();
+            // The environment without its jobs: copying those for every job
+            // would make loading quadratic in the size of the catalogue.
+            let env = plan.environment(&env_name).map(|e| Environment {
+                name: e.name.clone(),
+                restore_from: e.restore_from.clone(),
+                bucket: e.bucket.clone(),
+                wider_access: e.wider_access,
+                jobs: Vec::new(),
+                origin: e.origin,
+            });
+            let env = env.expect("checked above");
             let job = self.job(
                 plan,
                 &env,
