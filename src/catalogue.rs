@@ -604,8 +604,9 @@ fn names<'a>(names: impl Iterator<Item = &'a String>) -> String {
 }
 
 /// ` (did you mean `x`?)` when a known word is one or two edits away.
-fn suggest<'a>(word: &str, known: impl Iterator<Item = &'a str>) -> String {
+pub fn suggest<'a>(word: &str, known: impl IntoIterator<Item = &'a str>) -> String {
     known
+        .into_iter()
         .map(|k| (edit_distance(word, k), k))
         .filter(|(d, _)| *d <= 2)
         .min()

@@ -9,6 +9,7 @@
 //! variables) is written as block YAML by the YAML serializer and handed to
 //! the template as ready-made, safe text that the template only indents.
 
+use crate::diff::sorted;
 use crate::output::File;
 use crate::plan::{Environment, Job, Plan};
 use crate::templates::{TemplateError, Templates};
@@ -395,23 +396,6 @@ fn block(value: &Value) -> Result<minijinja::Value, ManifestError> {
     Ok(minijinja::Value::from_safe_string(
         text.trim_end_matches('\n').to_owned(),
     ))
-}
-
-fn sorted(value: &Value) -> Value {
-    match value {
-        Value::Object(m) => {
-            let mut entries: Vec<(&String, &Value)> = m.iter().collect();
-            entries.sort_by(|a, b| a.0.cmp(b.0));
-            Value::Object(
-                entries
-                    .into_iter()
-                    .map(|(k, v)| (k.clone(), sorted(v)))
-                    .collect(),
-            )
-        }
-        Value::Array(items) => Value::Array(items.iter().map(sorted).collect()),
-        other => other.clone(),
-    }
 }
 
 #[cfg(test)]

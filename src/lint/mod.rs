@@ -595,31 +595,7 @@ pub fn budget(plan: &Plan, env: &str, op: Op, speed: Speed) -> SignedDuration {
         })
 }
 
-/// ` (did you mean `x`?)` when a known word is one or two edits away.
-pub fn suggest<'a>(word: &str, known: impl IntoIterator<Item = &'a str>) -> String {
-    known
-        .into_iter()
-        .map(|k| (edit_distance(word, k), k))
-        .filter(|(d, _)| *d <= 2)
-        .min()
-        .map(|(_, k)| format!(" (did you mean `{k}`?)"))
-        .unwrap_or_default()
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut prev = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let cur = row[j + 1];
-            row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
-            prev = cur;
-        }
-    }
-    row[b.len()]
-}
+pub use crate::catalogue::suggest;
 
 /// The script names in a chart's `scripts/` folder.
 pub fn chart_scripts(repo: &Path) -> std::io::Result<BTreeSet<String>> {
