@@ -527,7 +527,8 @@ fn print_drift(drift: &Drift, format: DiffFormat) {
     }
 }
 
-fn read(path: &Path) -> Result<String, Error> {
+/// A file's text; not UTF-8 is a read error.
+pub fn read(path: &Path) -> Result<String, Error> {
     let bytes = std::fs::read(path).map_err(|source| Error::Read {
         path: path.to_owned(),
         source,

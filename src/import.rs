@@ -17,25 +17,6 @@ pub struct Profile {
     pub settings: Map<String, Value>,
 }
 
-/// The settings that may move from an environment's entry to the database.
-const SHARED_KEYS: &[&str] = &[
-    "profile",
-    "db",
-    "host",
-    "dbms",
-    "suspend",
-    "max_runtime_seconds",
-    "resources",
-    "extra_env",
-    "db_owner",
-    "replica_set",
-    "no_auth",
-    "sanitise",
-    "steps",
-    "speed",
-    "allow",
-];
-
 /// The catalogue for a plan, as data.
 pub fn catalogue(plan: &Plan, profiles: &[Profile]) -> Value {
     let mut out = Map::new();
@@ -155,7 +136,12 @@ impl Database<'_> {
                 }
             }
         }
-        for key in SHARED_KEYS {
+        // Every setting but the schedule and the written-out operations may
+        // move from an environment's entry to the database.
+        let shared_keys = catalogue::SETTINGS_KEYS
+            .iter()
+            .filter(|k| !matches!(**k, "schedule" | "operations"));
+        for key in shared_keys {
             self.hoist(key, &mut shared, &mut entries);
         }
         if let Some(personal) = self

@@ -3,7 +3,7 @@
 use super::alerts::AlertRules;
 use super::format::{self, Format, Sources};
 use super::{ChartRepo, Mode, Source, chart_scripts, registry, suggest};
-use crate::cli::Error;
+use crate::cli::{Error, read};
 use crate::diagnostic::Severity;
 use clap::{Args, ValueEnum};
 use std::collections::BTreeSet;
@@ -157,19 +157,5 @@ fn scripts_of(repo: &Path) -> Result<BTreeSet<String>, Error> {
     chart_scripts(repo).map_err(|source| Error::Read {
         path: repo.join("charts/db-backup/scripts"),
         source,
-    })
-}
-
-fn read(path: &Path) -> Result<String, Error> {
-    let bytes = std::fs::read(path).map_err(|source| Error::Read {
-        path: path.to_owned(),
-        source,
-    })?;
-    String::from_utf8(bytes).map_err(|_| Error::Read {
-        path: path.to_owned(),
-        source: std::io::Error::new(
-            std::io::ErrorKind::InvalidData,
-            "the file is not UTF-8 text",
-        ),
     })
 }
