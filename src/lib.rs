@@ -17,6 +17,7 @@ pub mod output;
 pub mod plan;
 pub mod rules;
 pub mod schedule;
+pub mod synthetic;
 pub mod templates;
 pub mod values;
 pub mod yaml;

@@ -164,6 +164,22 @@ pub fn not_completed_alert(
 /// Renders the rules files (the common one first, then one per environment
 /// that has jobs) and a promtool test file beside each.
 pub fn render(plan: &Plan, templates: &Templates) -> Result<Vec<OutputFile>, RulesError> {
+    render_files(plan, templates, true)
+}
+
+/// Renders the rules files alone, without their tests: what lint reads.
+pub fn render_without_tests(
+    plan: &Plan,
+    templates: &Templates,
+) -> Result<Vec<OutputFile>, RulesError> {
+    render_files(plan, templates, false)
+}
+
+fn render_files(
+    plan: &Plan,
+    templates: &Templates,
+    with_tests: bool,
+) -> Result<Vec<OutputFile>, RulesError> {
     let header = header(plan);
     let models = plan
         .environments
@@ -174,12 +190,13 @@ pub fn render(plan: &Plan, templates: &Templates) -> Result<Vec<OutputFile>, Rul
 
     let common = render::common(plan, templates)?;
     let text = render::to_yaml(&common, &header)?;
-    let tests = tests_gen::common_tests(&models, &common, &text, COMMON_FILE)?;
     let path = PathBuf::from(COMMON_FILE);
-    out.push(OutputFile {
-        path: tests_path(&path),
-        contents: tests,
-    });
+    if with_tests {
+        out.push(OutputFile {
+            path: tests_path(&path),
+            contents: tests_gen::common_tests(&models, &common, &text, COMMON_FILE)?,
+        });
+    }
     out.insert(
         0,
         OutputFile {
@@ -199,15 +216,19 @@ pub fn render(plan: &Plan, templates: &Templates) -> Result<Vec<OutputFile>, Rul
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let tests = tests_gen::environment_tests(model, &file, &text, &name)?;
+        let tests = if with_tests {
+            Some(tests_gen::environment_tests(model, &file, &text, &name)?)
+        } else {
+            None
+        };
         out.push(OutputFile {
             path: path.clone(),
             contents: text,
         });
-        out.push(OutputFile {
+        out.extend(tests.map(|contents| OutputFile {
             path: tests_path(&path),
-            contents: tests,
-        });
+            contents,
+        }));
     }
     Ok(out)
 }

@@ -200,6 +200,17 @@ fn segments(model: &EnvModel, until: i64) -> BTreeMap<SeriesKey, (Vec<Segment>, 
     out
 }
 
+/// The database and engine of the first series of an operation on a host.
+fn first_series(model: &EnvModel, host: &str, op: Op) -> Option<(String, String)> {
+    let from = SeriesKey {
+        host: host.to_owned(),
+        op,
+        db: String::new(),
+    };
+    let (key, engine) = model.series.range(from..).next()?;
+    (key.host == host && key.op == op).then(|| (key.db.clone(), engine.clone()))
+}
+
 fn state_values(g: &Group, segs: &[Segment]) -> Values {
     g.values(|t| {
         Some(if segs.iter().any(|s| s.start <= t && t < s.end) {
@@ -556,7 +567,8 @@ fn operations_group(
     expect: &Expect,
 ) -> Result<Group, RulesError> {
     let env = &model.env.name;
-    // Stuck operations, one after another per alert.
+    // Stuck operations: every host an alert is tested on gets stuck at
+    // once, so the group's span does not grow with the number of hosts.
     let mut stuck = Vec::new();
     let mut end = DAY;
     for (ri, rule) in file.rules.iter().enumerate() {
@@ -573,13 +585,9 @@ fn operations_group(
             }
         };
         hosts.dedup();
-        let mut from = STUCK_FROM;
-        for host in hosts {
-            let at = from + (long.threshold.0 as i64 + STEP - 1) / STEP * STEP;
-            stuck.push((ri, host, from, at));
-            from = at + 2 * STEP;
-        }
-        end = end.max(from);
+        let at = STUCK_FROM + (long.threshold.0 as i64 + STEP - 1) / STEP * STEP;
+        end = end.max(at + 2 * STEP);
+        stuck.push((ri, hosts, at));
     }
     let mut g = Group::new(format!("{env}: operations"), env, end);
     for (key, (s, pod)) in &segments(model, g.span) {
@@ -598,44 +606,41 @@ fn operations_group(
         -DAY,
         g.span,
     );
-    let mut shown = std::collections::BTreeSet::new();
-    for (ri, host, from, at) in stuck {
+    for (ri, hosts, at) in stuck {
         let What::Long(li) = file.rules[ri].what else {
             continue;
         };
         let long = &model.long[li];
-        let (db, engine) = model
-            .series
-            .iter()
-            .find(|(key, _)| key.host == host && key.op == long.op)
-            .map(|(key, e)| (key.db.clone(), e.clone()))
-            .unwrap_or_else(|| (UNKNOWN_DB.to_owned(), "postgres".to_owned()));
-        let key = SeriesKey {
-            host: host.clone(),
-            op: long.op,
-            db,
-        };
-        let labels = series_labels(
-            &key,
-            &engine,
-            &format!("db-backup-{host}-{}-stuck", long.op),
-        );
-        let what = format!("{host}: its {} runs from {} on", long.op, when(from));
-        g.series.push(Series {
-            comment: what.clone(),
-            metric: STATE,
-            labels: labels.clone(),
-            values: g.values(|t| Some(if (from..=at).contains(&t) { 1 } else { 2 })),
-        });
-        expect.fires_at(&mut g, ri, &labels, at, &what);
-        if shown.insert(ri) {
-            g.alert_tests.push(AlertTest {
-                comment: format!("the alert for {host}"),
-                eval: at,
-                alertname: file.rules[ri].alert.clone(),
-                alerts: vec![expect.alert(ri, &labels)?],
+        let mut alerts = Vec::new();
+        for host in &hosts {
+            let (db, engine) = first_series(model, host, long.op)
+                .unwrap_or_else(|| (UNKNOWN_DB.to_owned(), "postgres".to_owned()));
+            let key = SeriesKey {
+                host: host.clone(),
+                op: long.op,
+                db,
+            };
+            let labels = series_labels(
+                &key,
+                &engine,
+                &format!("db-backup-{host}-{}-stuck", long.op),
+            );
+            let what = format!("{host}: its {} runs from {} on", long.op, when(STUCK_FROM));
+            g.series.push(Series {
+                comment: what.clone(),
+                metric: STATE,
+                labels: labels.clone(),
+                values: g.values(|t| Some(if (STUCK_FROM..=at).contains(&t) { 1 } else { 2 })),
             });
+            expect.fires_at(&mut g, ri, &labels, at, &what);
+            alerts.push(expect.alert(ri, &labels)?);
         }
+        g.alert_tests.push(AlertTest {
+            comment: format!("the alert for {}", hosts.join(", ")),
+            eval: at,
+            alertname: file.rules[ri].alert.clone(),
+            alerts,
+        });
     }
     Ok(g)
 }

@@ -128,7 +128,7 @@ fn watches(ctx: &Context, alerts: &AlertRules, r: JobRef) -> Vec<Watch> {
 /// rendering them are `envsync render`'s to report.
 fn derive(ctx: &Context) -> Result<AlertRules, Vec<Diagnostic>> {
     let templates = Templates::load(None).map_err(|_| Vec::new())?;
-    match rules::render(ctx.plan, &templates) {
+    match rules::render_without_tests(ctx.plan, &templates) {
         Ok(files) => Ok(AlertRules::from_files(
             files.into_iter().map(|f| (f.path, f.contents)),
         )),
