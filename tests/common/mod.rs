@@ -1,7 +1,7 @@
 //! Helpers shared by the integration tests: `mod common;` in a test file.
 //!
 //! Outputs are checked with the real tools (yamllint, promtool,
-//! kubernetes-validate, pre-commit, rsvg-convert) that `scripts/test`
+//! kubernetes-validate, pre-commit, rsvg-convert, groff) that `scripts/test`
 //! installs. Without one, a test that needs it is skipped with a message,
 //! except under CI (the `CI` variable set), where it fails.
 
