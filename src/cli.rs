@@ -442,7 +442,7 @@ pub fn run(cli: Cli) -> Result<(), Error> {
             let templates = Templates::load(None)?;
             let card = crate::explain::card(&plan, &templates, &env, &job, now()?)
                 .map_err(|e| Error::Usage(e.to_string()))?;
-            print!("{card}");
+            let _ = anstream::stdout().write_all(crate::explain::styled(&card).as_bytes());
             Ok(())
         }
         Command::Schedule {
@@ -456,7 +456,8 @@ pub fn run(cli: Cli) -> Result<(), Error> {
             let mut runs = crate::schedule::week(&plan, start);
             let shown = only_envs(plan, &envs)?;
             runs.retain(|r| shown.environment(&r.env).is_some());
-            print!("{}", crate::schedule::text(&shown, start, &runs));
+            let text = crate::schedule::text(&shown, start, &runs);
+            let _ = anstream::stdout().write_all(crate::schedule::styled(&text).as_bytes());
             if let Some(path) = svg {
                 let picture = crate::schedule::svg(&shown, start, &runs);
                 std::fs::write(&path, picture)

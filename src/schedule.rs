@@ -219,6 +219,28 @@ pub fn text(plan: &Plan, start: Timestamp, runs: &[Run]) -> String {
     out
 }
 
+/// The week's text with its days and environments bold and its problems
+/// in red, as ANSI styles: print it through an `anstream` stream, which
+/// drops them where colour is not wanted (not a terminal, `NO_COLOR`;
+/// `CLICOLOR_FORCE` keeps them).
+pub fn styled(text: &str) -> String {
+    let bold = anstyle::Style::new().bold();
+    let problem = anstyle::AnsiColor::Red.on_default().bold();
+    let mut out = String::with_capacity(text.len() + 1024);
+    for line in text.lines() {
+        let indent = line.len() - line.trim_start().len();
+        if let Some(at) = line.find("  !! ") {
+            let (run, problems) = line.split_at(at);
+            let _ = writeln!(out, "{run}{problem}{problems}{problem:#}");
+        } else if !line.is_empty() && indent <= 2 && !line.trim_start().starts_with('(') {
+            let _ = writeln!(out, "{bold}{line}{bold:#}");
+        } else {
+            let _ = writeln!(out, "{line}");
+        }
+    }
+    out
+}
+
 /// Escapes text for XML content and attribute values.
 pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());

@@ -140,3 +140,68 @@ fn schedule_svg_is_well_formed_and_renders() {
         assert!(std::fs::metadata(&png).unwrap().len() > 1000);
     }
 }
+
+/// Runs envsync with only these colour variables set, and returns what it
+/// printed on both streams.
+fn coloured(args: &[&str], vars: &[(&str, &str)]) -> String {
+    let mut cmd = envsync();
+    cmd.args(args)
+        .env("ENVSYNC_NOW", NOW)
+        .env_remove("NO_COLOR")
+        .env_remove("CLICOLOR_FORCE")
+        .env_remove("CLICOLOR");
+    for (k, v) in vars {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().unwrap();
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+#[test]
+fn colour_follows_no_color_clicolor_force_and_the_terminal() {
+    let fixture = fixture();
+    let fixture = fixture.to_str().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let broken = dir.path().join("broken.yaml");
+    std::fs::write(
+        &broken,
+        "environments:\n  production:\ndatabases:\n  chat-postgres:\n    production: 61 1 * * *\n",
+    )
+    .unwrap();
+    let broken = broken.to_str().unwrap();
+    let commands: [&[&str]; 5] = [
+        &[
+            "explain",
+            "content-store-postgres",
+            "--env",
+            "staging",
+            fixture,
+        ],
+        &["schedule", fixture, "--env", "integration"],
+        &["lint", fixture],
+        &["validate", broken],
+        &["lint", broken],
+    ];
+    for args in commands {
+        let forced = coloured(args, &[("CLICOLOR_FORCE", "1")]);
+        assert!(
+            forced.contains("\u{1b}["),
+            "no colour with CLICOLOR_FORCE: envsync {args:?}:\n{forced}"
+        );
+        for vars in [&[("NO_COLOR", "1")][..], &[][..]] {
+            let plain = coloured(args, vars);
+            assert!(
+                !plain.contains('\u{1b}'),
+                "colour with {vars:?} (not a terminal): envsync {args:?}:\n{plain}"
+            );
+            assert!(plain.len() > 100, "envsync {args:?} printed {plain}");
+        }
+        // NO_COLOR wins over CLICOLOR_FORCE.
+        let both = coloured(args, &[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")]);
+        assert!(!both.contains('\u{1b}'), "envsync {args:?}:\n{both}");
+    }
+}
