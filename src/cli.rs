@@ -166,8 +166,10 @@ pub enum Command {
     ///
     /// With --svg, also draw it: a lane per environment, a bar per run from
     /// its start to its start plus its alert thresholds, each restore linked
-    /// to the backup it reads, and runs with a problem in red. The week is
-    /// the one containing now, or ENVSYNC_NOW (RFC 3339).
+    /// to the backup it reads. The runs of a job that lint flags for when it
+    /// runs (restore-before-backup, host-overlap, self-overlap, order) are
+    /// red, each with the finding as its title. The week is the one
+    /// containing now, or ENVSYNC_NOW (RFC 3339).
     #[command(
         after_help = "Example:\n  envsync schedule catalogue.yaml --env staging --svg week.svg"
     )]
@@ -451,9 +453,14 @@ pub fn run(cli: Cli) -> Result<(), Error> {
             svg,
         } => {
             let plan = load_catalogue(&catalogue)?;
+            let source = read(&catalogue)?;
             let start = crate::schedule::week_start(now()?);
             // Links need the sources' runs: filter after working them out.
             let mut runs = crate::schedule::week(&plan, start);
+            crate::schedule::mark(
+                &mut runs,
+                &crate::schedule::lint_findings(&catalogue, &source),
+            );
             let shown = only_envs(plan, &envs)?;
             runs.retain(|r| shown.environment(&r.env).is_some());
             let text = crate::schedule::text(&shown, start, &runs);
