@@ -6,7 +6,7 @@ use crate::output::{self, File};
 use crate::plan::Plan;
 use crate::templates::{TemplateError, Templates};
 use crate::{catalogue, import, manifests, rules, values, yaml};
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -15,7 +15,13 @@ const ABOUT: &str = "One catalogue for GOV.UK's environment data sync: validate 
 db-backup chart's cronjobs values, CronJob manifests and alert rules from it.";
 
 #[derive(Parser, Debug)]
-#[command(name = "envsync", version, about = ABOUT, long_about = None)]
+#[command(
+    name = "envsync",
+    version,
+    about = ABOUT,
+    long_about = None,
+    after_help = "Examples:\n  envsync validate catalogue.yaml\n  envsync diff catalogue.yaml --chart-repo ../govuk-helm-charts\n  envsync explain content-store-postgres --env staging"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -130,9 +136,11 @@ pub enum Command {
     )]
     Lint(crate::lint::command::LintArgs),
     /// List the lint rules: name, severity, what each catches.
+    #[command(after_help = "Example:\n  envsync rules")]
     Rules,
     /// Explain one lint rule: what it catches, why it matters, an example,
     /// how to fix it.
+    #[command(after_help = "Example:\n  envsync rule restore-before-backup")]
     Rule {
         /// The rule's name, as `envsync rules` lists it.
         name: String,
@@ -158,8 +166,10 @@ pub enum Command {
     ///
     /// With --svg, also draw it: a lane per environment, a bar per run from
     /// its start to its start plus its alert thresholds, each restore linked
-    /// to the backup it reads, and runs with a problem in red. The week is
-    /// the one containing now, or ENVSYNC_NOW (RFC 3339).
+    /// to the backup it reads. The runs of a job that lint flags for when it
+    /// runs (restore-before-backup, host-overlap, self-overlap, order) are
+    /// red, each with the finding as its title. The week is the one
+    /// containing now, or ENVSYNC_NOW (RFC 3339).
     #[command(
         after_help = "Example:\n  envsync schedule catalogue.yaml --env staging --svg week.svg"
     )]
@@ -173,6 +183,31 @@ pub enum Command {
         /// Also write the week as an SVG picture to FILE.
         #[arg(long, value_name = "FILE")]
         svg: Option<PathBuf>,
+    },
+    /// Print a shell completion script for envsync.
+    ///
+    /// Load it into the running shell, or save it where the shell looks for
+    /// completions.
+    #[command(
+        after_help = "Examples:\n  source <(envsync completions bash)\n  envsync completions zsh > ~/.zfunc/_envsync\n  envsync completions fish > ~/.config/fish/completions/envsync.fish"
+    )]
+    Completions {
+        /// The shell to complete in.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print envsync's manual page (roff), or write one page per command.
+    ///
+    /// Without --out, prints the page for envsync itself, which lists every
+    /// command. With --out, writes envsync.1 and envsync-COMMAND.1 for each
+    /// command into DIR.
+    #[command(
+        after_help = "Examples:\n  envsync man | man -l -\n  envsync man --out ~/.local/share/man/man1"
+    )]
+    Man {
+        /// Write a page per command into this folder instead.
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
     },
 }
 
@@ -409,7 +444,7 @@ pub fn run(cli: Cli) -> Result<(), Error> {
             let templates = Templates::load(None)?;
             let card = crate::explain::card(&plan, &templates, &env, &job, now()?)
                 .map_err(|e| Error::Usage(e.to_string()))?;
-            print!("{card}");
+            let _ = anstream::stdout().write_all(crate::explain::styled(&card).as_bytes());
             Ok(())
         }
         Command::Schedule {
@@ -418,12 +453,18 @@ pub fn run(cli: Cli) -> Result<(), Error> {
             svg,
         } => {
             let plan = load_catalogue(&catalogue)?;
+            let source = read(&catalogue)?;
             let start = crate::schedule::week_start(now()?);
             // Links need the sources' runs: filter after working them out.
             let mut runs = crate::schedule::week(&plan, start);
+            crate::schedule::mark(
+                &mut runs,
+                &crate::schedule::lint_findings(&catalogue, &source),
+            );
             let shown = only_envs(plan, &envs)?;
             runs.retain(|r| shown.environment(&r.env).is_some());
-            print!("{}", crate::schedule::text(&shown, start, &runs));
+            let text = crate::schedule::text(&shown, start, &runs);
+            let _ = anstream::stdout().write_all(crate::schedule::styled(&text).as_bytes());
             if let Some(path) = svg {
                 let picture = crate::schedule::svg(&shown, start, &runs);
                 std::fs::write(&path, picture)
@@ -432,7 +473,39 @@ pub fn run(cli: Cli) -> Result<(), Error> {
             }
             Ok(())
         }
+        Command::Completions { shell } => {
+            let mut out = std::io::stdout().lock();
+            clap_complete::generate(shell, &mut Cli::command(), "envsync", &mut out);
+            Ok(())
+        }
+        Command::Man { out } => man(out.as_deref()),
     }
+}
+
+/// `envsync man`: the page for envsync to standard output, or with a folder
+/// a page for envsync and one for each command in it.
+fn man(out: Option<&Path>) -> Result<(), Error> {
+    let mut cmd = Cli::command().disable_help_subcommand(true);
+    cmd.build();
+    let Some(dir) = out else {
+        let mut page = Vec::new();
+        clap_mangen::Man::new(cmd)
+            .render(&mut page)
+            .map_err(|e| Error::Usage(format!("cannot render the manual page: {e}")))?;
+        let _ = std::io::stdout().write_all(&page);
+        return Ok(());
+    };
+    let cannot =
+        |e: std::io::Error| Error::Usage(format!("cannot write into {}: {e}", dir.display()));
+    std::fs::create_dir_all(dir).map_err(cannot)?;
+    let pages = std::iter::once(cmd.clone()).chain(cmd.get_subcommands().cloned());
+    for page in pages {
+        let path = clap_mangen::Man::new(page)
+            .generate_to(dir)
+            .map_err(cannot)?;
+        eprintln!("wrote {}", path.display());
+    }
+    Ok(())
 }
 
 /// Every file a render writes, relative to the output folder.

@@ -318,3 +318,25 @@ fn describe_op(plan: &Plan, env: &Environment, job: &Job, op: &crate::plan::Oper
         None => op.op.clone(),
     }
 }
+
+/// The card with its title and headings bold and its warnings in red, as
+/// ANSI styles: print it through an `anstream` stream, which drops them
+/// where colour is not wanted (not a terminal, `NO_COLOR`; `CLICOLOR_FORCE`
+/// keeps them).
+pub fn styled(card: &str) -> String {
+    let bold = anstyle::Style::new().bold();
+    let warning = anstyle::AnsiColor::Red.on_default().bold();
+    let mut out = String::with_capacity(card.len() + 256);
+    for (i, line) in card.lines().enumerate() {
+        let heading = i == 0 || (!line.starts_with(' ') && line.ends_with(':'));
+        let style = if heading {
+            bold
+        } else if line.trim_start().starts_with("WARNING:") {
+            warning
+        } else {
+            anstyle::Style::new()
+        };
+        let _ = writeln!(out, "{style}{line}{style:#}");
+    }
+    out
+}

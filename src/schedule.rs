@@ -3,13 +3,18 @@
 //! A run is drawn from its start to its start plus its budget: the sum of
 //! its operations' "taking a long time" thresholds (the time after which
 //! every one of its alerts would have fired). A restore is linked to the
-//! backup of the same job in the environment it restores from; a run is
-//! flagged (red) when [`flags`] finds a problem with it.
+//! backup of the same job in the environment it restores from. The runs of
+//! a job are red when lint flags the job with a rule about when jobs run
+//! (see [`lint_findings`]): what the picture shows in red is what
+//! `envsync lint` reports.
 
 use crate::cron::Schedule;
+use crate::diagnostic::Diagnostic;
+use crate::lint::{self, Mode, Source};
 use crate::plan::{Environment, Job, Op, Plan};
 use jiff::{Timestamp, ToSpan};
 use std::fmt::Write;
+use std::path::Path;
 
 const DAY: i64 = 86_400;
 const WEEK: i64 = 7 * DAY;
@@ -28,8 +33,9 @@ pub struct Run {
     pub ops: Vec<String>,
     /// The source run this restores from: (environment, start).
     pub source: Option<(String, Timestamp)>,
-    /// Why this run is drawn in red; empty when it is fine.
-    pub problems: Vec<String>,
+    /// The lint findings about its job's timing, which draw it in red;
+    /// empty when it is fine.
+    pub problems: Vec<Diagnostic>,
 }
 
 impl Run {
@@ -106,7 +112,6 @@ pub fn week(plan: &Plan, start: Timestamp) -> Vec<Run> {
                     problems: Vec::new(),
                 };
                 run.source = source_run(plan, env, job, t);
-                run.problems = flags(plan, env, job, &run);
                 runs.push(run);
             }
         }
@@ -140,32 +145,35 @@ fn source_run(
     Some((source.name.clone(), last))
 }
 
-/// What is wrong with a run, for drawing it in red.
-///
-/// This is the schedule's hook for lint: it checks, cheaply, that a restore
-/// starts only after the source's backup of the same job has had its whole
-/// budget to finish. Schedule findings of a fuller lint belong here.
-pub fn flags(plan: &Plan, env: &Environment, job: &Job, run: &Run) -> Vec<String> {
-    let mut problems = Vec::new();
-    let Some((source_env, source_start)) = &run.source else {
-        return problems;
-    };
-    let Some(source) = plan.environment(source_env) else {
-        return problems;
-    };
-    let Some(src) = source.jobs.iter().find(|j| j.name == job.name) else {
-        return problems;
-    };
-    let source_end = source_start
-        .checked_add(budget(plan, source, src).seconds())
-        .unwrap_or(*source_start);
-    if run.start < source_end {
-        problems.push(format!(
-            "the restore in {} starts before {source_env}'s backup may have finished",
-            env.name
-        ));
+/// Lints a catalogue and keeps the findings of the rules about when jobs
+/// run (restore-before-backup, host-overlap, self-overlap, order: those
+/// whose [`lint::Rule::timing`] is set), suppressions applied.
+pub fn lint_findings(path: &Path, text: &str) -> Vec<Diagnostic> {
+    let findings = lint::check(&Source {
+        path,
+        text,
+        mode: Mode::Catalogue,
+        scripts: None,
+        alerts: None,
+    });
+    findings
+        .into_iter()
+        .filter(|d| lint::rule(&d.rule).is_some_and(|r| r.timing))
+        .collect()
+}
+
+/// Gives each run the findings about its job (same environment and job).
+pub fn mark(runs: &mut [Run], findings: &[Diagnostic]) {
+    for run in runs {
+        run.problems = findings
+            .iter()
+            .filter(|d| {
+                d.env.as_deref() == Some(run.env.as_str())
+                    && d.job.as_deref() == Some(run.job.as_str())
+            })
+            .cloned()
+            .collect();
     }
-    problems
 }
 
 fn hhmm(t: Timestamp) -> String {
@@ -208,13 +216,60 @@ pub fn text(plan: &Plan, start: Timestamp, runs: &[Run]) -> String {
                 if let Some((source, t)) = &r.source {
                     let _ = write!(line, " from {source}'s {}", t.strftime("%a %H:%M"));
                 }
-                for p in &r.problems {
-                    let _ = write!(line, "  !! {p}");
+                if !r.problems.is_empty() {
+                    let rules: Vec<&str> = r.problems.iter().map(|d| d.rule.as_str()).collect();
+                    let _ = write!(line, "  !! {}", rules.join(", "));
                 }
                 let _ = writeln!(out, "{line}");
             }
         }
         let _ = writeln!(out);
+    }
+    // Each finding once, in the order of the environments and jobs.
+    let mut flagged: Vec<&Diagnostic> = Vec::new();
+    for env in &plan.environments {
+        for job in &env.jobs {
+            let Some(run) = runs.iter().find(|r| r.env == env.name && r.job == job.name) else {
+                continue;
+            };
+            flagged.extend(&run.problems);
+        }
+    }
+    if !flagged.is_empty() {
+        let _ = writeln!(out, "Flagged by lint (envsync lint says more):");
+        for d in flagged {
+            let (env, job) = (
+                d.env.as_deref().unwrap_or(""),
+                d.job.as_deref().unwrap_or(""),
+            );
+            let _ = writeln!(
+                out,
+                "  !! {env}/{job}: {}[{}] {}",
+                d.severity, d.rule, d.message
+            );
+        }
+    }
+    out
+}
+
+/// The week's text with its days and environments bold and its problems
+/// in red, as ANSI styles: print it through an `anstream` stream, which
+/// drops them where colour is not wanted (not a terminal, `NO_COLOR`;
+/// `CLICOLOR_FORCE` keeps them).
+pub fn styled(text: &str) -> String {
+    let bold = anstyle::Style::new().bold();
+    let problem = anstyle::AnsiColor::Red.on_default().bold();
+    let mut out = String::with_capacity(text.len() + 1024);
+    for line in text.lines() {
+        let indent = line.len() - line.trim_start().len();
+        if let Some(at) = line.find("  !! ") {
+            let (run, problems) = line.split_at(at);
+            let _ = writeln!(out, "{run}{problem}{problems}{problem:#}");
+        } else if !line.is_empty() && indent <= 2 && !line.trim_start().starts_with('(') {
+            let _ = writeln!(out, "{bold}{line}{bold:#}");
+        } else {
+            let _ = writeln!(out, "{line}");
+        }
     }
     out
 }
@@ -333,7 +388,7 @@ pub fn svg(plan: &Plan, start: Timestamp, runs: &[Run]) -> String {
         "text",
         &[("x", "10".into()), ("y", "20".into()), ("font-size", "14".into()), ("font-weight", "bold".into())],
         &format!(
-            "Database syncs, week of {} to {} (UTC). Bars: start to start + alert thresholds; red: a restore may start before its source's backup ends.",
+            "Database syncs, week of {} to {} (UTC). Bars: start to start + alert thresholds; red: lint flags the job's timing (hover for why).",
             start.strftime("%a %d %b %Y"),
             end.strftime("%a %d %b %Y")
         ),
@@ -478,8 +533,8 @@ pub fn svg(plan: &Plan, start: Timestamp, runs: &[Run]) -> String {
             r.ops.join(", "),
             budget_words(r.budget)
         );
-        for p in &r.problems {
-            let _ = write!(title, ": {p}");
+        for d in &r.problems {
+            let _ = write!(title, "\n{}[{}] {}", d.severity, d.rule, d.message);
         }
         svg.text("title", &[], &title);
         svg.close("rect");

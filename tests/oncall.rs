@@ -140,3 +140,224 @@ fn schedule_svg_is_well_formed_and_renders() {
         assert!(std::fs::metadata(&png).unwrap().len() > 1000);
     }
 }
+
+/// The findings of `envsync lint --format json` about when jobs run (the
+/// rules the schedule draws in red), as (environment, job, message).
+fn timing_findings(catalogue: &std::path::Path) -> Vec<(String, String, String)> {
+    let out = envsync()
+        .arg("lint")
+        .arg(catalogue)
+        .args(["--format", "json", "--fail-on", "never"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let findings: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let timing = [
+        "restore-before-backup",
+        "host-overlap",
+        "self-overlap",
+        "order",
+    ];
+    let mut found: Vec<_> = findings
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| timing.contains(&d["rule"].as_str().unwrap()))
+        .map(|d| {
+            let s = |k: &str| d[k].as_str().unwrap().to_owned();
+            (s("env"), s("job"), s("message"))
+        })
+        .collect();
+    found.sort();
+    found
+}
+
+/// Each bar of the week's SVG: (environment, job, fill, title).
+fn bars(
+    svg: &std::path::Path,
+    catalogue: &std::path::Path,
+) -> Vec<(String, String, String, String)> {
+    stdout(&[
+        "schedule",
+        catalogue.to_str().unwrap(),
+        "--svg",
+        svg.to_str().unwrap(),
+    ]);
+    let text = std::fs::read_to_string(svg).unwrap();
+    let doc = roxmltree::Document::parse(&text).expect("well-formed SVG");
+    doc.descendants()
+        .filter(|n| n.has_tag_name("rect"))
+        .filter_map(|n| {
+            let title = n.children().find(|c| c.has_tag_name("title"))?;
+            let title = title.text().unwrap_or_default().to_owned();
+            let mut words = title.split(' ');
+            let env = words.next()?.to_owned();
+            let job = words.next()?.to_owned();
+            Some((env, job, n.attribute("fill")?.to_owned(), title))
+        })
+        .collect()
+}
+
+const RED: &str = "#d4351c";
+
+/// The jobs drawn in red, each with the titles of its bars.
+fn red_jobs(bars: &[(String, String, String, String)]) -> Vec<(String, String)> {
+    let mut red: Vec<_> = bars
+        .iter()
+        .filter(|b| b.2 == RED)
+        .map(|b| (b.0.clone(), b.1.clone()))
+        .collect();
+    red.sort();
+    red.dedup();
+    red
+}
+
+#[test]
+fn the_svg_draws_in_red_what_lint_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixture = fixture();
+    let bars = bars(&dir.path().join("week.svg"), &fixture);
+    let flagged: Vec<(String, String)> = timing_findings(&fixture)
+        .into_iter()
+        .map(|(e, j, _)| (e, j))
+        .collect();
+    assert_eq!(flagged.len(), 10, "{flagged:?}");
+    assert_eq!(red_jobs(&bars), flagged);
+    // Every bar of a flagged job is red, and says why.
+    for (env, job, message) in timing_findings(&fixture) {
+        for bar in bars.iter().filter(|b| b.0 == env && b.1 == job) {
+            assert_eq!(bar.2, RED, "{bar:?}");
+            assert!(bar.3.contains(&message), "{bar:?} lacks {message}");
+        }
+    }
+}
+
+#[test]
+fn a_restore_moved_before_its_backup_turns_red() {
+    let dir = tempfile::tempdir().unwrap();
+    // Production backs whitehall up at 00:28 (within 1h); staging restores
+    // at 01:28, just in time. Half an hour earlier, it restores the day
+    // before's copy.
+    let text = std::fs::read_to_string(fixture()).unwrap();
+    let moved = text.replacen(
+        "staging: {schedule: 28 1 * * 1-5,",
+        "staging: {schedule: 58 0 * * 1-5,",
+        1,
+    );
+    assert!(
+        text != moved,
+        "the fixture spells whitehall's staging schedule differently"
+    );
+    let catalogue = dir.path().join("catalogue.yaml");
+    std::fs::write(&catalogue, moved).unwrap();
+
+    let findings = timing_findings(&catalogue);
+    let whitehall: Vec<_> = findings
+        .iter()
+        .filter(|(e, j, _)| e == "staging" && j == "whitehall-mysql")
+        .collect();
+    assert_eq!(whitehall.len(), 1, "{findings:?}");
+    let message = &whitehall[0].2;
+    assert!(
+        message.contains("production's `whitehall-mysql`"),
+        "{message}"
+    );
+
+    let bars = bars(&dir.path().join("week.svg"), &catalogue);
+    let staging: Vec<_> = bars
+        .iter()
+        .filter(|b| b.0 == "staging" && b.1 == "whitehall-mysql")
+        .collect();
+    assert_eq!(staging.len(), 5, "a run each weekday: {staging:?}");
+    for bar in staging {
+        assert_eq!(bar.2, RED, "{bar:?}");
+        assert!(bar.3.contains("restore-before-backup"), "{bar:?}");
+        assert!(bar.3.contains(message.as_str()), "{bar:?}");
+    }
+    let flagged: Vec<_> = findings
+        .iter()
+        .map(|(e, j, _)| (e.clone(), j.clone()))
+        .collect();
+    assert_eq!(red_jobs(&bars), flagged);
+    // The text says so too.
+    let week = stdout(&["schedule", catalogue.to_str().unwrap(), "--env", "staging"]);
+    assert!(
+        week.contains("00:58  whitehall-mysql") && week.contains("!! restore-before-backup"),
+        "{week}"
+    );
+    assert!(
+        week.contains(&format!(
+            "!! staging/whitehall-mysql: warning[restore-before-backup] {message}"
+        )),
+        "{week}"
+    );
+}
+
+/// Runs envsync with only these colour variables set, and returns what it
+/// printed on both streams.
+fn coloured(args: &[&str], vars: &[(&str, &str)]) -> String {
+    let mut cmd = envsync();
+    cmd.args(args)
+        .env("ENVSYNC_NOW", NOW)
+        .env_remove("NO_COLOR")
+        .env_remove("CLICOLOR_FORCE")
+        .env_remove("CLICOLOR");
+    for (k, v) in vars {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().unwrap();
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+#[test]
+fn colour_follows_no_color_clicolor_force_and_the_terminal() {
+    let fixture = fixture();
+    let fixture = fixture.to_str().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let broken = dir.path().join("broken.yaml");
+    std::fs::write(
+        &broken,
+        "environments:\n  production:\ndatabases:\n  chat-postgres:\n    production: 61 1 * * *\n",
+    )
+    .unwrap();
+    let broken = broken.to_str().unwrap();
+    let commands: [&[&str]; 5] = [
+        &[
+            "explain",
+            "content-store-postgres",
+            "--env",
+            "staging",
+            fixture,
+        ],
+        &["schedule", fixture, "--env", "integration"],
+        &["lint", fixture],
+        &["validate", broken],
+        &["lint", broken],
+    ];
+    for args in commands {
+        let forced = coloured(args, &[("CLICOLOR_FORCE", "1")]);
+        assert!(
+            forced.contains("\u{1b}["),
+            "no colour with CLICOLOR_FORCE: envsync {args:?}:\n{forced}"
+        );
+        for vars in [&[("NO_COLOR", "1")][..], &[][..]] {
+            let plain = coloured(args, vars);
+            assert!(
+                !plain.contains('\u{1b}'),
+                "colour with {vars:?} (not a terminal): envsync {args:?}:\n{plain}"
+            );
+            assert!(plain.len() > 100, "envsync {args:?} printed {plain}");
+        }
+        // NO_COLOR wins over CLICOLOR_FORCE.
+        let both = coloured(args, &[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")]);
+        assert!(!both.contains('\u{1b}'), "envsync {args:?}:\n{both}");
+    }
+}

@@ -34,17 +34,23 @@ use std::path::{Path, PathBuf};
 
 /// Declares a rule: its `///` doc comment becomes the text that
 /// `envsync rule NAME` prints, and its first line the summary.
+/// `timing: true` marks a rule about when jobs run, whose findings
+/// `envsync schedule` draws in red.
 macro_rules! declare_rule {
+    (@timing) => { false };
+    (@timing $timing:literal) => { $timing };
     (
         $(#[doc = $doc:literal])*
         name: $name:literal,
         severity: $severity:ident,
+        $(timing: $timing:literal,)?
         check: $check:path $(,)?
     ) => {
         /// The rule, for the registry.
         pub const RULE: $crate::lint::Rule = $crate::lint::Rule {
             name: $name,
             severity: $crate::diagnostic::Severity::$severity,
+            timing: declare_rule!(@timing $($timing)?),
             doc: concat!($($doc, "\n"),*),
             check: $check,
         };
@@ -58,6 +64,10 @@ pub struct Rule {
     /// The stable name, used in output and in suppressions.
     pub name: &'static str,
     pub severity: Severity,
+    /// Whether the rule is about when jobs run (their schedules against
+    /// each other and against how long they take): `envsync schedule`
+    /// draws the runs of a job it flags in red.
+    pub timing: bool,
     /// The rule's `///` doc comment, as written (each line keeps the space
     /// after `///`).
     pub doc: &'static str,

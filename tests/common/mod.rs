@@ -1,7 +1,7 @@
 //! Helpers shared by the integration tests: `mod common;` in a test file.
 //!
 //! Outputs are checked with the real tools (yamllint, promtool,
-//! kubernetes-validate, pre-commit, rsvg-convert) that `scripts/test`
+//! kubernetes-validate, pre-commit, rsvg-convert, groff) that `scripts/test`
 //! installs. Without one, a test that needs it is skipped with a message,
 //! except under CI (the `CI` variable set), where it fails.
 
@@ -205,4 +205,38 @@ pub fn svg_to_png(svg: &Path, png: &Path) -> bool {
         &format!("rsvg-convert {}", svg.display()),
         run_tool("rsvg-convert", args),
     )
+}
+
+/// The values file and rules folder of a govuk-helm-charts checkout.
+pub const CHART_VALUES: &str = "charts/db-backup/values.yaml";
+pub const CHART_RULES: &str = "charts/monitoring-config/rules";
+
+/// Lays out a govuk-helm-charts checkout in `dir` as envsync's recipes
+/// expect it: the GOV.UK catalogue at its root (`catalogue.yaml`), and the
+/// `cronjobs:` of `charts/db-backup/values.yaml` and the database-backup
+/// alert rules as `envsync apply` writes them. The values file starts as a
+/// skeleton with a chart-level key and a comment, which apply keeps.
+pub fn chart_checkout(dir: &Path) {
+    let catalogue = std::fs::read_to_string(manifest_dir().join("fixtures/govuk/catalogue.yaml"))
+        .expect("reading the GOV.UK catalogue");
+    chart_checkout_with(dir, &catalogue);
+}
+
+/// Like [`chart_checkout`], with this catalogue.
+pub fn chart_checkout_with(dir: &Path, catalogue: &str) {
+    std::fs::write(dir.join("catalogue.yaml"), catalogue).expect("writing the catalogue");
+    let values = dir.join(CHART_VALUES);
+    std::fs::create_dir_all(values.parent().unwrap()).unwrap();
+    std::fs::write(
+        &values,
+        "# Values for the db-backup chart.\nsuspendAllCronJobs: false\n\n# Written by envsync apply.\ncronjobs:\n",
+    )
+    .unwrap();
+    envsync()
+        .arg("apply")
+        .arg("catalogue.yaml")
+        .args(["--chart-repo", "."])
+        .current_dir(dir)
+        .assert()
+        .success();
 }

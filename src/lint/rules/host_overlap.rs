@@ -34,6 +34,7 @@ declare_rule! {
     /// merge them into one job whose operations run in turn.
     name: "host-overlap",
     severity: Warning,
+    timing: true,
     check: check,
 }
 

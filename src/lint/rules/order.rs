@@ -31,6 +31,7 @@ declare_rule! {
     /// earlier, or narrow the second job's days.
     name: "order",
     severity: Error,
+    timing: true,
     check: check,
 }
 

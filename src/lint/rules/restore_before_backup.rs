@@ -37,6 +37,7 @@ declare_rule! {
     /// the older copy is fine, say so with an `allow` and a reason.
     name: "restore-before-backup",
     severity: Warning,
+    timing: true,
     check: check,
 }
 

@@ -28,6 +28,7 @@ declare_rule! {
     /// its operations in a faster speed group.
     name: "self-overlap",
     severity: Warning,
+    timing: true,
     check: check,
 }
 

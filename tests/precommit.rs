@@ -1,0 +1,227 @@
+//! The pre-commit hooks in `.pre-commit-hooks.yaml`, run by the real
+//! pre-commit (pinned in scripts/test) on a scratch checkout laid out like
+//! govuk-helm-charts. pre-commit builds envsync itself (`language: rust`,
+//! `cargo install`) from a git repository holding this clone's tracked
+//! files.
+//!
+//! To keep the cost bounded, pre-commit's store (`PRE_COMMIT_HOME`) and the
+//! build (`CARGO_TARGET_DIR`) are under this clone's `target/precommit/`:
+//! the first run compiles envsync and its dependencies in release mode; a
+//! later run with the same sources reuses the hook environment, and one with
+//! changed sources recompiles only envsync. Nothing is cached outside the
+//! clone.
+
+mod common;
+
+use common::{CHART_VALUES, manifest_dir};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::Instant;
+
+/// Where pre-commit keeps its store and cargo its build.
+fn cache() -> PathBuf {
+    manifest_dir().join("target/precommit")
+}
+
+/// A command with git and pre-commit kept away from the user's settings
+/// and from any repository the tests run inside, and envsync's clock fixed.
+fn command(program: &Path, dir: &Path) -> Command {
+    let mut cmd = Command::new(program);
+    cmd.current_dir(dir)
+        .env_remove("GIT_DIR")
+        .env_remove("GIT_WORK_TREE")
+        .env_remove("GIT_INDEX_FILE")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_AUTHOR_NAME", "envsync tests")
+        .env("GIT_AUTHOR_EMAIL", "tests@example.invalid")
+        .env("GIT_COMMITTER_NAME", "envsync tests")
+        .env("GIT_COMMITTER_EMAIL", "tests@example.invalid")
+        .env("PRE_COMMIT_HOME", cache().join("home"))
+        .env("CARGO_TARGET_DIR", cache().join("cargo"))
+        .env("ENVSYNC_NOW", "2026-11-23T12:00:00Z");
+    cmd
+}
+
+fn run(program: &Path, dir: &Path, args: &[&str]) -> Output {
+    command(program, dir)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("running {} {args:?}: {e}", program.display()))
+}
+
+fn text(out: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+fn ok(program: &Path, dir: &Path, args: &[&str]) -> String {
+    let out = run(program, dir, args);
+    assert!(
+        out.status.success(),
+        "{} {args:?} failed ({}):\n{}",
+        program.display(),
+        out.status,
+        text(&out)
+    );
+    text(&out)
+}
+
+/// A git repository holding this clone's tracked files as they are in the
+/// working tree, committed with a fixed author and date: the same sources
+/// give the same revision, so pre-commit reuses the environment it built.
+/// Returns its path and revision.
+fn hooks_repo(git: &Path) -> (PathBuf, String) {
+    let repo = cache().join("hooks-repo");
+    if repo.exists() {
+        std::fs::remove_dir_all(&repo).unwrap();
+    }
+    std::fs::create_dir_all(&repo).unwrap();
+    let listed = ok(git, &manifest_dir(), &["ls-files", "-z"]);
+    for name in listed.split('\0').filter(|n| !n.is_empty()) {
+        let from = manifest_dir().join(name);
+        if !from.is_file() {
+            continue; // deleted in the working tree
+        }
+        let to = repo.join(name);
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(&from, &to).unwrap();
+    }
+    assert!(repo.join(".pre-commit-hooks.yaml").is_file());
+    ok(git, &repo, &["init", "-q", "-b", "main"]);
+    ok(git, &repo, &["add", "-A"]);
+    let mut commit = command(git, &repo);
+    commit
+        .args(["commit", "-q", "-m", "envsync"])
+        .env("GIT_AUTHOR_DATE", "2026-01-01T00:00:00Z")
+        .env("GIT_COMMITTER_DATE", "2026-01-01T00:00:00Z");
+    let out = commit.output().unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    let rev = ok(git, &repo, &["rev-parse", "HEAD"]).trim().to_owned();
+    (repo, rev)
+}
+
+/// Writes a line past the test harness's capture, so that it shows in
+/// `cargo test` output.
+fn note(line: &str) {
+    let _ = std::io::stderr().write_all(format!("{line}\n").as_bytes());
+}
+
+#[test]
+fn hooks_pass_a_clean_commit_and_reject_a_hand_edited_values_file() {
+    let (Some(pre_commit), Some(git)) = (
+        common::require_tool("pre-commit"),
+        common::require_tool("git"),
+    ) else {
+        return;
+    };
+    let (hooks, rev) = hooks_repo(&git);
+
+    let scratch = tempfile::tempdir().unwrap();
+    let dir = scratch.path();
+    ok(&git, dir, &["init", "-q", "-b", "main"]);
+    common::chart_checkout(dir);
+    std::fs::write(
+        dir.join(".pre-commit-config.yaml"),
+        format!(
+            "repos:\n  - repo: {}\n    rev: {rev}\n    hooks:\n      - id: envsync-lint\n      - id: envsync-diff\n",
+            hooks.display()
+        ),
+    )
+    .unwrap();
+    ok(&pre_commit, dir, &["install"]);
+
+    // pre-commit clones the hooks repository and builds envsync with cargo.
+    let start = Instant::now();
+    ok(&pre_commit, dir, &["install-hooks"]);
+    let installed = start.elapsed();
+
+    // (a) A clean commit: both hooks run and pass.
+    ok(&git, dir, &["add", "-A"]);
+    let start = Instant::now();
+    let out = run(&git, dir, &["commit", "-m", "Catalogue, values and rules"]);
+    let committed = start.elapsed();
+    let said = text(&out);
+    assert!(out.status.success(), "the clean commit failed:\n{said}");
+    for hook in ["envsync lint", "envsync diff"] {
+        let line = said
+            .lines()
+            .find(|l| l.starts_with(hook))
+            .unwrap_or_else(|| panic!("{hook} did not run:\n{said}"));
+        assert!(line.ends_with("Passed"), "{line}\n{said}");
+    }
+    note(&format!(
+        "pre-commit: install-hooks {:.1}s, clean commit {:.1}s",
+        installed.as_secs_f64(),
+        committed.as_secs_f64()
+    ));
+
+    // Whatever files pre-commit is given, the hooks read the whole checkout.
+    let said = ok(&pre_commit, dir, &["run", "--all-files"]);
+    assert!(!said.contains("Failed"), "{said}");
+    let said = ok(
+        &pre_commit,
+        dir,
+        &[
+            "run",
+            "--files",
+            "catalogue.yaml",
+            CHART_VALUES,
+            ".pre-commit-config.yaml",
+        ],
+    );
+    assert!(!said.contains("Failed"), "{said}");
+
+    // A commit of nothing the hooks read skips them.
+    std::fs::write(dir.join("README.md"), "# charts\n").unwrap();
+    ok(&git, dir, &["add", "README.md"]);
+    let said = ok(&git, dir, &["commit", "-m", "README"]);
+    assert!(
+        said.lines()
+            .any(|l| l.starts_with("envsync diff") && l.ends_with("Skipped")),
+        "{said}"
+    );
+
+    // (b) A hand edit of one job's schedule in values.yaml: rejected, with
+    // the job's summary line, and nothing committed.
+    let values = dir.join(CHART_VALUES);
+    let before = std::fs::read_to_string(&values).unwrap();
+    let edited = before.replacen("schedule: 28 1 * * 1-5", "schedule: 28 2 * * 1-5", 1);
+    assert!(
+        edited != before,
+        "no staging whitehall schedule in values.yaml"
+    );
+    std::fs::write(&values, edited).unwrap();
+    ok(&git, dir, &["add", CHART_VALUES]);
+    let head = ok(&git, dir, &["rev-parse", "HEAD"]);
+    let out = run(
+        &git,
+        dir,
+        &["commit", "-m", "Move whitehall's staging sync"],
+    );
+    let said = text(&out);
+    assert!(
+        !out.status.success(),
+        "the hand edit was committed:\n{said}"
+    );
+    assert!(
+        said.lines()
+            .any(|l| l.starts_with("envsync diff") && l.ends_with("Failed")),
+        "{said}"
+    );
+    assert!(
+        said.contains(
+            "staging/whitehall-mysql: schedule 28 2 * * 1-5 → 28 1 * * 1-5 (next run Tue 01:28 UTC)"
+        ),
+        "no summary line for the job:\n{said}"
+    );
+    assert!(
+        said.contains("+++ b/charts/db-backup/values.yaml"),
+        "{said}"
+    );
+    assert_eq!(ok(&git, dir, &["rev-parse", "HEAD"]), head);
+}
