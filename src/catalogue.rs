@@ -124,10 +124,13 @@ pub struct EnvironmentSpec {
     pub wider_access: bool,
 }
 
-/// A catalogue file, read and checked.
-pub struct Catalogue {
+/// A catalogue file parsed and checked against the schema, not yet
+/// expanded into a plan: the first half of [`load`].
+pub struct Document<'a> {
+    path: &'a Path,
+    /// The parsed file, with the place of every node.
     pub root: Spanned<Node>,
-    pub plan: Plan,
+    data: Value,
 }
 
 fn validator() -> &'static jsonschema::Validator {
@@ -140,6 +143,11 @@ fn validator() -> &'static jsonschema::Validator {
 
 /// Reads a catalogue and expands it into a plan, reporting every problem.
 pub fn load(path: &Path, text: &str) -> Result<Plan, Diagnostics> {
+    read(path, text)?.plan()
+}
+
+/// Parses a catalogue and checks it against the schema.
+pub fn read<'a>(path: &'a Path, text: &str) -> Result<Document<'a>, Diagnostics> {
     let root = yaml::parse(text, Dialect::Catalogue)
         .map_err(|e| Diagnostics(vec![Diagnostic::error("yaml", path, e.origin, e.message)]))?;
     let data = root.value.to_json();
@@ -154,16 +162,21 @@ pub fn load(path: &Path, text: &str) -> Result<Plan, Diagnostics> {
             message,
         ));
     }
-    if !problems.is_empty() {
-        return problems.into_result(Plan::default());
+    problems.into_result(Document { path, root, data })
+}
+
+impl Document<'_> {
+    /// Expands the catalogue into a plan, checking what the schema cannot.
+    pub fn plan(&self) -> Result<Plan, Diagnostics> {
+        let mut problems = Diagnostics::default();
+        let mut expander = Expander {
+            path: self.path,
+            root: &self.root,
+            problems: &mut problems,
+        };
+        let plan = expander.plan(&self.data);
+        problems.into_result(plan)
     }
-    let mut expander = Expander {
-        path,
-        root: &root,
-        problems: &mut problems,
-    };
-    let plan = expander.plan(&data);
-    problems.into_result(plan)
 }
 
 /// Expands catalogue data that is already known to be valid (as import

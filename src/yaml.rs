@@ -10,7 +10,9 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Number, Value};
 use serde_saphyr::{DuplicateKeyPolicy, Options, Spanned};
+use std::collections::HashMap;
 use std::fmt;
+use std::sync::OnceLock;
 
 /// A YAML node with the place of each child.
 #[derive(Clone, Debug, PartialEq)]
@@ -20,7 +22,66 @@ pub enum Node {
     Number(Number),
     String(String),
     Seq(Vec<Spanned<Node>>),
-    Map(Vec<(Spanned<String>, Spanned<Node>)>),
+    Map(Mapping),
+}
+
+/// A mapping's entries in source order. Lookups by key in a large mapping
+/// (a catalogue's `databases`, a chart's `cronjobs`) go through an index
+/// built on the first lookup, so finding every entry's place is linear.
+#[derive(Clone, Debug, Default)]
+pub struct Mapping {
+    entries: Vec<(Spanned<String>, Spanned<Node>)>,
+    index: OnceLock<HashMap<String, usize>>,
+}
+
+/// Mappings this small are searched in order.
+const INDEX_FROM: usize = 16;
+
+impl Mapping {
+    pub fn new(entries: Vec<(Spanned<String>, Spanned<Node>)>) -> Mapping {
+        Mapping {
+            entries,
+            index: OnceLock::new(),
+        }
+    }
+
+    /// The first entry with this key.
+    pub fn entry(&self, key: &str) -> Option<&(Spanned<String>, Spanned<Node>)> {
+        if self.entries.len() < INDEX_FROM {
+            return self.entries.iter().find(|(k, _)| k.value == key);
+        }
+        let index = self.index.get_or_init(|| {
+            let mut index = HashMap::with_capacity(self.entries.len());
+            for (i, (k, _)) in self.entries.iter().enumerate() {
+                index.entry(k.value.clone()).or_insert(i);
+            }
+            index
+        });
+        index.get(key).map(|&i| &self.entries[i])
+    }
+}
+
+impl std::ops::Deref for Mapping {
+    type Target = [(Spanned<String>, Spanned<Node>)];
+
+    fn deref(&self) -> &Self::Target {
+        &self.entries
+    }
+}
+
+impl<'a> IntoIterator for &'a Mapping {
+    type Item = &'a (Spanned<String>, Spanned<Node>);
+    type IntoIter = std::slice::Iter<'a, (Spanned<String>, Spanned<Node>)>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.entries.iter()
+    }
+}
+
+impl PartialEq for Mapping {
+    fn eq(&self, other: &Mapping) -> bool {
+        self.entries == other.entries
+    }
 }
 
 /// How a file is read: a catalogue is strict YAML 1.2; a Helm values file is
@@ -103,7 +164,7 @@ impl Node {
     /// The value of `key` in a mapping.
     pub fn get(&self, key: &str) -> Option<&Spanned<Node>> {
         match self {
-            Node::Map(entries) => entries.iter().find(|(k, _)| k.value == key).map(|(_, v)| v),
+            Node::Map(entries) => entries.entry(key).map(|(_, v)| v),
             _ => None,
         }
     }
@@ -154,7 +215,7 @@ fn find(root: &Spanned<Node>, pointer: &str, at_key: bool) -> Origin {
     for step in pointer.split('/').skip(1) {
         let step = step.replace("~1", "/").replace("~0", "~");
         let next = match &node.value {
-            Node::Map(entries) => entries.iter().find(|(k, _)| k.value == step).map(|(k, v)| {
+            Node::Map(entries) => entries.entry(&step).map(|(k, v)| {
                 at = match v.value {
                     Node::Map(_) | Node::Seq(_) => origin(k),
                     _ if at_key => origin(k),
@@ -249,7 +310,7 @@ impl<'de> Visitor<'de> for NodeVisitor {
             };
             entries.push((key, value));
         }
-        Ok(Node::Map(entries))
+        Ok(Node::Map(Mapping::new(entries)))
     }
 }
 

@@ -130,6 +130,7 @@ pub enum Mode {
 }
 
 /// A file to lint, and what is known about the chart around it.
+#[derive(Clone, Copy)]
 pub struct Source<'a> {
     pub path: &'a Path,
     pub text: &'a str,
@@ -142,22 +143,21 @@ pub struct Source<'a> {
 
 /// Lints a file: every finding, suppressions applied, in source order.
 pub fn check(source: &Source) -> Vec<Diagnostic> {
-    let dialect = match source.mode {
-        Mode::Catalogue => Dialect::Catalogue,
-        Mode::Chart => Dialect::HelmValues,
+    let read = match source.mode {
+        Mode::Catalogue => catalogue::read(source.path, source.text).and_then(|document| {
+            let plan = document.plan()?;
+            Ok((plan, Vec::new(), Some(document.root)))
+        }),
+        Mode::Chart => values::import_lenient(source.path, source.text).map(|(plan, problems)| {
+            let root = yaml::parse(source.text, Dialect::HelmValues).ok();
+            (plan, problems.0, root)
+        }),
     };
-    let (plan, problems) = match source.mode {
-        Mode::Catalogue => match catalogue::load(source.path, source.text) {
-            Ok(plan) => (plan, Vec::new()),
-            Err(problems) => return sorted(problems.0.into_iter().map(reading_problem).collect()),
-        },
-        Mode::Chart => match values::import_lenient(source.path, source.text) {
-            Ok((plan, problems)) => (plan, problems.0),
-            Err(problems) => return sorted(problems.0.into_iter().map(reading_problem).collect()),
-        },
+    let (plan, problems, root) = match read {
+        Ok(read) => read,
+        Err(problems) => return sorted(problems.0.into_iter().map(reading_problem).collect()),
     };
     let problems: Vec<Diagnostic> = problems.into_iter().map(reading_problem).collect();
-    let root = yaml::parse(source.text, dialect).ok();
     let ctx = Context::new(&plan, source, root.as_ref(), &problems);
     let mut findings = Vec::new();
     for rule in registry() {

@@ -127,7 +127,7 @@ pub(crate) fn build<'a>(plan: &'a Plan, env: &'a Environment) -> Result<EnvModel
         for (i, &(speed, threshold)) in configured.iter().enumerate() {
             let own = members(speed);
             let instances = if i == 0 {
-                let others: Vec<String> = configured[1..]
+                let others: BTreeSet<String> = configured[1..]
                     .iter()
                     .flat_map(|&(s, _)| members(s))
                     .collect();
@@ -139,7 +139,7 @@ pub(crate) fn build<'a>(plan: &'a Plan, env: &'a Environment) -> Result<EnvModel
             } else if own.is_empty() {
                 continue;
             } else {
-                Instances::Only(own.clone())
+                Instances::Only(own.iter().cloned().collect())
             };
             long.push(LongAlert {
                 op: kind,
@@ -266,21 +266,20 @@ pub(crate) fn build<'a>(plan: &'a Plan, env: &'a Environment) -> Result<EnvModel
     for (i, (cadence, members)) in groups.iter().enumerate() {
         let is_complement = Some(i) == complement;
         let instances = if is_complement {
-            let mut others: Vec<String> = groups
+            let others: BTreeSet<String> = groups
                 .iter()
                 .enumerate()
                 .filter(|(j, _)| *j != i)
                 .flat_map(|(_, (_, m))| m.iter().cloned())
                 .chain(excluded.iter().cloned())
                 .collect();
-            others.sort();
             if others.is_empty() {
                 Instances::All
             } else {
                 Instances::AllBut(others)
             }
         } else {
-            Instances::Only(members.clone())
+            Instances::Only(members.iter().cloned().collect())
         };
         stale.push(StaleAlert {
             name: cadence.name.clone(),

@@ -2,6 +2,7 @@
 //! and reading label matchers back out of a selector.
 
 use crate::rules::cadence::day_runs;
+use std::collections::BTreeSet;
 
 /// A PromQL string literal (Go escaping), double-quoted.
 pub(crate) fn quote(s: &str) -> String {
@@ -39,15 +40,15 @@ pub(crate) enum Instances {
     /// Every instance: no matcher.
     All,
     /// These instances (`=~`).
-    Only(Vec<String>),
+    Only(BTreeSet<String>),
     /// Every instance but these (`!~`).
-    AllBut(Vec<String>),
+    AllBut(BTreeSet<String>),
 }
 
 impl Instances {
     /// The `database_instance` matcher, if any.
     pub fn matcher(&self) -> Option<String> {
-        let alternation = |names: &[String]| {
+        let alternation = |names: &BTreeSet<String>| {
             let mut names: Vec<String> = names.iter().map(|n| regex_escape(n)).collect();
             names.sort();
             names.dedup();
@@ -64,8 +65,8 @@ impl Instances {
     pub fn covers(&self, name: &str) -> bool {
         match self {
             Instances::All => true,
-            Instances::Only(names) => names.iter().any(|n| n == name),
-            Instances::AllBut(names) => !names.iter().any(|n| n == name),
+            Instances::Only(names) => names.contains(name),
+            Instances::AllBut(names) => !names.contains(name),
         }
     }
 }

@@ -575,7 +575,7 @@ fn operations_group(
         let What::Long(li) = rule.what else { continue };
         let long = &model.long[li];
         let mut hosts: Vec<String> = match &long.instances {
-            Instances::Only(m) => m.clone(),
+            Instances::Only(m) => m.iter().cloned().collect(),
             _ => {
                 // Two of the group, and a database no job names.
                 let mut some: Vec<String> = long.members.iter().take(1).cloned().collect();
