@@ -376,7 +376,7 @@ mod tests {
     fn quoting() {
         assert_eq!(quote("a\"b\\"), "\"a\\\"b\\\\\"");
         assert_eq!(regex_escape("db.host"), "db\\.host");
-        let i = Instances::AllBut(vec!["b".into(), "a.x".into()]);
+        let i = Instances::AllBut(["b".into(), "a.x".into()].into());
         assert_eq!(i.matcher().unwrap(), "database_instance!~\"a\\\\.x|b\"");
     }
 }
