@@ -957,3 +957,16 @@ fn the_govuk_catalogue_renders_todays_rules() {
         assert_same_meaning(&theirs, &ours, &universe, &f.path.display().to_string());
     }
 }
+
+/// A catalogue larger than GOV.UK's: its tests simulate a sample of each
+/// alert's databases, and the rules and tests still check and pass.
+#[test]
+fn a_large_synthetic_catalogue_renders_rules_that_pass_their_tests() {
+    let text = envsync::synthetic::catalogue(120);
+    let plan = envsync::catalogue::load(Path::new("synthetic.yaml"), &text)
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    let files = render(&plan);
+    let staging = file(&files, "staging/database_backups_and_syncs_staging_only_alerts.yaml");
+    assert!(staging.contains("app-118-"), "the rules name every database");
+    check_with_tools(&files);
+}
