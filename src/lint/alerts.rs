@@ -14,6 +14,7 @@ use crate::plan::{Job, Op};
 use crate::yaml::{self, Dialect, Node};
 use jiff::SignedDuration;
 use regex::Regex;
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 /// The metric a "not completed" alert reads.
@@ -52,7 +53,49 @@ pub struct Matcher {
     pub label: String,
     pub op: MatchOp,
     pub value: String,
-    regex: Option<Regex>,
+    pattern: Option<Pattern>,
+}
+
+/// A matcher's regular expression. An alternation of plain names (the usual
+/// `database_instance=~"a|b|c"`) is kept as the set of names: it matches
+/// the same, and a chart of thousands of databases needs no huge regex.
+#[derive(Debug)]
+enum Pattern {
+    Names(HashSet<String>),
+    Regex(Regex),
+}
+
+impl Pattern {
+    fn new(value: &str) -> Option<Pattern> {
+        match value.split('|').map(literal).collect() {
+            Some(names) => Some(Pattern::Names(names)),
+            None => Regex::new(&format!("^(?:{value})$"))
+                .ok()
+                .map(Pattern::Regex),
+        }
+    }
+
+    fn is_match(&self, value: &str) -> bool {
+        match self {
+            Pattern::Names(names) => names.contains(value),
+            Pattern::Regex(regex) => regex.is_match(value),
+        }
+    }
+}
+
+/// The text a regular expression of letters, digits, `_`, `-` and escaped
+/// punctuation matches; `None` for anything else.
+fn literal(part: &str) -> Option<String> {
+    let mut out = String::with_capacity(part.len());
+    let mut chars = part.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => out.push(chars.next().filter(char::is_ascii_punctuation)?),
+            c if c.is_ascii_alphanumeric() || c == '_' || c == '-' => out.push(c),
+            _ => return None,
+        }
+    }
+    Some(out)
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -68,8 +111,8 @@ impl Matcher {
         match self.op {
             MatchOp::Eq => self.value == value,
             MatchOp::Ne => self.value != value,
-            MatchOp::Re => self.regex.as_ref().is_some_and(|r| r.is_match(value)),
-            MatchOp::NotRe => !self.regex.as_ref().is_some_and(|r| r.is_match(value)),
+            MatchOp::Re => self.pattern.as_ref().is_some_and(|p| p.is_match(value)),
+            MatchOp::NotRe => !self.pattern.as_ref().is_some_and(|p| p.is_match(value)),
         }
     }
 }
@@ -302,15 +345,15 @@ fn selector(expr: &str, metric: &str) -> Option<Vec<Matcher>> {
                 (_, c) => value.push(c),
             }
         }
-        let regex = match op {
-            MatchOp::Re | MatchOp::NotRe => Regex::new(&format!("^(?:{value})$")).ok(),
+        let pattern = match op {
+            MatchOp::Re | MatchOp::NotRe => Pattern::new(&value),
             _ => None,
         };
         matchers.push(Matcher {
             label,
             op,
             value,
-            regex,
+            pattern,
         });
     }
 }
@@ -351,6 +394,46 @@ fn prometheus_duration(text: &str) -> Option<SignedDuration> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_set_of_names_matches_as_the_regex_does() {
+        let patterns = [
+            r"a-postgres|b\.c-mysql|d_e",
+            "(draft-)?x|y",
+            "a.b|c",
+            r"a\|b",
+            "x|",
+        ];
+        let values = [
+            "a-postgres",
+            "b.c-mysql",
+            "bxc-mysql",
+            "d_e",
+            "x",
+            "draft-x",
+            "y",
+            "a.b",
+            "axb",
+            "c",
+            "a|b",
+            "a",
+            "b",
+            "",
+            "z",
+        ];
+        for p in patterns {
+            let regex = Regex::new(&format!("^(?:{p})$")).unwrap();
+            let pattern = Pattern::new(p).unwrap();
+            for v in values {
+                assert_eq!(pattern.is_match(v), regex.is_match(v), "{p} on {v:?}");
+            }
+        }
+        assert!(matches!(
+            Pattern::new("a-postgres|b-mysql"),
+            Some(Pattern::Names(_))
+        ));
+        assert!(matches!(Pattern::new("a.b"), Some(Pattern::Regex(_))));
+    }
 
     const STAGING: &str = r#"groups:
   - name: Database Backups & Syncs - Staging Only
