@@ -324,6 +324,143 @@ fn arm64_adds_a_toleration_and_a_node_selector() {
 }
 
 // ---------------------------------------------------------------------------
+// bench/chart: a chart of our own, rendered by helm itself
+
+/// The chart `bench/compare.sh` times `helm template` on.
+fn bench_chart() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("bench/chart")
+}
+
+/// What `helm template db-backup bench/chart -f VALUES --set SETTINGS` prints.
+fn helm_template(helm: &Path, values: &Path, settings: &str) -> String {
+    let output = std::process::Command::new(helm)
+        .args(["template", "db-backup"])
+        .arg(bench_chart())
+        .arg("--values")
+        .arg(values)
+        .args(["--set", settings])
+        .output()
+        .unwrap_or_else(|e| panic!("running {}: {e}", helm.display()));
+    assert!(
+        output.status.success(),
+        "helm template -f {} --set {settings}: {}",
+        values.display(),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).expect("helm prints UTF-8")
+}
+
+#[test]
+fn the_bench_chart_has_the_catalogues_chart_settings() {
+    let path = bench_chart().join("values.yaml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let chart = values::chart(&path, &text).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        chart,
+        govuk_plan().chart,
+        "bench/chart/values.yaml and the `chart:` of {FIXTURE} differ"
+    );
+}
+
+#[test]
+fn helm_renders_the_bench_chart_as_envsync_renders_the_catalogue() {
+    let Some(helm) = common::helm() else {
+        return;
+    };
+    let mut plan = govuk_plan();
+    let dir = tempfile::tempdir().unwrap();
+    let cronjobs = dir.path().join("cronjobs.yaml");
+    std::fs::write(
+        &cronjobs,
+        yaml::to_string(&values::cronjobs(&plan)).unwrap(),
+    )
+    .unwrap();
+
+    let rendered = render(&plan).unwrap();
+    let mut objects = 0;
+    for env in ENVIRONMENTS {
+        let printed = helm_template(&helm, &cronjobs, &format!("govukEnvironment={env}"));
+        let (count, problems) = compare(env, &printed, file(&rendered, env));
+        assert!(problems.is_empty(), "{}", problems.join("\n"));
+        objects += count;
+    }
+    assert_eq!(objects, plan.jobs().count());
+
+    // The chart's other branches: arm64 nodes, every CronJob suspended.
+    plan.chart.insert("arch".into(), json!("arm64"));
+    plan.chart.insert("suspendAllCronJobs".into(), json!(true));
+    let rendered = render(&plan).unwrap();
+    let settings = "govukEnvironment=staging,arch=arm64,suspendAllCronJobs=true";
+    let printed = helm_template(&helm, &cronjobs, settings);
+    let (_, problems) = compare(settings, &printed, file(&rendered, "staging"));
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn helm_renders_every_revision_with_the_bench_chart_as_with_govuks() {
+    let Some(helm) = common::helm() else {
+        return;
+    };
+    let Some(dir) = common::conformance_dir() else {
+        return;
+    };
+    let mut cases: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.join("rendered").is_dir())
+        .collect();
+    cases.sort();
+    assert!(
+        cases.len() >= 26,
+        "only {} cases have rendered/",
+        cases.len()
+    );
+    let runs: Vec<(&Path, &str)> = cases
+        .iter()
+        .flat_map(|case| ENVIRONMENTS.map(|env| (case.as_path(), env)))
+        .collect();
+
+    let next = AtomicUsize::new(0);
+    let results = Mutex::new(Vec::new());
+    let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| {
+                while let Some(&(case, env)) = runs.get(next.fetch_add(1, Ordering::Relaxed)) {
+                    let what = format!("{} {env}", case.file_name().unwrap().to_string_lossy());
+                    let govuk =
+                        std::fs::read_to_string(case.join(format!("rendered/{env}.yaml"))).unwrap();
+                    let ours = helm_template(
+                        &helm,
+                        &case.join("values.yaml"),
+                        &format!("govukEnvironment={env}"),
+                    );
+                    let result = compare(&what, &govuk, &ours);
+                    results.lock().unwrap().push(result);
+                }
+            });
+        }
+    });
+    let results = results.into_inner().unwrap();
+    let objects: usize = results.iter().map(|(count, _)| count).sum();
+    let problems: Vec<&String> = results.iter().flat_map(|(_, found)| found).collect();
+    assert!(
+        problems.is_empty(),
+        "{} differences:\n{}",
+        problems.len(),
+        problems
+            .iter()
+            .map(|p| p.as_str())
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+    eprintln!(
+        "bench/chart renders {} files, {objects} CronJobs, as GOV.UK's chart did",
+        runs.len()
+    );
+}
+
+// ---------------------------------------------------------------------------
 // yamllint and kubernetes-validate
 
 fn write(dir: &Path, files: &[File]) -> Vec<PathBuf> {

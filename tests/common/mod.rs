@@ -55,6 +55,20 @@ pub fn require_tool(name: &str) -> Option<PathBuf> {
     found
 }
 
+/// helm, as `scripts/install-helm` (which `scripts/test` runs) installs it
+/// into `.ci/cache/helm`, or else on PATH. Missing: a failure under CI, else
+/// a skip message and `None`.
+pub fn helm() -> Option<PathBuf> {
+    let installed = manifest_dir().join(".ci/cache/helm/helm");
+    let found = Some(installed)
+        .filter(|path| is_executable(path))
+        .or_else(|| tool("helm"));
+    if found.is_none() {
+        skip_or_fail("helm not installed; run scripts/test or scripts/install-helm");
+    }
+    found
+}
+
 fn skip_or_fail(why: &str) {
     if in_ci() {
         panic!("{why} (CI is set, so this is a failure)");
