@@ -3,6 +3,9 @@
 //! Every file is rendered in memory first. Each is then written to a
 //! temporary file in its own folder and renamed into place, so a reader never
 //! sees half a file, and a failure before the renames leaves nothing changed.
+//! Files are not forced to disk (no fsync): anything envsync writes can be
+//! rendered again from the catalogue, and a commit hook should not wait on
+//! the disk.
 
 use std::fs;
 use std::io::Write;
@@ -73,7 +76,6 @@ fn stage_and_persist(
         temp.file()
             .write_all(file.contents.as_bytes())
             .map_err(err)?;
-        temp.file().sync_all().map_err(err)?;
         staged.push((temp, target));
     }
     for (temp, target) in staged {
