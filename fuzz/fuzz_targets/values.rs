@@ -15,9 +15,8 @@ fn import_and_render(path: &str, text: &str) -> Option<Value> {
     let plan = values::import(Path::new(path), text).ok()?;
     let data = import::catalogue(&plan, &import::profiles_in_values(text));
     let written = yaml::to_string(&data).expect("an imported catalogue serialises");
-    let reread = catalogue::load(Path::new("imported.yaml"), &written).unwrap_or_else(|e| {
-        panic!("import wrote a catalogue that does not load:\n{e}\n{written}")
-    });
+    let reread = catalogue::load(Path::new("imported.yaml"), &written)
+        .unwrap_or_else(|e| panic!("import wrote a catalogue that does not load:\n{e}\n{written}"));
     Some(values::cronjobs(&reread))
 }
 
@@ -29,9 +28,15 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let original = values::read_cronjobs(text).expect("an imported file reads");
-    assert_eq!(rendered["cronjobs"], original, "the render differs from the import");
+    assert_eq!(
+        rendered["cronjobs"], original,
+        "the render differs from the import"
+    );
     let block = yaml::to_string(&rendered).expect("cronjobs serialise");
     let again = import_and_render("rendered.yaml", &block)
         .unwrap_or_else(|| panic!("the rendered cronjobs do not import:\n{block}"));
-    assert_eq!(again, rendered, "importing the render and rendering again differs");
+    assert_eq!(
+        again, rendered,
+        "importing the render and rendering again differs"
+    );
 });
