@@ -53,7 +53,8 @@ done
         '@every 1h30m' '@every 1.5h' '@every 500ms' '@every -5m' '@every 0' \
         '0 0 30 2 *' '0 0 29 2 *' '0 0 13 * 5' '0 0 */2 * 1' '5/20 * * * *' \
         '0 0 ? * MON-FRI' '30 6 * DEC,JAN MON' '0 0 1,,15, * *' '0 0 * * 7' \
-        'TZ=UTC 0 0 * * *' '0 0 * * * *' '0 0 L * *'
+        'TZ=UTC 0 0 * * *' '0 0 * * * *' '0 0 L * *' \
+        '@every 9223372036854775807ns' '@every 2562047h47m16.854775807s'
 } | sort -u | {
     i=0
     while IFS= read -r schedule; do
