@@ -141,6 +141,32 @@ fn validator() -> &'static jsonschema::Validator {
     })
 }
 
+/// The parts of a catalogue that `import` copies as they are from a values
+/// file: a job's `resources`, an `extraEnv` list, the chart-level values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Part {
+    Resources,
+    EnvVars,
+    Chart,
+}
+
+/// The first way `value` breaks the schema's rules for `part`, if it does:
+/// the JSON Pointer below `value` where, and the message.
+pub fn check_part(part: Part, value: &Value) -> Option<(String, String)> {
+    static VALIDATORS: OnceLock<[jsonschema::Validator; 3]> = OnceLock::new();
+    let validators = VALIDATORS.get_or_init(|| {
+        let schema: Value = serde_json::from_str(SCHEMA).expect("the embedded schema is JSON");
+        let mut defs = schema["$defs"].clone();
+        defs["chart"] = schema["properties"]["chart"].clone();
+        ["resources", "envVars", "chart"].map(|name| {
+            let part = json!({"$defs": defs, "$ref": format!("#/$defs/{name}")});
+            jsonschema::draft202012::new(&part).expect("the embedded schema is valid")
+        })
+    });
+    let error = validators[part as usize].iter_errors(value).next()?;
+    Some((error.instance_path().to_string(), error.to_string()))
+}
+
 /// Reads a catalogue and expands it into a plan, reporting every problem.
 pub fn load(path: &Path, text: &str) -> Result<Plan, Diagnostics> {
     read(path, text)?.plan()

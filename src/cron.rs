@@ -490,7 +490,9 @@ fn parse_go_duration(text: &str) -> Result<i64, DurationError> {
                 return Err(DurationError::Invalid);
             }
         }
-        total += value;
+        // Both are at most 2^63, so the sum can reach 2^64: Go's uint64 wraps
+        // that to 0, and so the duration is 0 (robfig then runs every second).
+        total = total.wrapping_add(value);
         if total > LIMIT {
             return Err(DurationError::Invalid);
         }

@@ -1,6 +1,7 @@
 //! The db-backup chart's values: importing a values.yaml into a [`Plan`],
 //! and printing a plan's `cronjobs` block.
 
+use crate::catalogue::{Part, check_part};
 use crate::cron::Schedule;
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::plan::{Environment, Job, JobOrigin, Op, Operation, Origin, Plan};
@@ -61,13 +62,47 @@ fn import_with(
         ));
         return Err(problems);
     };
+    // A catalogue needs at least one environment, each a mapping of jobs.
+    let no_environments = match &cronjobs.value {
+        Node::Map(entries) if entries.is_empty() && !lenient => Some("has no environments"),
+        Node::Map(_) => None,
+        _ => Some("is not a mapping of environments"),
+    };
+    if let Some(why) = no_environments {
+        problems.push(Diagnostic::error(
+            "values",
+            path,
+            origin(cronjobs),
+            format!("`cronjobs:` {why}: there is nothing to import"),
+        ));
+        return Err(problems);
+    }
     let mut check = Checker {
         path,
         problems: &mut problems,
         keep_invalid_schedules,
         lenient,
     };
+    if !lenient {
+        let chart = Value::Object(plan.chart.clone());
+        check.part(None, "", &root, Part::Chart, &chart);
+    }
     for (env_name, jobs) in cronjobs.value.entries() {
+        let why = match &jobs.value {
+            _ if lenient => None,
+            Node::Map(_) | Node::Null => check_name(&env_name.value).err(),
+            other => Some(format!(
+                "environment `{}` is {}, not a mapping of jobs",
+                env_name.value,
+                other.kind()
+            )),
+        };
+        if let Some(why) = why {
+            check
+                .problems
+                .push(Diagnostic::error("values", path, origin(env_name), why));
+            continue;
+        }
         let mut env = Environment {
             name: env_name.value.clone(),
             bucket: default_bucket(&env_name.value),
@@ -167,6 +202,32 @@ impl Checker<'_> {
             .push(Diagnostic::error("values", self.path, at, message).at_job(env, job));
     }
 
+    /// Checks a value that the catalogue will hold as it is against the
+    /// catalogue's schema, so that import never writes one that cannot load.
+    /// `data` is `node` as JSON, `key` its key; `job` is the environment and
+    /// job it is in.
+    fn part(
+        &mut self,
+        job: Option<(&str, &str)>,
+        key: &str,
+        node: &Spanned<Node>,
+        part: Part,
+        data: &Value,
+    ) {
+        if self.lenient {
+            return;
+        }
+        if let Some((pointer, message)) = check_part(part, data) {
+            let place = format!("{key}{}", pointer.replace('/', "."));
+            let message = format!("`{}`: {message}", place.trim_start_matches('.'));
+            let d = Diagnostic::error("values", self.path, locate(node, &pointer), message);
+            self.problems.push(match job {
+                Some((env, job)) => d.at_job(env, job),
+                None => d,
+            });
+        }
+    }
+
     fn job(&mut self, env: &str, name: &Spanned<String>, spec: &Spanned<Node>) -> Option<Job> {
         let job_name = name.value.as_str();
         let mut job = Job {
@@ -212,6 +273,12 @@ impl Checker<'_> {
                 ("dbms", Node::String(s)) => job.dbms = Some(s.clone()),
                 ("db", Node::String(s)) => job.db = Some(s.clone()),
                 ("replicaSet", Node::String(s)) => job.replica_set = Some(s.clone()),
+                ("maxJobRuntimeSeconds", Node::Number(n)) if n.as_u64() == Some(0) => self.error(
+                    env,
+                    job_name,
+                    at,
+                    "`maxJobRuntimeSeconds` must be at least 1".into(),
+                ),
                 ("maxJobRuntimeSeconds", Node::Number(n)) if n.as_u64().is_some() => {
                     job.max_job_runtime_seconds = n.as_u64()
                 }
@@ -232,6 +299,19 @@ impl Checker<'_> {
                         format!("unknown job key `{other}` (known: {known})"),
                     )
                 }
+            }
+        }
+        for (key, part) in [("resources", Part::Resources), ("extraEnv", Part::EnvVars)] {
+            if let Some(value) = spec.value.get(key)
+                && matches!(value.value, Node::Map(_) | Node::Seq(_))
+            {
+                self.part(
+                    Some((env, job_name)),
+                    key,
+                    value,
+                    part,
+                    &value.value.to_json(),
+                );
             }
         }
         match spec.value.get("schedule") {
@@ -328,7 +408,11 @@ impl Checker<'_> {
                     }
                     op.script = Some(s.clone());
                 }
-                ("extraEnv", Node::Seq(_)) => op.extra_env = Some(value.value.to_json()),
+                ("extraEnv", Node::Seq(_)) => {
+                    let data = value.value.to_json();
+                    self.part(Some((env, job)), "extraEnv", value, Part::EnvVars, &data);
+                    op.extra_env = Some(data);
+                }
                 ("op" | "bucket" | "db" | "script", _) => {
                     let found = value.value.kind();
                     self.error(

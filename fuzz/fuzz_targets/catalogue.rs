@@ -1,0 +1,28 @@
+//! A catalogue: load (parse, schema, meaning, expansion to a plan) and, when
+//! it loads, render everything `envsync render` writes, in memory.
+
+#![no_main]
+
+use envsync::templates::Templates;
+use envsync::{catalogue, manifests, rules, values, yaml};
+use libfuzzer_sys::fuzz_target;
+use std::path::Path;
+use std::sync::OnceLock;
+
+fn templates() -> &'static Templates {
+    static TEMPLATES: OnceLock<Templates> = OnceLock::new();
+    TEMPLATES.get_or_init(|| Templates::load(None).expect("the embedded templates load"))
+}
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let Ok(plan) = catalogue::load(Path::new("catalogue.yaml"), text) else {
+        return;
+    };
+    // A loaded plan renders or fails with an error; it never panics.
+    let _ = yaml::to_string(&values::cronjobs(&plan));
+    let _ = manifests::render(&plan, templates());
+    let _ = rules::render(&plan, templates());
+});
