@@ -1,8 +1,9 @@
-//! Inputs the fuzzers in `fuzz/` found, each fed exactly as found (or as
-//! minimised), each now a clean refusal with its line and column.
+//! What fuzzing `fuzz/`'s targets found: each input as minimised, and its
+//! siblings of the same kind, now a clean refusal with the line and column
+//! (or, for the schedule, a clean parse).
 //!
 //! `import` promises that a values file it accepts gives a catalogue that
-//! loads. The values fuzzer broke that promise: each input here was
+//! loads. The values fuzzer broke that promise: each values input here was
 //! imported, and the catalogue written for it failed the schema.
 
 mod common;
