@@ -140,17 +140,23 @@ fn revision(case: &Path) -> Vec<(String, String, String)> {
         .collect()
 }
 
-#[test]
-fn every_revision_helm_renders_renders_the_same_cronjobs() {
-    let Some(dir) = common::conformance_dir() else {
-        return;
-    };
-    let mut cases: Vec<PathBuf> = std::fs::read_dir(&dir)
+/// The conformance revisions with what helm rendered from them, in order.
+fn rendered_cases(dir: &Path) -> Vec<PathBuf> {
+    let mut cases: Vec<PathBuf> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| p.join("rendered").is_dir())
         .collect();
     cases.sort();
+    cases
+}
+
+#[test]
+fn every_revision_helm_renders_renders_the_same_cronjobs() {
+    let Some(dir) = common::conformance_dir() else {
+        return;
+    };
+    let cases = rendered_cases(&dir);
     let pairs: Vec<_> = cases.iter().flat_map(|case| revision(case)).collect();
 
     // Many revisions render some environment the same way; compare each
@@ -404,12 +410,7 @@ fn helm_renders_every_revision_with_the_bench_chart_as_with_govuks() {
     let Some(dir) = common::conformance_dir() else {
         return;
     };
-    let mut cases: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.join("rendered").is_dir())
-        .collect();
-    cases.sort();
+    let cases = rendered_cases(&dir);
     assert!(
         cases.len() >= 26,
         "only {} cases have rendered/",
