@@ -88,16 +88,8 @@ fn bash(dir: &Path, script: &str, vars: &[(&str, &str)]) -> Output {
         .current_dir(dir)
         .env("PATH", path())
         .env("ENVSYNC_NOW", "2026-11-23T12:00:00Z")
-        .env("NO_COLOR", "1")
-        .env_remove("GIT_DIR")
-        .env_remove("GIT_WORK_TREE")
-        .env_remove("GIT_INDEX_FILE")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_AUTHOR_NAME", "envsync tests")
-        .env("GIT_AUTHOR_EMAIL", "tests@example.invalid")
-        .env("GIT_COMMITTER_NAME", "envsync tests")
-        .env("GIT_COMMITTER_EMAIL", "tests@example.invalid");
+        .env("NO_COLOR", "1");
+    common::isolate_git(&mut cmd);
     for (k, v) in vars {
         cmd.env(k, v);
     }

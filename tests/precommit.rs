@@ -30,16 +30,8 @@ fn cache() -> PathBuf {
 /// and from any repository the tests run inside, and envsync's clock fixed.
 fn command(program: &Path, dir: &Path) -> Command {
     let mut cmd = Command::new(program);
+    common::isolate_git(&mut cmd);
     cmd.current_dir(dir)
-        .env_remove("GIT_DIR")
-        .env_remove("GIT_WORK_TREE")
-        .env_remove("GIT_INDEX_FILE")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_AUTHOR_NAME", "envsync tests")
-        .env("GIT_AUTHOR_EMAIL", "tests@example.invalid")
-        .env("GIT_COMMITTER_NAME", "envsync tests")
-        .env("GIT_COMMITTER_EMAIL", "tests@example.invalid")
         .env("PRE_COMMIT_HOME", cache().join("home"))
         .env("CARGO_TARGET_DIR", cache().join("cargo"))
         .env("CARGO_PROFILE_RELEASE_OPT_LEVEL", "0")

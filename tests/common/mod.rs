@@ -254,3 +254,17 @@ pub fn chart_checkout_with(dir: &Path, catalogue: &str) {
         .assert()
         .success();
 }
+
+/// Keeps git away from the user's settings and from any repository the
+/// tests run inside, with a fixed author.
+pub fn isolate_git(cmd: &mut Command) -> &mut Command {
+    cmd.env_remove("GIT_DIR")
+        .env_remove("GIT_WORK_TREE")
+        .env_remove("GIT_INDEX_FILE")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_AUTHOR_NAME", "envsync tests")
+        .env("GIT_AUTHOR_EMAIL", "tests@example.invalid")
+        .env("GIT_COMMITTER_NAME", "envsync tests")
+        .env("GIT_COMMITTER_EMAIL", "tests@example.invalid")
+}
