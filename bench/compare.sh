@@ -23,10 +23,10 @@
 # resident memory (/usr/bin/time's %M, the largest of three runs) and the
 # ratio helm / envsync, where envsync's time is the sum of its two medians.
 #
-# envsync renders into a temporary folder under TMPDIR (default /tmp):
-# writing includes an fsync per file, so the filesystem there counts; the
-# report names it. helm is installed by scripts/install-helm into
-# .ci/cache/helm.
+# envsync renders into a temporary folder under TMPDIR (default /tmp): each
+# file is written beside its target and renamed into place, so the
+# filesystem there counts a little; the report names it. helm is installed
+# by scripts/install-helm into .ci/cache/helm.
 set -euo pipefail
 export LC_ALL=C # EPOCHREALTIME with a decimal point
 

@@ -111,7 +111,7 @@ impl Group {
         (0..=self.span / STEP).map(|i| i * STEP)
     }
 
-    fn values(&self, f: impl Fn(i64) -> Option<i64>) -> Values {
+    fn values(&self, f: impl FnMut(i64) -> Option<i64>) -> Values {
         self.grid().map(f).collect()
     }
 
@@ -251,18 +251,32 @@ fn first_series(model: &EnvModel, host: &str, op: Op) -> Option<(String, String)
     (key.host == host && key.op == op).then(|| (key.db.clone(), engine.clone()))
 }
 
+/// 1 (running) at the steps some segment covers, else 2. Segments are
+/// sorted by start: a step is covered when the latest end of the segments
+/// started by then is after it.
 fn state_values(g: &Group, segs: &[Segment]) -> Values {
+    let mut started = segs.iter().peekable();
+    let mut latest_end = i64::MIN;
     g.values(|t| {
-        Some(if segs.iter().any(|s| s.start <= t && t < s.end) {
-            1
-        } else {
-            2
-        })
+        while let Some(s) = started.next_if(|s| s.start <= t) {
+            latest_end = latest_end.max(s.end);
+        }
+        Some(if t < latest_end { 1 } else { 2 })
     })
 }
 
+/// The time of the last success seen at each step.
 fn success_values(g: &Group, segs: &[Segment]) -> Values {
-    g.values(|t| segs.iter().filter(|s| s.end <= t).map(|s| s.end).max())
+    let mut ends: Vec<i64> = segs.iter().map(|s| s.end).collect();
+    ends.sort_unstable();
+    let mut ended = ends.into_iter().peekable();
+    let mut last = None;
+    g.values(|t| {
+        while let Some(end) = ended.next_if(|&end| end <= t) {
+            last = Some(end);
+        }
+        last
+    })
 }
 
 /// A success at `t`, seen from the step at `t` on.
@@ -904,5 +918,42 @@ mod tests {
             expanding(&[None, None, Some(2), Some(2), Some(1), Some(2)]),
             "_x2 2x1 1 2"
         );
+    }
+
+    /// The sweeps give what the definitions say, step by step, for
+    /// overlapping, touching, nested and early segments.
+    #[test]
+    fn state_and_success_follow_their_definitions() {
+        let g = Group::new("g".into(), "staging", 2 * DAY);
+        let mut segs: Vec<Segment> = [
+            (-DAY, -DAY + 600),
+            (-3_600, 1_800),
+            (0, 900),
+            (900, 2_700),
+            (3_000, 40_000),
+            (3_600, 7_200),
+            (50_000, 50_000),
+            (DAY + 1, DAY + 901),
+            (DAY + 1, 3 * DAY),
+        ]
+        .into_iter()
+        .map(|(start, end)| Segment {
+            fire: start,
+            start,
+            end,
+        })
+        .collect();
+        segs.sort_by_key(|s| (s.start, s.end));
+        let running = g.values(|t| {
+            Some(if segs.iter().any(|s| s.start <= t && t < s.end) {
+                1
+            } else {
+                2
+            })
+        });
+        let succeeded = g.values(|t| segs.iter().filter(|s| s.end <= t).map(|s| s.end).max());
+        assert_eq!(state_values(&g, &segs), running);
+        assert_eq!(success_values(&g, &segs), succeeded);
+        assert!(running.contains(&Some(1)) && running.contains(&Some(2)));
     }
 }
