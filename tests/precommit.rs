@@ -9,9 +9,9 @@
 //! the first run compiles envsync and its dependencies in release mode; a
 //! later run with the same sources reuses the hook environment, and one with
 //! changed sources recompiles only envsync. Nothing is cached outside the
-//! clone. The build is unoptimised (`CARGO_PROFILE_RELEASE_OPT_LEVEL=0`):
-//! the hooks only need to run, and an optimised build of every dependency
-//! would cost CI many minutes.
+//! clone. The build is unoptimised (`CARGO_PROFILE_RELEASE_OPT_LEVEL=0`,
+//! no link-time optimisation, parallel codegen): the hooks only need to run,
+//! and an optimised build of every dependency would cost CI many minutes.
 
 mod common;
 
@@ -35,6 +35,8 @@ fn command(program: &Path, dir: &Path) -> Command {
         .env("PRE_COMMIT_HOME", cache().join("home"))
         .env("CARGO_TARGET_DIR", cache().join("cargo"))
         .env("CARGO_PROFILE_RELEASE_OPT_LEVEL", "0")
+        .env("CARGO_PROFILE_RELEASE_LTO", "false")
+        .env("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "16")
         .env("CARGO_PROFILE_RELEASE_DEBUG", "false")
         .env("CARGO_PROFILE_RELEASE_INCREMENTAL", "false")
         .env("ENVSYNC_NOW", "2026-11-23T12:00:00Z");
