@@ -17,13 +17,7 @@ fn subcommands() -> Vec<String> {
 }
 
 fn stdout(args: &[&str]) -> String {
-    let out = envsync().args(args).output().expect("running envsync");
-    assert!(
-        out.status.success(),
-        "envsync {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("UTF-8 output")
+    common::stdout(envsync().args(args))
 }
 
 #[test]

@@ -11,17 +11,7 @@ fn fixture() -> std::path::PathBuf {
 }
 
 fn stdout(args: &[&str]) -> String {
-    let out = envsync()
-        .args(args)
-        .env("ENVSYNC_NOW", NOW)
-        .output()
-        .expect("running envsync");
-    assert!(
-        out.status.success(),
-        "envsync {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("UTF-8 output")
+    common::stdout(envsync().args(args).env("ENVSYNC_NOW", NOW))
 }
 
 #[test]

@@ -110,6 +110,17 @@ pub fn envsync() -> assert_cmd::Command {
     assert_cmd::Command::new(env!("CARGO_BIN_EXE_envsync"))
 }
 
+/// What a command prints on stdout; the test fails if it fails.
+pub fn stdout(cmd: &mut assert_cmd::Command) -> String {
+    let out = cmd.output().expect("running the command");
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("UTF-8 output")
+}
+
 /// Runs a tool if it is installed (see [`require_tool`]) and returns its
 /// output whatever its exit status.
 pub fn run_tool<I, S>(name: &str, args: I) -> Option<Output>
