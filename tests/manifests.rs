@@ -151,6 +151,29 @@ fn rendered_cases(dir: &Path) -> Vec<PathBuf> {
     cases
 }
 
+/// `f` of each item, in order, computed on as many threads as there are
+/// cores: the conformance comparisons and helm runs are slow one by one.
+fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let next = AtomicUsize::new(0);
+    let results = Mutex::new(Vec::with_capacity(items.len()));
+    let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(item) = items.get(i) else { break };
+                    let result = f(item);
+                    results.lock().unwrap().push((i, result));
+                }
+            });
+        }
+    });
+    let mut results = results.into_inner().unwrap();
+    results.sort_by_key(|&(i, _)| i);
+    results.into_iter().map(|(_, r)| r).collect()
+}
+
 #[test]
 fn every_revision_helm_renders_renders_the_same_cronjobs() {
     let Some(dir) = common::conformance_dir() else {
@@ -167,20 +190,8 @@ fn every_revision_helm_renders_renders_the_same_cronjobs() {
         .collect();
     distinct.sort();
     distinct.dedup();
-    let next = AtomicUsize::new(0);
-    let results = Mutex::new(HashMap::new());
-    let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
-    std::thread::scope(|scope| {
-        for _ in 0..workers {
-            scope.spawn(|| {
-                while let Some(&(helm, ours)) = distinct.get(next.fetch_add(1, Ordering::Relaxed)) {
-                    let result = compare("", helm, ours);
-                    results.lock().unwrap().insert((helm, ours), result);
-                }
-            });
-        }
-    });
-    let results = results.into_inner().unwrap();
+    let compared = parallel_map(&distinct, |&(helm, ours)| compare("", helm, ours));
+    let results: HashMap<_, _> = distinct.iter().copied().zip(compared).collect();
 
     let (mut objects, mut problems) = (0, Vec::new());
     for (what, helm, ours) in &pairs {
@@ -421,28 +432,16 @@ fn helm_renders_every_revision_with_the_bench_chart_as_with_govuks() {
         .flat_map(|case| ENVIRONMENTS.map(|env| (case.as_path(), env)))
         .collect();
 
-    let next = AtomicUsize::new(0);
-    let results = Mutex::new(Vec::new());
-    let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
-    std::thread::scope(|scope| {
-        for _ in 0..workers {
-            scope.spawn(|| {
-                while let Some(&(case, env)) = runs.get(next.fetch_add(1, Ordering::Relaxed)) {
-                    let what = format!("{} {env}", case.file_name().unwrap().to_string_lossy());
-                    let govuk =
-                        std::fs::read_to_string(case.join(format!("rendered/{env}.yaml"))).unwrap();
-                    let ours = helm_template(
-                        &helm,
-                        &case.join("values.yaml"),
-                        &format!("govukEnvironment={env}"),
-                    );
-                    let result = compare(&what, &govuk, &ours);
-                    results.lock().unwrap().push(result);
-                }
-            });
-        }
+    let results = parallel_map(&runs, |&(case, env)| {
+        let what = format!("{} {env}", case.file_name().unwrap().to_string_lossy());
+        let govuk = std::fs::read_to_string(case.join(format!("rendered/{env}.yaml"))).unwrap();
+        let ours = helm_template(
+            &helm,
+            &case.join("values.yaml"),
+            &format!("govukEnvironment={env}"),
+        );
+        compare(&what, &govuk, &ours)
     });
-    let results = results.into_inner().unwrap();
     let objects: usize = results.iter().map(|(count, _)| count).sum();
     let problems: Vec<&String> = results.iter().flat_map(|(_, found)| found).collect();
     assert!(
