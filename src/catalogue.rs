@@ -10,7 +10,6 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use serde_saphyr::Spanned;
 use std::path::Path;
-use std::sync::OnceLock;
 
 /// The catalogue's JSON Schema, as shipped in `schema/`.
 pub const SCHEMA: &str = include_str!("../schema/catalogue.schema.json");
@@ -133,13 +132,10 @@ pub struct Document<'a> {
     data: Value,
 }
 
-fn validator() -> &'static jsonschema::Validator {
-    static VALIDATOR: OnceLock<jsonschema::Validator> = OnceLock::new();
-    VALIDATOR.get_or_init(|| {
-        let schema: Value = serde_json::from_str(SCHEMA).expect("the embedded schema is JSON");
-        jsonschema::draft202012::new(&schema).expect("the embedded schema is valid")
-    })
-}
+/// The catalogue's schema, compiled into the binary: nothing is compiled
+/// at run time.
+#[jsonschema::validator(path = "schema/catalogue.schema.json", draft = Draft202012)]
+struct Schema;
 
 /// The parts of a catalogue that `import` copies as they are from a values
 /// file: a job's `resources`, an `extraEnv` list, the chart-level values.
@@ -153,19 +149,34 @@ pub enum Part {
 /// The first way `value` breaks the schema's rules for `part`, if it does:
 /// the JSON Pointer below `value` where, and the message.
 pub fn check_part(part: Part, value: &Value) -> Option<(String, String)> {
-    static VALIDATORS: OnceLock<[jsonschema::Validator; 3]> = OnceLock::new();
-    let validators = VALIDATORS.get_or_init(|| {
-        let schema: Value = serde_json::from_str(SCHEMA).expect("the embedded schema is JSON");
-        let mut defs = schema["$defs"].clone();
-        defs["chart"] = schema["properties"]["chart"].clone();
-        ["resources", "envVars", "chart"].map(|name| {
-            let part = json!({"$defs": defs, "$ref": format!("#/$defs/{name}")});
-            jsonschema::draft202012::new(&part).expect("the embedded schema is valid")
-        })
-    });
-    let error = validators[part as usize].iter_errors(value).next()?;
+    let error = match part {
+        Part::Resources => Resources::iter_errors(value).next(),
+        Part::EnvVars => EnvVars::iter_errors(value).next(),
+        Part::Chart => Chart::iter_errors(value).next(),
+    }?;
     Some((error.instance_path().to_string(), error.to_string()))
 }
+
+#[jsonschema::validator(
+    schema = r#"{"$ref": "json-schema:///catalogue.json#/$defs/resources"}"#,
+    resources = {"json-schema:///catalogue.json" => {path = "schema/catalogue.schema.json"}},
+    draft = Draft202012
+)]
+struct Resources;
+
+#[jsonschema::validator(
+    schema = r#"{"$ref": "json-schema:///catalogue.json#/$defs/envVars"}"#,
+    resources = {"json-schema:///catalogue.json" => {path = "schema/catalogue.schema.json"}},
+    draft = Draft202012
+)]
+struct EnvVars;
+
+#[jsonschema::validator(
+    schema = r#"{"$ref": "json-schema:///catalogue.json#/properties/chart"}"#,
+    resources = {"json-schema:///catalogue.json" => {path = "schema/catalogue.schema.json"}},
+    draft = Draft202012
+)]
+struct Chart;
 
 /// Reads a catalogue and expands it into a plan, reporting every problem.
 pub fn load(path: &Path, text: &str) -> Result<Plan, Diagnostics> {
@@ -178,7 +189,7 @@ pub fn read<'a>(path: &'a Path, text: &str) -> Result<Document<'a>, Diagnostics>
         .map_err(|e| Diagnostics(vec![Diagnostic::error("yaml", path, e.origin, e.message)]))?;
     let data = root.value.to_json();
     let mut problems = Diagnostics::default();
-    for error in validator().iter_errors(&data) {
+    for error in Schema::iter_errors(&data) {
         let pointer = error.instance_path().to_string();
         let message = schema_message(&error, &pointer);
         problems.push(Diagnostic::error(

@@ -276,31 +276,17 @@ pub(crate) fn strip_comments(expr: &str) -> String {
 }
 
 /// Prometheus regex matching: the whole value must match (RE2 syntax).
-///
-/// The `regex` crate is not a dependency of this crate; jsonschema (which
-/// is) compiles `pattern` with it when asked to, so the pattern is checked
-/// through a one-keyword schema. Swap in `regex::Regex` directly if the crate
-/// is added.
-pub(crate) struct PromRegex {
-    validator: jsonschema::Validator,
-}
+pub(crate) struct PromRegex(regex::Regex);
 
 impl PromRegex {
     pub fn new(pattern: &str) -> Result<PromRegex, String> {
-        let schema = serde_json::json!({
-            "type": "string",
-            "pattern": format!("^(?:{pattern})$"),
-        });
-        let validator = jsonschema::options()
-            .with_pattern_options(jsonschema::PatternOptions::regex())
-            .build(&schema)
-            .map_err(|e| e.to_string())?;
-        Ok(PromRegex { validator })
+        regex::Regex::new(&format!("^(?:{pattern})$"))
+            .map(PromRegex)
+            .map_err(|e| e.to_string())
     }
 
     pub fn is_match(&self, value: &str) -> bool {
-        self.validator
-            .is_valid(&serde_json::Value::String(value.to_owned()))
+        self.0.is_match(value)
     }
 }
 
