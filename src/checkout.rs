@@ -367,6 +367,7 @@ fn matching_paren(text: &str) -> Option<usize> {
 /// Writes a render into the checkout: the `cronjobs:` block of the values
 /// file (every other byte kept) and the rules files. Each file is replaced
 /// atomically, and nothing is changed unless every file can be written.
+/// Gives the paths whose contents changed.
 pub fn apply(
     plan: &Plan,
     rules: &[File],
@@ -383,8 +384,12 @@ pub fn apply(
             .iter()
             .map(|f| File::new(rules_path(&f.path), f.contents.clone())),
     );
-    output::write_all(&checkout.root, &files)?;
-    Ok(files.into_iter().map(|f| f.path).collect())
+    let changed = output::write_all(&checkout.root, &files)?;
+    Ok(files
+        .into_iter()
+        .zip(changed)
+        .filter_map(|(f, changed)| changed.then_some(f.path))
+        .collect())
 }
 
 #[cfg(test)]

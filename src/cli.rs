@@ -339,10 +339,11 @@ pub fn run(cli: Cli) -> Result<(), Error> {
             }
             let plan = only_envs(plan, &args.envs)?;
             let templates = Templates::load(args.templates.as_deref())?;
-            let files = render(&plan, &templates)?;
-            output::write_all(&args.out, &files)?;
-            for f in &files {
-                eprintln!("wrote {}", args.out.join(&f.path).display());
+            let mut staging = output::Staging::new(&args.out);
+            render_each(&plan, &templates, |f| Ok(staging.add(&f)?))?;
+            for (path, changed) in staging.commit()? {
+                let verb = if changed { "wrote" } else { "unchanged" };
+                eprintln!("{verb} {}", args.out.join(path).display());
             }
             Ok(())
         }
@@ -426,6 +427,9 @@ pub fn run(cli: Cli) -> Result<(), Error> {
             let templates = Templates::load(templates.as_deref())?;
             let rules = rule_files(&plan, &templates)?;
             let written = checkout::apply(&plan, &rules, &Checkout::new(&chart_repo))?;
+            if written.is_empty() {
+                eprintln!("nothing to change: the checkout matches the catalogue");
+            }
             for path in written {
                 eprintln!("wrote {}", chart_repo.join(path).display());
             }
@@ -510,11 +514,33 @@ fn man(out: Option<&Path>) -> Result<(), Error> {
 
 /// Every file a render writes, relative to the output folder.
 pub fn render(plan: &Plan, templates: &Templates) -> Result<Vec<File>, Error> {
-    let cronjobs = yaml::to_string(&values::cronjobs(plan))?;
-    let mut files = vec![File::new("values/cronjobs.yaml", cronjobs)];
-    files.extend(manifests::render(plan, templates)?);
-    files.extend(rule_files(plan, templates)?);
+    let mut files = Vec::new();
+    render_each(plan, templates, |f| {
+        files.push(f);
+        Ok(())
+    })?;
     Ok(files)
+}
+
+/// Renders the files of [`render`] and hands each to `each` as soon as it
+/// is made, so that a render holds one file's worth at a time.
+pub fn render_each(
+    plan: &Plan,
+    templates: &Templates,
+    mut each: impl FnMut(File) -> Result<(), Error>,
+) -> Result<(), Error> {
+    each(File::new(
+        "values/cronjobs.yaml",
+        yaml::to_string(&values::cronjobs(plan))?,
+    ))?;
+    manifests::render_each(plan, templates, &mut each)?;
+    rules::render_each(plan, templates, true, &mut |f: rules::OutputFile| {
+        each(File::new(Path::new("rules").join(f.path), f.contents))
+    })
+    .map_err(|e| match e {
+        Error::Rules(e) => rules_error(plan, e),
+        e => e,
+    })
 }
 
 /// The rules files (and their tests) a render writes, under `rules/`.

@@ -67,14 +67,27 @@ pub enum ManifestError {
 /// One file per environment, `manifests/<env>.yaml`: its CronJobs, one YAML
 /// document each, sorted by job name.
 pub fn render(plan: &Plan, templates: &Templates) -> Result<Vec<File>, ManifestError> {
+    let mut files = Vec::new();
+    render_each(plan, templates, &mut |f| {
+        files.push(f);
+        Ok::<_, ManifestError>(())
+    })?;
+    Ok(files)
+}
+
+/// Renders the files of [`render`] and hands each to `each` as soon as it
+/// is made.
+pub fn render_each<E: From<ManifestError>>(
+    plan: &Plan,
+    templates: &Templates,
+    each: &mut impl FnMut(File) -> Result<(), E>,
+) -> Result<(), E> {
     let chart = Chart::read(&plan.chart)?;
-    plan.environments
-        .iter()
-        .map(|env| {
-            let contents = render_environment(&chart, env, templates)?;
-            Ok(File::new(format!("manifests/{}.yaml", env.name), contents))
-        })
-        .collect()
+    for env in &plan.environments {
+        let contents = render_environment(&chart, env, templates)?;
+        each(File::new(format!("manifests/{}.yaml", env.name), contents))?;
+    }
+    Ok(())
 }
 
 fn render_environment(

@@ -5,7 +5,8 @@
 //! sees half a file, and a failure before the renames leaves nothing changed.
 //! Files are not forced to disk (no fsync): anything envsync writes can be
 //! rendered again from the catalogue, and a commit hook should not wait on
-//! the disk.
+//! the disk. A file that already holds what would be written is left
+//! alone, so its modification time says when it last changed.
 
 use std::fs;
 use std::io::Write;
@@ -34,29 +35,43 @@ pub struct WriteError {
     pub source: std::io::Error,
 }
 
-/// Writes every file below `dir`, each atomically; on a failure the files
-/// not yet renamed into place are left as they were, and the folders made
-/// for them are removed again.
-pub fn write_all(dir: &Path, files: &[File]) -> Result<(), WriteError> {
-    let mut made: Vec<PathBuf> = Vec::new();
-    let result = stage_and_persist(dir, files, &mut made);
-    if result.is_err() {
-        // Only the folders this call made, deepest first, and only if empty.
-        for folder in made.iter().rev() {
-            let _ = fs::remove_dir(folder);
-        }
+/// Writes every file below `dir`, each atomically, and says for each
+/// whether it changed (false: it already held these contents). On a
+/// failure the files not yet renamed into place are left as they were, and
+/// the folders made for them are removed again.
+pub fn write_all(dir: &Path, files: &[File]) -> Result<Vec<bool>, WriteError> {
+    let mut staging = Staging::new(dir);
+    for file in files {
+        staging.add(file)?;
     }
-    result
+    Ok(staging.commit()?.into_iter().map(|(_, c)| c).collect())
 }
 
-fn stage_and_persist(
-    dir: &Path,
-    files: &[File],
-    made: &mut Vec<PathBuf>,
-) -> Result<(), WriteError> {
-    let mut staged: Vec<(tempfile_path::Temp, PathBuf)> = Vec::new();
-    for file in files {
-        let target = dir.join(&file.path);
+/// Files on their way into a folder, all or nothing: each is written to a
+/// temporary file beside its target as it comes, and [`Staging::commit`]
+/// renames them all into place. Dropped before that, it removes what it
+/// wrote and the folders it made.
+pub struct Staging<'a> {
+    dir: &'a Path,
+    /// Each file's path and, unless it already holds these contents, its
+    /// temporary file.
+    staged: Vec<(PathBuf, Option<tempfile_path::Temp>)>,
+    /// The folders made for them, parents first.
+    made: Vec<PathBuf>,
+}
+
+impl<'a> Staging<'a> {
+    pub fn new(dir: &'a Path) -> Staging<'a> {
+        Staging {
+            dir,
+            staged: Vec::new(),
+            made: Vec::new(),
+        }
+    }
+
+    /// Writes a file's contents beside its target.
+    pub fn add(&mut self, file: &File) -> Result<(), WriteError> {
+        let target = self.dir.join(&file.path);
         let err = |source| WriteError {
             path: target.clone(),
             source,
@@ -64,27 +79,55 @@ fn stage_and_persist(
         if target.is_dir() {
             return Err(err(std::io::Error::other("a folder is in the way")));
         }
-        let parent = target.parent().unwrap_or(dir);
+        if fs::read(&target).is_ok_and(|old| old == file.contents.as_bytes()) {
+            self.staged.push((file.path.clone(), None));
+            return Ok(());
+        }
+        let parent = target.parent().unwrap_or(self.dir);
         let missing: Vec<PathBuf> = parent
             .ancestors()
             .take_while(|p| !p.as_os_str().is_empty() && !p.exists())
             .map(Path::to_path_buf)
             .collect();
         fs::create_dir_all(parent).map_err(err)?;
-        made.extend(missing.into_iter().rev());
+        self.made.extend(missing.into_iter().rev());
         let temp = tempfile_path::Temp::create(parent).map_err(err)?;
         temp.file()
             .write_all(file.contents.as_bytes())
             .map_err(err)?;
-        staged.push((temp, target));
+        self.staged.push((file.path.clone(), Some(temp)));
+        Ok(())
     }
-    for (temp, target) in staged {
-        temp.persist(&target).map_err(|source| WriteError {
-            path: target.clone(),
-            source,
-        })?;
+
+    /// Renames every written file into place, and gives each file's path
+    /// and whether it changed.
+    pub fn commit(mut self) -> Result<Vec<(PathBuf, bool)>, WriteError> {
+        let mut done = Vec::with_capacity(self.staged.len());
+        for (path, temp) in std::mem::take(&mut self.staged) {
+            let changed = temp.is_some();
+            if let Some(temp) = temp {
+                let target = self.dir.join(&path);
+                temp.persist(&target).map_err(|source| WriteError {
+                    path: target,
+                    source,
+                })?;
+            }
+            done.push((path, changed));
+        }
+        self.made.clear();
+        Ok(done)
     }
-    Ok(())
+}
+
+impl Drop for Staging<'_> {
+    fn drop(&mut self) {
+        // The temporary files first, then only the folders this made,
+        // deepest first, and only if empty.
+        self.staged.clear();
+        for folder in self.made.iter().rev() {
+            let _ = fs::remove_dir(folder);
+        }
+    }
 }
 
 /// A temporary file beside its target, removed unless persisted.
@@ -156,6 +199,54 @@ mod tests {
         );
         let leftovers: Vec<_> = fs::read_dir(dir.path().join("a")).unwrap().collect();
         assert_eq!(leftovers.len(), 1);
+    }
+
+    #[test]
+    fn leaves_files_that_would_not_change() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = [
+            File::new("a.yaml", "x: 1\n".into()),
+            File::new("b.yaml", "y: 2\n".into()),
+        ];
+        assert_eq!(write_all(dir.path(), &first).unwrap(), [true, true]);
+        let inode = |name| {
+            std::os::unix::fs::MetadataExt::ino(&fs::metadata(dir.path().join(name)).unwrap())
+        };
+        let (a, b) = (inode("a.yaml"), inode("b.yaml"));
+        let second = [
+            File::new("a.yaml", "x: 1\n".into()),
+            File::new("b.yaml", "y: 3\n".into()),
+        ];
+        assert_eq!(write_all(dir.path(), &second).unwrap(), [false, true]);
+        assert_eq!(inode("a.yaml"), a, "a.yaml was replaced");
+        assert_ne!(inode("b.yaml"), b, "b.yaml was not replaced");
+        assert_eq!(
+            fs::read_to_string(dir.path().join("b.yaml")).unwrap(),
+            "y: 3\n"
+        );
+    }
+
+    #[test]
+    fn a_staging_dropped_uncommitted_leaves_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join("kept.yaml"), "old\n").unwrap();
+        let mut staging = Staging::new(dir.path());
+        staging
+            .add(&File::new("new/a.yaml", "x: 1\n".into()))
+            .unwrap();
+        staging
+            .add(&File::new("kept.yaml", "new\n".into()))
+            .unwrap();
+        drop(staging);
+        let names: Vec<_> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, ["kept.yaml"]);
+        assert_eq!(
+            fs::read_to_string(dir.path().join("kept.yaml")).unwrap(),
+            "old\n"
+        );
     }
 
     #[test]

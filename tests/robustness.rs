@@ -262,6 +262,33 @@ fn output_folder_is_a_file() {
     );
 }
 
+/// A render that fails after its values and manifests are made (here a
+/// rules template the test generator cannot expand) writes none of them.
+#[test]
+fn a_render_failing_part_way_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let catalogue = write(dir.path(), "catalogue.yaml", CATALOGUE);
+    let templates = dir.path().join("templates");
+    fs::create_dir_all(templates.join("rules/failed")).unwrap();
+    write(
+        &templates.join("rules/failed"),
+        "description.txt",
+        "{% raw %}Value {{ $value | humanize }}{% endraw %}\n",
+    );
+    let out = dir.path().join("out");
+    let r = run(&[
+        "render".as_ref(),
+        catalogue.as_os_str(),
+        "--templates".as_ref(),
+        templates.as_os_str(),
+        "--out".as_ref(),
+        out.as_os_str(),
+    ]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("rules/failed/description"), "{}", r.stderr);
+    assert!(!out.exists(), "render wrote {:?}", files(&out));
+}
+
 /// Whether permissions stop this process writing (they do not for root).
 fn permissions_bind(dir: &Path) -> bool {
     use std::os::unix::fs::PermissionsExt;

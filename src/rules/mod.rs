@@ -164,7 +164,12 @@ pub fn not_completed_alert(
 /// Renders the rules files (the common one first, then one per environment
 /// that has jobs) and a promtool test file beside each.
 pub fn render(plan: &Plan, templates: &Templates) -> Result<Vec<OutputFile>, RulesError> {
-    render_files(plan, templates, true)
+    let mut files = Vec::new();
+    render_each(plan, templates, true, &mut |f| {
+        files.push(f);
+        Ok::<_, RulesError>(())
+    })?;
+    Ok(files)
 }
 
 /// Renders the rules files alone, without their tests: what lint reads.
@@ -172,38 +177,46 @@ pub fn render_without_tests(
     plan: &Plan,
     templates: &Templates,
 ) -> Result<Vec<OutputFile>, RulesError> {
-    render_files(plan, templates, false)
+    let mut files = Vec::new();
+    render_each(plan, templates, false, &mut |f| {
+        files.push(f);
+        Ok::<_, RulesError>(())
+    })?;
+    Ok(files)
 }
 
-fn render_files(
+/// Renders the files of [`render`] (or of [`render_without_tests`]) and
+/// hands each to `each` as soon as it is made, so that no more than one
+/// environment's files are held at a time.
+pub fn render_each<E: From<RulesError>>(
     plan: &Plan,
     templates: &Templates,
     with_tests: bool,
-) -> Result<Vec<OutputFile>, RulesError> {
+    each: &mut impl FnMut(OutputFile) -> Result<(), E>,
+) -> Result<(), E> {
     let header = header(plan);
     let models = plan
         .environments
         .iter()
         .map(|env| model::build(plan, env))
         .collect::<Result<Vec<_>, _>>()?;
-    let mut out = Vec::new();
 
     let common = render::common(plan, templates)?;
     let text = render::to_yaml(&common, &header)?;
     let path = PathBuf::from(COMMON_FILE);
-    if with_tests {
-        out.push(OutputFile {
+    let tests = with_tests
+        .then(|| tests_gen::common_tests(&models, &common, &text, COMMON_FILE))
+        .transpose()?;
+    each(OutputFile {
+        path: path.clone(),
+        contents: text,
+    })?;
+    if let Some(contents) = tests {
+        each(OutputFile {
             path: tests_path(&path),
-            contents: tests_gen::common_tests(&models, &common, &text, COMMON_FILE)?,
-        });
+            contents,
+        })?;
     }
-    out.insert(
-        0,
-        OutputFile {
-            path,
-            contents: text,
-        },
-    );
 
     for model in &models {
         if model.env.jobs.is_empty() {
@@ -216,19 +229,19 @@ fn render_files(
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let tests = if with_tests {
-            Some(tests_gen::environment_tests(model, &file, &text, &name)?)
-        } else {
-            None
-        };
-        out.push(OutputFile {
+        let tests = with_tests
+            .then(|| tests_gen::environment_tests(model, &file, &text, &name))
+            .transpose()?;
+        each(OutputFile {
             path: path.clone(),
             contents: text,
-        });
-        out.extend(tests.map(|contents| OutputFile {
-            path: tests_path(&path),
-            contents,
-        }));
+        })?;
+        if let Some(contents) = tests {
+            each(OutputFile {
+                path: tests_path(&path),
+                contents,
+            })?;
+        }
     }
-    Ok(out)
+    Ok(())
 }

@@ -214,24 +214,29 @@ fn segments(model: &EnvModel, until: i64) -> BTreeMap<SeriesKey, (Vec<Segment>, 
         };
         let allowed = job.budget.min(c.threshold - c.gap);
         let ds = durations(job, allowed);
+        // Each step's runs, one after the other from each firing.
+        let mut runs: Vec<Vec<Segment>> = vec![Vec::new(); job.steps.len().min(ds.len())];
         for f in crate::rules::cadence::fires(&[&job.schedule], -HISTORY, until) {
             let mut t = f;
-            for ((op, db, _), d) in job.steps.iter().zip(&ds) {
-                let key = SeriesKey {
-                    host: host.to_owned(),
-                    op: *op,
-                    db: db.clone(),
-                };
-                let entry = out
-                    .entry(key)
-                    .or_insert_with(|| (Vec::new(), job.job.cronjob_name()));
-                entry.0.push(Segment {
+            for (step, d) in runs.iter_mut().zip(&ds) {
+                step.push(Segment {
                     fire: f,
                     start: t,
                     end: t + d,
                 });
                 t += d;
             }
+        }
+        for ((op, db, _), step) in job.steps.iter().zip(runs) {
+            let key = SeriesKey {
+                host: host.to_owned(),
+                op: *op,
+                db: db.clone(),
+            };
+            out.entry(key)
+                .or_insert_with(|| (Vec::new(), job.job.cronjob_name()))
+                .0
+                .extend(step);
         }
     }
     for (segs, _) in out.values_mut() {
@@ -429,9 +434,12 @@ fn stale_at(
     threshold: i64,
     window: &[bool; 7],
 ) -> bool {
-    instances.covers(host)
-        && window[day_of_week(t)]
-        && values[(t / STEP) as usize].is_some_and(|v| t - v > threshold)
+    instances.covers(host) && stale_since(values, t, threshold, window)
+}
+
+/// Whether a series' last success is too old at `t`, inside the window.
+fn stale_since(values: &Values, t: i64, threshold: i64, window: &[bool; 7]) -> bool {
+    window[day_of_week(t)] && values[(t / STEP) as usize].is_some_and(|v| t - v > threshold)
 }
 
 /// The days group: "not completed" alerts over 15 days.
@@ -516,18 +524,15 @@ fn days_group(model: &EnvModel, file: &RulesFile, expect: &Expect) -> Result<Gro
     for (mut what, labels, mut values, runs) in scenarios {
         let host = labels["database_instance"].clone();
         let pod = format!("={}", quote(&labels["instance"]));
+        let watching: Vec<(usize, usize)> = stale
+            .iter()
+            .copied()
+            .filter(|&(_, si)| model.stale[si].instances.covers(&host))
+            .collect();
         let fired = g.grid().find_map(|t| {
-            stale.iter().find_map(|&(ri, si)| {
-                let s = &model.stale[si];
-                stale_at(
-                    &values,
-                    t,
-                    &host,
-                    &s.instances,
-                    s.cadence.threshold,
-                    &s.cadence.window,
-                )
-                .then_some((ri, t))
+            watching.iter().find_map(|&(ri, si)| {
+                let cadence = &model.stale[si].cadence;
+                stale_since(&values, t, cadence.threshold, &cadence.window).then_some((ri, t))
             })
         });
         match fired {
