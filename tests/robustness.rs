@@ -285,7 +285,11 @@ fn a_render_failing_part_way_writes_nothing() {
         out.as_os_str(),
     ]);
     assert_eq!(r.code, 2, "{}", r.stderr);
-    assert!(r.stderr.contains("rules/failed/description"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("rules/failed/description"),
+        "{}",
+        r.stderr
+    );
     assert!(!out.exists(), "render wrote {:?}", files(&out));
 }
 

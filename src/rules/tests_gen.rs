@@ -63,7 +63,8 @@ struct Series {
     comment: String,
     metric: &'static str,
     labels: Labels,
-    values: Values,
+    /// In promtool's expanding notation: a series is written, not read.
+    values: String,
 }
 
 struct ExpAlert {
@@ -568,7 +569,7 @@ fn days_group(model: &EnvModel, file: &RulesFile, expect: &Expect) -> Result<Gro
             comment: what,
             metric: TIMESTAMP,
             labels: labels.clone(),
-            values: values.clone(),
+            values: expanding(&values),
         });
         scenario.push((labels, values));
     }
@@ -580,7 +581,7 @@ fn days_group(model: &EnvModel, file: &RulesFile, expect: &Expect) -> Result<Gro
             comment: format!("{}: failed long ago", key.host),
             metric: TIMESTAMP,
             labels,
-            values: g.values(|_| Some(-30 * DAY)),
+            values: expanding(&g.values(|_| Some(-30 * DAY))),
         });
         g.quiet(
             "an old failure raises no alert".into(),
@@ -659,7 +660,7 @@ fn operations_group(
             comment: format!("{job}: its {} of {} runs on time", key.op, key.db),
             metric: STATE,
             labels: series_labels(key, &engine, &format!("{pod}-ok")),
-            values: state_values(&g, s),
+            values: expanding(&state_values(&g, s)),
         });
     }
     g.quiet(
@@ -692,7 +693,9 @@ fn operations_group(
                 comment: what.clone(),
                 metric: STATE,
                 labels: labels.clone(),
-                values: g.values(|t| Some(if (STUCK_FROM..=at).contains(&t) { 1 } else { 2 })),
+                values: expanding(
+                    &g.values(|t| Some(if (STUCK_FROM..=at).contains(&t) { 1 } else { 2 })),
+                ),
             });
             expect.fires_at(&mut g, ri, &labels, at, &what);
             alerts.push(expect.alert(ri, &labels)?);
@@ -745,7 +748,7 @@ pub(crate) fn common_tests(
                 ),
                 metric: STATE,
                 labels: series_labels(key, &engine, &format!("{pod}-ok")),
-                values: state_values(&g, s),
+                values: expanding(&state_values(&g, s)),
             });
         }
         g.quiet(
@@ -781,7 +784,9 @@ pub(crate) fn common_tests(
                 comment: what.clone(),
                 metric: STATE,
                 labels: labels.clone(),
-                values: g.values(|t| Some(if t == at || t == at + STEP { 0 } else { 2 })),
+                values: expanding(
+                    &g.values(|t| Some(if t == at || t == at + STEP { 0 } else { 2 })),
+                ),
             });
             expect.fires_at(&mut g, 0, &labels, at, &what);
             if k == 0 {
@@ -859,11 +864,7 @@ fn write(rules_file_name: &str, groups: &[Group]) -> String {
                 "      - series: {}",
                 single_quoted(&selector(s.metric, &s.labels))
             );
-            let _ = writeln!(
-                out,
-                "        values: {}",
-                single_quoted(&expanding(&s.values))
-            );
+            let _ = writeln!(out, "        values: {}", single_quoted(&s.values));
         }
         if !g.alert_tests.is_empty() {
             out.push_str("    alert_rule_test:\n");
