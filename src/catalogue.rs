@@ -134,7 +134,11 @@ pub struct Document<'a> {
 
 /// The catalogue's schema, compiled into the binary: nothing is compiled
 /// at run time.
-#[jsonschema::validator(path = "schema/catalogue.schema.json", draft = Draft202012)]
+#[jsonschema::validator(
+    path = "schema/catalogue.schema.json",
+    draft = Draft202012,
+    pattern_options = { engine = regex }
+)]
 struct Schema;
 
 /// The parts of a catalogue that `import` copies as they are from a values
@@ -160,21 +164,24 @@ pub fn check_part(part: Part, value: &Value) -> Option<(String, String)> {
 #[jsonschema::validator(
     schema = r#"{"$ref": "json-schema:///catalogue.json#/$defs/resources"}"#,
     resources = {"json-schema:///catalogue.json" => {path = "schema/catalogue.schema.json"}},
-    draft = Draft202012
+    draft = Draft202012,
+    pattern_options = { engine = regex }
 )]
 struct Resources;
 
 #[jsonschema::validator(
     schema = r#"{"$ref": "json-schema:///catalogue.json#/$defs/envVars"}"#,
     resources = {"json-schema:///catalogue.json" => {path = "schema/catalogue.schema.json"}},
-    draft = Draft202012
+    draft = Draft202012,
+    pattern_options = { engine = regex }
 )]
 struct EnvVars;
 
 #[jsonschema::validator(
     schema = r#"{"$ref": "json-schema:///catalogue.json#/properties/chart"}"#,
     resources = {"json-schema:///catalogue.json" => {path = "schema/catalogue.schema.json"}},
-    draft = Draft202012
+    draft = Draft202012,
+    pattern_options = { engine = regex }
 )]
 struct Chart;
 

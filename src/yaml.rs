@@ -350,11 +350,15 @@ impl<'de> Deserialize<'de> for Key {
 
 /// Writes data as block YAML that passes yamllint with GOV.UK's settings:
 /// two-space indents, sequences indented under their keys, plain scalars
-/// where they are safe and quotes where they are needed.
+/// where they are safe and quotes where they are needed. A
+/// [`serde_saphyr::Commented`] value gets its comment on the line above it
+/// (yamllint wants two spaces before a comment beside a value, and the
+/// serializer gives one).
 pub fn to_string<T: serde::Serialize>(value: &T) -> Result<String, serde_saphyr::SerializeError> {
     let mut options = serde_saphyr::SerializerOptions::default();
     options.compact_list_indent = false;
     options.prefer_block_scalars = false;
+    options.comment_position = serde_saphyr::CommentPosition::Above;
     serde_saphyr::to_string_with_options(value, options)
 }
 
