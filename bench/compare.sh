@@ -23,10 +23,12 @@
 # resident memory (/usr/bin/time's %M, the largest of three runs) and the
 # ratio helm / envsync, where envsync's time is the sum of its two medians.
 #
-# envsync renders into a temporary folder under TMPDIR (default /tmp): each
-# file is written beside its target and renamed into place, so the
-# filesystem there counts a little; the report names it. helm is installed
-# by scripts/install-helm into .ci/cache/helm.
+# envsync renders into a temporary folder under TMPDIR (default /tmp), emptied
+# before every run (untimed), so each render writes every file: each is
+# written beside its target and renamed into place, so the filesystem there
+# counts a little; the report names it. (A render over files that already
+# hold the same contents leaves them alone and is quicker.) helm is
+# installed by scripts/install-helm into .ci/cache/helm.
 set -euo pipefail
 export LC_ALL=C # EPOCHREALTIME with a decimal point
 
@@ -99,6 +101,7 @@ for _ in $(seq "$runs"); do
         render) cmd=("${render[@]}") ;;
         helm) cmd=("${template[@]}") ;;
         esac
+        rm -rf "$work/out"
         start=$EPOCHREALTIME
         run "${cmd[@]}"
         end=$EPOCHREALTIME
@@ -115,6 +118,7 @@ stats() {
 # The largest peak resident memory, in KiB, of three runs.
 peak_kib() {
     for _ in 1 2 3; do
+        rm -rf "$work/out"
         /usr/bin/time -f %M -o "$work/mem" "$@" >/dev/null 2>&1 || die "failed: $*"
         cat "$work/mem"
     done | sort -n | tail -n1

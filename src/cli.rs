@@ -49,7 +49,8 @@ pub enum Command {
     /// CronJobs helm renders from it, one document each, sorted by name),
     /// and DIR/rules/ (the alert rules in the layout of
     /// charts/monitoring-config/rules/, each with a promtool test file
-    /// beside it). Nothing is written unless everything renders.
+    /// beside it). Nothing is written unless everything renders, and a file
+    /// that already holds what would be written is left as it is.
     #[command(after_help = "Example:\n  envsync render fixtures/govuk/catalogue.yaml --out out/")]
     Render(RenderArgs),
     /// Write a catalogue from a db-backup values.yaml.
@@ -534,7 +535,7 @@ pub fn render_each(
         yaml::to_string(&values::cronjobs(plan))?,
     ))?;
     manifests::render_each(plan, templates, &mut each)?;
-    rules::render_each(plan, templates, true, &mut |f: rules::OutputFile| {
+    rules::render_each(plan, templates, &mut |f: rules::OutputFile| {
         each(File::new(Path::new("rules").join(f.path), f.contents))
     })
     .map_err(|e| match e {

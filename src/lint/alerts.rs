@@ -167,12 +167,29 @@ impl AlertRules {
     pub fn from_files(files: impl IntoIterator<Item = (PathBuf, String)>) -> AlertRules {
         let mut alerts = Vec::new();
         for (rel, text) in files {
-            let env = (rel.components().count() > 1)
-                .then(|| rel.components().next())
-                .flatten()
-                .map(|c| c.as_os_str().to_string_lossy().into_owned());
+            let env = folder_env(&rel);
             alerts.extend(parse_file(&rel, env, &text));
         }
+        AlertRules { alerts }
+    }
+
+    /// The alerts of rules a catalogue renders, read as their files would
+    /// be (their place is in no file yet: line 0).
+    pub fn from_rendered(rendered: Vec<crate::rules::Alert>) -> AlertRules {
+        let alerts = rendered
+            .into_iter()
+            .filter_map(|a| {
+                let (kind, matchers) = classify(&a.expr, a.for_)?;
+                Some(Alert {
+                    env: folder_env(&a.file),
+                    name: a.name,
+                    file: a.file,
+                    line: 0,
+                    kind,
+                    matchers,
+                })
+            })
+            .collect();
         AlertRules { alerts }
     }
 
@@ -246,15 +263,7 @@ fn parse_file(rel: &Path, env: Option<String>, text: &str) -> Vec<Alert> {
                 .get("for")
                 .and_then(|f| f.value.as_str())
                 .and_then(prometheus_duration);
-            let (kind, matchers) = if let Some(m) = selector(expr, SUCCEEDED) {
-                (Kind::NotCompleted, m)
-            } else if let Some(m) = selector(expr, STATE) {
-                let kind = match for_ {
-                    Some(d) if expr.contains("== 1") => Kind::LongRunning(d),
-                    _ => Kind::Other,
-                };
-                (kind, m)
-            } else {
+            let Some((kind, matchers)) = classify(expr, for_) else {
                 continue;
             };
             out.push(Alert {
@@ -268,6 +277,29 @@ fn parse_file(rel: &Path, env: Option<String>, text: &str) -> Vec<Alert> {
         }
     }
     out
+}
+
+/// The environment whose folder holds a rules file; `None` for a common
+/// file at the top.
+fn folder_env(rel: &Path) -> Option<String> {
+    (rel.components().count() > 1)
+        .then(|| rel.components().next())
+        .flatten()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+}
+
+/// What an alert's expression watches, and how; `None` for an alert on
+/// other metrics.
+fn classify(expr: &str, for_: Option<SignedDuration>) -> Option<(Kind, Vec<Matcher>)> {
+    if let Some(m) = selector(expr, SUCCEEDED) {
+        return Some((Kind::NotCompleted, m));
+    }
+    let m = selector(expr, STATE)?;
+    let kind = match for_ {
+        Some(d) if expr.contains("== 1") => Kind::LongRunning(d),
+        _ => Kind::Other,
+    };
+    Some((kind, m))
 }
 
 /// The label matchers of the first selector of `metric` in an expression.

@@ -154,7 +154,7 @@ pub fn not_completed_alert(
 ) -> Option<String> {
     let env = plan.environment(env)?;
     let model = model::build(plan, env).ok()?;
-    let file = render::environment(plan, &model, templates).ok()?;
+    let file = render::environment(plan, &model, templates, false).ok()?;
     file.rules.into_iter().find_map(|rule| match rule.what {
         render::What::Stale(i) if model.stale[i].instances.covers(host) => Some(rule.alert),
         _ => None,
@@ -165,33 +165,60 @@ pub fn not_completed_alert(
 /// that has jobs) and a promtool test file beside each.
 pub fn render(plan: &Plan, templates: &Templates) -> Result<Vec<OutputFile>, RulesError> {
     let mut files = Vec::new();
-    render_each(plan, templates, true, &mut |f| {
+    render_each(plan, templates, &mut |f| {
         files.push(f);
         Ok::<_, RulesError>(())
     })?;
     Ok(files)
 }
 
-/// Renders the rules files alone, without their tests: what lint reads.
-pub fn render_without_tests(
-    plan: &Plan,
-    templates: &Templates,
-) -> Result<Vec<OutputFile>, RulesError> {
-    let mut files = Vec::new();
-    render_each(plan, templates, false, &mut |f| {
-        files.push(f);
-        Ok::<_, RulesError>(())
-    })?;
-    Ok(files)
+/// An alert the rules files hold, without its annotations: what lint reads.
+pub struct Alert {
+    /// The rules file, relative to the rules folder.
+    pub file: PathBuf,
+    pub name: String,
+    pub expr: String,
+    pub for_: Option<jiff::SignedDuration>,
 }
 
-/// Renders the files of [`render`] (or of [`render_without_tests`]) and
-/// hands each to `each` as soon as it is made, so that no more than one
-/// environment's files are held at a time.
+/// The alerts of the rules files [`render`] writes, in the same order.
+pub fn alerts(plan: &Plan, templates: &Templates) -> Result<Vec<Alert>, RulesError> {
+    let models = plan
+        .environments
+        .iter()
+        .map(|env| model::build(plan, env))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut files = vec![(
+        PathBuf::from(COMMON_FILE),
+        render::common(plan, templates, false)?,
+    )];
+    for model in models.iter().filter(|m| !m.env.jobs.is_empty()) {
+        files.push((
+            environment_file(&model.env.name),
+            render::environment(plan, model, templates, false)?,
+        ));
+    }
+    Ok(files
+        .into_iter()
+        .flat_map(|(file, rules)| {
+            rules.rules.into_iter().map(move |rule| Alert {
+                file: file.clone(),
+                name: rule.alert,
+                expr: rule.expr.join("\n"),
+                for_: rule
+                    .for_
+                    .map(|d| jiff::SignedDuration::from_secs(d.0 as i64)),
+            })
+        })
+        .collect())
+}
+
+/// Renders the files of [`render`] and hands each to `each` as soon as it
+/// is made, so that no more than one environment's files are held at a
+/// time.
 pub fn render_each<E: From<RulesError>>(
     plan: &Plan,
     templates: &Templates,
-    with_tests: bool,
     each: &mut impl FnMut(OutputFile) -> Result<(), E>,
 ) -> Result<(), E> {
     let header = header(plan);
@@ -201,47 +228,39 @@ pub fn render_each<E: From<RulesError>>(
         .map(|env| model::build(plan, env))
         .collect::<Result<Vec<_>, _>>()?;
 
-    let common = render::common(plan, templates)?;
+    let common = render::common(plan, templates, true)?;
     let text = render::to_yaml(&common, &header)?;
     let path = PathBuf::from(COMMON_FILE);
-    let tests = with_tests
-        .then(|| tests_gen::common_tests(&models, &common, &text, COMMON_FILE))
-        .transpose()?;
+    let tests = tests_gen::common_tests(&models, &common, &text, COMMON_FILE)?;
     each(OutputFile {
         path: path.clone(),
         contents: text,
     })?;
-    if let Some(contents) = tests {
-        each(OutputFile {
-            path: tests_path(&path),
-            contents,
-        })?;
-    }
+    each(OutputFile {
+        path: tests_path(&path),
+        contents: tests,
+    })?;
 
     for model in &models {
         if model.env.jobs.is_empty() {
             continue;
         }
-        let file = render::environment(plan, model, templates)?;
+        let file = render::environment(plan, model, templates, true)?;
         let text = render::to_yaml(&file, &header)?;
         let path = environment_file(&model.env.name);
         let name = path
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let tests = with_tests
-            .then(|| tests_gen::environment_tests(model, &file, &text, &name))
-            .transpose()?;
+        let tests = tests_gen::environment_tests(model, &file, &text, &name)?;
         each(OutputFile {
             path: path.clone(),
             contents: text,
         })?;
-        if let Some(contents) = tests {
-            each(OutputFile {
-                path: tests_path(&path),
-                contents,
-            })?;
-        }
+        each(OutputFile {
+            path: tests_path(&path),
+            contents: tests,
+        })?;
     }
     Ok(())
 }

@@ -124,8 +124,27 @@ fn labels(plan: &Plan) -> Vec<(String, String)> {
         .collect()
 }
 
+/// The annotations of an alert, unless only its name and expression are
+/// wanted (`annotate` false: lint reads no more).
+fn annotations_if(
+    annotate: bool,
+    templates: &Templates,
+    dir: &str,
+    ctx: &Value,
+) -> Result<Vec<(String, String)>, RulesError> {
+    if annotate {
+        annotations(templates, dir, ctx)
+    } else {
+        Ok(Vec::new())
+    }
+}
+
 /// The file every environment loads: the failed alert.
-pub(crate) fn common(plan: &Plan, templates: &Templates) -> Result<RulesFile, RulesError> {
+pub(crate) fn common(
+    plan: &Plan,
+    templates: &Templates,
+    annotate: bool,
+) -> Result<RulesFile, RulesError> {
     let ctx = go_context(None, "failed");
     let group = one_line(templates, "rules/group_name.txt", &ctx)?;
     let rule = Rule {
@@ -134,7 +153,7 @@ pub(crate) fn common(plan: &Plan, templates: &Templates) -> Result<RulesFile, Ru
         for_: None,
         expr: vec!["db_backup_job_state == 0".to_owned()],
         labels: labels(plan),
-        annotations: annotations(templates, "failed", &ctx)?,
+        annotations: annotations_if(annotate, templates, "failed", &ctx)?,
     };
     Ok(RulesFile {
         group,
@@ -157,6 +176,7 @@ pub(crate) fn environment(
     plan: &Plan,
     model: &EnvModel,
     templates: &Templates,
+    annotate: bool,
 ) -> Result<RulesFile, RulesError> {
     let env = model.env.name.as_str();
     let group = one_line(
@@ -195,7 +215,7 @@ pub(crate) fn environment(
             for_: Some(long.threshold),
             expr,
             labels: labels(plan),
-            annotations: annotations(templates, "taking_a_long_time", &ctx)?,
+            annotations: annotations_if(annotate, templates, "taking_a_long_time", &ctx)?,
         });
     }
     let ops: Vec<&str> = model.stale_ops.iter().map(|o| o.as_str()).collect();
@@ -230,7 +250,7 @@ pub(crate) fn environment(
             for_: None,
             expr: stale_expr(&ops, &stale.instances, c.threshold, &c.window),
             labels: labels(plan),
-            annotations: annotations(templates, "not_completed", &ctx)?,
+            annotations: annotations_if(annotate, templates, "not_completed", &ctx)?,
         });
     }
     Ok(RulesFile { group, rules })

@@ -18,8 +18,8 @@ declare_rule! {
     ///   on the same host keeps that alert's series fresh;
     /// - a running job that no "not completed" alert watches.
     ///
-    /// For a catalogue, lint renders the alert rules the catalogue derives
-    /// and reads them the same way: every running job is watched unless its
+    /// For a catalogue, lint derives the alert rules `envsync render` writes
+    /// and reads their selectors the same way: every running job is watched unless its
     /// schedule is one no "not completed" alert can check.
     ///
     /// ## Why it matters
@@ -123,15 +123,13 @@ fn watches(ctx: &Context, alerts: &AlertRules, r: JobRef) -> Vec<Watch> {
         .collect()
 }
 
-/// The alert rules a catalogue renders, read back as a chart's are. A
+/// The alerts a catalogue renders, their selectors read as a chart's are. A
 /// schedule the rules cannot check is this rule's finding; other problems
 /// rendering them are `envsync render`'s to report.
 fn derive(ctx: &Context) -> Result<AlertRules, Vec<Diagnostic>> {
     let templates = Templates::load(None).map_err(|_| Vec::new())?;
-    match rules::render_without_tests(ctx.plan, &templates) {
-        Ok(files) => Ok(AlertRules::from_files(
-            files.into_iter().map(|f| (f.path, f.contents)),
-        )),
+    match rules::alerts(ctx.plan, &templates) {
+        Ok(alerts) => Ok(AlertRules::from_rendered(alerts)),
         Err(RulesError::Cadence {
             env,
             job,
