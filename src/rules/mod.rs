@@ -232,14 +232,16 @@ pub fn render_each<E: From<RulesError>>(
     let text = render::to_yaml(&common, &header)?;
     let path = PathBuf::from(COMMON_FILE);
     let tests = tests_gen::common_tests(&models, &common, &text, COMMON_FILE)?;
-    each(OutputFile {
-        path: path.clone(),
-        contents: text,
-    })?;
-    each(OutputFile {
-        path: tests_path(&path),
-        contents: tests,
-    })?;
+    // A rules file, then its tests beside it.
+    let mut pair = |path: PathBuf, contents: String, tests: String| {
+        let beside = tests_path(&path);
+        each(OutputFile { path, contents })?;
+        each(OutputFile {
+            path: beside,
+            contents: tests,
+        })
+    };
+    pair(path, text, tests)?;
 
     for model in &models {
         if model.env.jobs.is_empty() {
@@ -253,14 +255,7 @@ pub fn render_each<E: From<RulesError>>(
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
         let tests = tests_gen::environment_tests(model, &file, &text, &name)?;
-        each(OutputFile {
-            path: path.clone(),
-            contents: text,
-        })?;
-        each(OutputFile {
-            path: tests_path(&path),
-            contents: tests,
-        })?;
+        pair(path, text, tests)?;
     }
     Ok(())
 }
