@@ -11,6 +11,7 @@
 
 use crate::diff::sorted;
 use crate::output::File;
+use crate::parallel::{self, Task};
 use crate::plan::{Environment, Job, Plan};
 use crate::templates::{TemplateError, Templates};
 use serde::Serialize;
@@ -60,8 +61,6 @@ pub enum ManifestError {
     Template(#[from] TemplateError),
     #[error("cannot write YAML: {0}")]
     Yaml(#[from] serde_saphyr::SerializeError),
-    #[error("cannot prepare a CronJob for its template: {0}")]
-    Context(String),
 }
 
 /// One file per environment, `manifests/<env>.yaml`: its CronJobs, one YAML
@@ -75,19 +74,27 @@ pub fn render(plan: &Plan, templates: &Templates) -> Result<Vec<File>, ManifestE
     Ok(files)
 }
 
-/// Renders the files of [`render`] and hands each to `each` as soon as it
-/// is made.
+/// Renders the files of [`render`] and hands each to `each` in order as soon
+/// as it is made; for a large plan, environments are rendered on different
+/// threads ([`parallel::threads`]).
 pub fn render_each<E: From<ManifestError>>(
     plan: &Plan,
     templates: &Templates,
     each: &mut impl FnMut(File) -> Result<(), E>,
 ) -> Result<(), E> {
     let chart = Chart::read(&plan.chart)?;
-    for env in &plan.environments {
-        let contents = render_environment(&chart, env, templates)?;
-        each(File::new(format!("manifests/{}.yaml", env.name), contents))?;
-    }
-    Ok(())
+    let chart = &chart;
+    let tasks = plan
+        .environments
+        .iter()
+        .map(|env| -> Task<File, ManifestError> {
+            Box::new(move || {
+                let contents = render_environment(chart, env, templates)?;
+                Ok(File::new(format!("manifests/{}.yaml", env.name), contents))
+            })
+        })
+        .collect();
+    parallel::in_order(parallel::threads(plan), tasks, each)
 }
 
 fn render_environment(
@@ -114,8 +121,13 @@ struct Chart<'a> {
     service_account: String,
     resources: Option<&'a Map<String, Value>>,
     extra_env: &'a [Value],
-    pod_security_context: Option<&'a Value>,
-    security_context: Option<&'a Value>,
+    /// The blocks every CronJob shares, written once: the chart's
+    /// resources and `extraEnv` (for jobs with none of their own) and its
+    /// security contexts.
+    resources_block: Option<minijinja::Value>,
+    extra_env_block: Option<minijinja::Value>,
+    pod_security_context: Option<minijinja::Value>,
+    security_context: Option<minijinja::Value>,
 }
 
 impl<'a> Chart<'a> {
@@ -163,7 +175,7 @@ impl<'a> Chart<'a> {
         };
         let context = |key: &str| match values.get(key) {
             None | Some(Value::Null) => Ok(None),
-            Some(v @ Value::Object(_)) => Ok(Some(v)),
+            Some(v @ Value::Object(_)) => Ok(Some(block(v)?)),
             Some(_) => Err(setting(key, "a mapping")),
         };
         Ok(Chart {
@@ -173,6 +185,10 @@ impl<'a> Chart<'a> {
             service_account: service_account(values.get("serviceAccount"))?,
             resources,
             extra_env,
+            resources_block: resources
+                .map(|m| block(&Value::Object(m.clone())))
+                .transpose()?,
+            extra_env_block: env_block(extra_env, &[], &[])?,
             pod_security_context: context("podSecurityContext")?,
             security_context: context("securityContext")?,
         })
@@ -263,18 +279,15 @@ fn cronjob(chart: &Chart, env: &str, job: &Job) -> Result<CronJob, ManifestError
         key,
         expected,
     };
-    let resources = match (&job.resources, chart.resources) {
-        (None | Some(Value::Null), None) => None,
-        (None | Some(Value::Null), Some(base)) => Some(Value::Object(base.clone())),
-        (Some(Value::Object(own)), base) => {
-            let mut merged = base.cloned().unwrap_or_default();
+    let resources = match &job.resources {
+        None | Some(Value::Null) => chart.resources_block.clone(),
+        Some(Value::Object(own)) => {
+            let mut merged = chart.resources.cloned().unwrap_or_default();
             deep_merge(&mut merged, own);
-            Some(Value::Object(merged))
+            Some(block(&Value::Object(merged))?)
         }
-        (Some(_), _) => return Err(bad("resources", "a mapping")),
+        Some(_) => return Err(bad("resources", "a mapping")),
     };
-    let resources = resources.as_ref().map(block).transpose()?;
-    let security_context = chart.security_context.map(block).transpose()?;
     let job_env = env_list(&job.extra_env)
         .ok_or_else(|| bad("extraEnv", "a list of environment variables"))?;
 
@@ -282,17 +295,10 @@ fn cronjob(chart: &Chart, env: &str, job: &Job) -> Result<CronJob, ManifestError
     for (index, op) in job.operations.iter().enumerate() {
         let op_env = env_list(&op.extra_env)
             .ok_or_else(|| bad("operations.extraEnv", "a list of environment variables"))?;
-        let extra_env: Vec<Value> = chart
-            .extra_env
-            .iter()
-            .chain(job_env)
-            .chain(op_env)
-            .cloned()
-            .collect();
-        let extra_env = if extra_env.is_empty() {
-            None
+        let extra_env = if job_env.is_empty() && op_env.is_empty() {
+            chart.extra_env_block.clone()
         } else {
-            Some(block(&Value::Array(extra_env))?)
+            env_block(chart.extra_env, job_env, op_env)?
         };
         let dbms = job.dbms();
         let mut args = vec![op.op.clone()];
@@ -310,7 +316,7 @@ fn cronjob(chart: &Chart, env: &str, job: &Job) -> Result<CronJob, ManifestError
             secret_key: job.host().to_owned(),
             extra_env,
             resources: resources.clone(),
-            security_context: security_context.clone(),
+            security_context: chart.security_context.clone(),
         });
     }
     let Some(last) = containers.pop() else {
@@ -333,7 +339,7 @@ fn cronjob(chart: &Chart, env: &str, job: &Job) -> Result<CronJob, ManifestError
             format!("{env}.govuk-internal.digital"),
         ],
         service_account: chart.service_account.clone(),
-        pod_security_context: chart.pod_security_context.map(block).transpose()?,
+        pod_security_context: chart.pod_security_context.clone(),
         init_containers: containers,
         containers: vec![last],
     })
@@ -347,24 +353,37 @@ fn cronjob(chart: &Chart, env: &str, job: &Job) -> Result<CronJob, ManifestError
 /// breaks (U+0085, U+2028, U+2029). Nested blocks are written by the YAML
 /// serializer, which escapes them.
 fn printable(environment: &str, job: &Job, context: &CronJob) -> Result<(), ManifestError> {
-    fn walk(value: &Value) -> Option<(&str, char)> {
-        match value {
-            Value::String(s) => s
-                .chars()
-                .find(|&c| !yaml_printable(c))
-                .map(|c| (s.as_str(), c)),
-            Value::Array(items) => items.iter().find_map(walk),
-            Value::Object(m) => m.values().find_map(walk),
-            _ => None,
-        }
-    }
-    let data = serde_json::to_value(context).map_err(|e| ManifestError::Context(e.to_string()))?;
-    match walk(&data) {
+    let containers = context.init_containers.iter().chain(&context.containers);
+    let mut values = [
+        &context.environment,
+        &context.name,
+        &context.job,
+        &context.arch,
+        &context.schedule,
+        &context.service_account,
+    ]
+    .into_iter()
+    .chain(&context.dns_searches)
+    .chain(containers.flat_map(|c| {
+        [
+            &c.name,
+            &c.image,
+            &c.command,
+            &c.db_host,
+            &c.db_user,
+            &c.secret_key,
+        ]
+        .into_iter()
+        .chain(&c.args)
+        .chain(&c.db_database)
+        .chain(&c.bucket)
+    }));
+    match values.find_map(|s| s.chars().find(|&c| !yaml_printable(c)).map(|c| (s, c))) {
         None => Ok(()),
         Some((value, character)) => Err(ManifestError::Unprintable {
             environment: environment.to_owned(),
             job: job.name.clone(),
-            value: value.to_owned(),
+            value: value.clone(),
             character,
         }),
     }
@@ -399,6 +418,20 @@ fn deep_merge(base: &mut Map<String, Value>, own: &Map<String, Value>) {
             }
         }
     }
+}
+
+/// The chart's, the job's and the operation's `extraEnv`, in that order,
+/// as one block (none when all three are empty).
+fn env_block(
+    chart: &[Value],
+    job: &[Value],
+    op: &[Value],
+) -> Result<Option<minijinja::Value>, ManifestError> {
+    let all: Vec<Value> = chart.iter().chain(job).chain(op).cloned().collect();
+    if all.is_empty() {
+        return Ok(None);
+    }
+    block(&Value::Array(all)).map(Some)
 }
 
 /// Data as block YAML, keys sorted as Helm's `toYaml` prints them, ready

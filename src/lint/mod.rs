@@ -24,12 +24,14 @@ pub mod time;
 use crate::catalogue;
 use crate::cron::Schedule;
 use crate::diagnostic::{Diagnostic, Severity};
+use crate::parallel::{self, Task};
 use crate::plan::{Environment, Job, Op, Operation, Origin, Plan, Speed};
 use crate::values;
 use crate::yaml::{self, Dialect, Node};
 use jiff::SignedDuration;
 use serde_saphyr::Spanned;
 use std::collections::{BTreeSet, HashMap};
+use std::convert::Infallible;
 use std::path::{Path, PathBuf};
 
 /// Declares a rule: its `///` doc comment becomes the text that
@@ -158,12 +160,18 @@ pub fn check(source: &Source) -> Vec<Diagnostic> {
         Err(problems) => return sorted(problems.0.into_iter().map(reading_problem).collect()),
     };
     let problems: Vec<Diagnostic> = problems.into_iter().map(reading_problem).collect();
-    let ctx = Context::new(&plan, source, root.as_ref(), &problems);
+    let ctx = &Context::new(&plan, source, root.as_ref(), &problems);
+    // Rules are independent: for a large plan they run on every core.
+    let checks = registry()
+        .iter()
+        .map(|rule| -> Task<_, Infallible> { Box::new(move || Ok((rule.check)(ctx))) })
+        .collect();
     let mut findings = Vec::new();
-    for rule in registry() {
-        findings.extend((rule.check)(&ctx));
-    }
-    let findings = suppress::apply(&ctx, findings);
+    let Ok(()) = parallel::in_order(parallel::threads(&plan), checks, |found| {
+        findings.extend(found);
+        Ok::<_, Infallible>(())
+    });
+    let findings = suppress::apply(ctx, findings);
     sorted(findings)
 }
 

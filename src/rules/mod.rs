@@ -36,6 +36,7 @@ pub use settings::{
     json_schema,
 };
 
+use crate::parallel::{self, Task};
 use crate::plan::Plan;
 use crate::templates::{TemplateError, Templates};
 use std::path::{Path, PathBuf};
@@ -183,11 +184,7 @@ pub struct Alert {
 
 /// The alerts of the rules files [`render`] writes, in the same order.
 pub fn alerts(plan: &Plan, templates: &Templates) -> Result<Vec<Alert>, RulesError> {
-    let models = plan
-        .environments
-        .iter()
-        .map(|env| model::build(plan, env))
-        .collect::<Result<Vec<_>, _>>()?;
+    let models = models(plan)?;
     let mut files = vec![(
         PathBuf::from(COMMON_FILE),
         render::common(plan, templates, false)?,
@@ -213,49 +210,59 @@ pub fn alerts(plan: &Plan, templates: &Templates) -> Result<Vec<Alert>, RulesErr
         .collect())
 }
 
-/// Renders the files of [`render`] and hands each to `each` as soon as it
-/// is made, so that no more than one environment's files are held at a
-/// time.
+/// Renders the files of [`render`] and hands each to `each` in order as
+/// soon as it is made; for a large plan, the rules files of different
+/// environments are made on different threads ([`parallel::threads`]).
 pub fn render_each<E: From<RulesError>>(
     plan: &Plan,
     templates: &Templates,
     each: &mut impl FnMut(OutputFile) -> Result<(), E>,
 ) -> Result<(), E> {
-    let header = header(plan);
-    let models = plan
-        .environments
-        .iter()
-        .map(|env| model::build(plan, env))
-        .collect::<Result<Vec<_>, _>>()?;
-
-    let common = render::common(plan, templates, true)?;
-    let text = render::to_yaml(&common, &header)?;
-    let path = PathBuf::from(COMMON_FILE);
-    let tests = tests_gen::common_tests(&models, &common, &text, COMMON_FILE)?;
+    let header = &header(plan);
+    let models = &models(plan)?;
     // A rules file, then its tests beside it.
-    let mut pair = |path: PathBuf, contents: String, tests: String| {
+    let pair = |path: PathBuf, contents: String, tests: String| {
         let beside = tests_path(&path);
-        each(OutputFile { path, contents })?;
-        each(OutputFile {
-            path: beside,
-            contents: tests,
-        })
+        [
+            OutputFile { path, contents },
+            OutputFile {
+                path: beside,
+                contents: tests,
+            },
+        ]
     };
-    pair(path, text, tests)?;
-
-    for model in &models {
-        if model.env.jobs.is_empty() {
-            continue;
-        }
-        let file = render::environment(plan, model, templates, true)?;
-        let text = render::to_yaml(&file, &header)?;
-        let path = environment_file(&model.env.name);
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let tests = tests_gen::environment_tests(model, &file, &text, &name)?;
-        pair(path, text, tests)?;
+    let mut tasks: Vec<Task<[OutputFile; 2], RulesError>> = vec![Box::new(move || {
+        let common = render::common(plan, templates, true)?;
+        let text = render::to_yaml(&common, header)?;
+        let tests = tests_gen::common_tests(models, &common, COMMON_FILE)?;
+        Ok(pair(PathBuf::from(COMMON_FILE), text, tests))
+    })];
+    for model in models.iter().filter(|m| !m.env.jobs.is_empty()) {
+        tasks.push(Box::new(move || {
+            let file = render::environment(plan, model, templates, true)?;
+            let text = render::to_yaml(&file, header)?;
+            let path = environment_file(&model.env.name);
+            let name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let tests = tests_gen::environment_tests(model, &file, &name)?;
+            Ok(pair(path, text, tests))
+        }));
     }
-    Ok(())
+    let threads = parallel::threads(plan);
+    parallel::in_order(threads, tasks, |files| {
+        files.into_iter().try_for_each(&mut *each)
+    })
+}
+
+/// Each environment's rules model.
+fn models(plan: &Plan) -> Result<Vec<model::EnvModel<'_>>, RulesError> {
+    parallel::collect(
+        parallel::threads(plan),
+        plan.environments
+            .iter()
+            .map(|env| -> Task<_, RulesError> { Box::new(move || model::build(plan, env)) })
+            .collect(),
+    )
 }

@@ -1,7 +1,7 @@
-//! Rules files as text: the texts come from templates, the structure and
-//! expressions from the model. The YAML is written by hand so that it reads
-//! like GOV.UK's hand-written files (folded descriptions between yamllint
-//! comments, blank lines between rules).
+//! Rules files: the texts come from templates, the structure and
+//! expressions from the model, and the YAML from the serializer (with a
+//! blank line between rules, and each expression as a literal block, as
+//! GOV.UK's hand-written files lay them out).
 
 use crate::plan::{Op, Plan};
 use crate::rules::RulesError;
@@ -11,9 +11,12 @@ use crate::rules::model::EnvModel;
 use crate::rules::promql::{Instances, day_condition, operation_matcher};
 use crate::rules::settings::Duration;
 use crate::templates::Templates;
+use serde::Serialize;
 use serde_json::{Value, json};
+use serde_saphyr::{LitStr, LitString, SpaceAfter};
 
-/// yamllint's line length in GOV.UK's charts.
+/// yamllint's line length in GOV.UK's charts: a longer expression is
+/// written one matcher a line.
 const LINE_LENGTH: usize = 180;
 
 /// What a rule alerts on.
@@ -33,8 +36,8 @@ pub(crate) struct Rule {
     /// The expression's lines; indentation relative to the first.
     pub expr: Vec<String>,
     pub labels: Vec<(String, String)>,
-    /// summary, description, runbook_url: as the templates wrote them
-    /// (the description in folded form).
+    /// summary, description, runbook_url, as Prometheus reads them (the
+    /// description template's lines folded, as in a `>-` block).
     pub annotations: Vec<(String, String)>,
 }
 
@@ -100,7 +103,11 @@ fn annotations(
     ctx: &Value,
 ) -> Result<Vec<(String, String)>, RulesError> {
     let summary = one_line(templates, &format!("rules/{dir}/summary.txt"), ctx)?;
-    let description = text(templates, &format!("rules/{dir}/description.txt"), ctx)?;
+    let description = fold(&text(
+        templates,
+        &format!("rules/{dir}/description.txt"),
+        ctx,
+    )?);
     let runbook = one_line(templates, "rules/runbook_url.txt", ctx)?;
     let out = vec![
         ("summary".to_owned(), summary),
@@ -305,116 +312,124 @@ fn stale_expr(
     }
 }
 
-/// A scalar as plain YAML when that reads back as the same string, else
-/// double-quoted (JSON quoting is valid YAML).
-pub(crate) fn scalar(s: &str) -> String {
-    let plain_ok = !s.is_empty()
-        && s.trim() == s
-        && !s.starts_with(|c: char| "-?:,[]{}#&*!|>'\"%@`".contains(c))
-        && !s.contains(": ")
-        && !s.contains(" #")
-        && !s.ends_with(':')
-        && !s.chars().any(|c| c.is_control())
-        && !matches!(
-            s.to_ascii_lowercase().as_str(),
-            "true" | "false" | "yes" | "no" | "on" | "off" | "y" | "n" | "null" | "~"
-        )
-        && !s.starts_with(|c: char| c.is_ascii_digit() || c == '.' || c == '+');
-    if plain_ok {
-        s.to_owned()
-    } else {
-        double_quoted(s)
-    }
-}
-
-pub(crate) fn double_quoted(s: &str) -> String {
-    serde_json::to_string(s).unwrap_or_else(|_| format!("{s:?}"))
-}
-
-fn push_line(out: &mut String, line: String) {
-    if line.len() > LINE_LENGTH
-        && line.trim_start().contains(' ')
-        && !line.trim_start().starts_with('#')
-    {
-        out.push_str(&line);
-        out.push_str("  # yamllint disable-line rule:line-length\n");
-    } else {
-        out.push_str(&line);
-        out.push('\n');
-    }
-}
-
-/// Checks a folded block can carry the text, and writes it.
-fn folded(
-    out: &mut String,
-    indent: &str,
-    key: &str,
-    body: &str,
-    alert: &str,
-) -> Result<(), RulesError> {
-    let bad = |why: &str| RulesError::Annotation {
-        template: format!("{key} of {alert}"),
-        message: why.to_owned(),
-    };
-    if body.starts_with([' ', '\t']) {
-        return Err(bad(
-            "the text starts with white space, which a folded block cannot hold",
-        ));
-    }
-    if body
-        .chars()
-        .any(|c| c.is_control() && c != '\n' && c != '\t')
-    {
-        return Err(bad("the text holds control characters"));
-    }
-    out.push_str(&format!("{indent}# yamllint disable rule:line-length\n"));
-    out.push_str(&format!("{indent}{key}: >-\n"));
-    for line in body.split('\n') {
+/// Text in the form of a folded block (`>-`) as a YAML reader takes it: a
+/// line break between two lines of text is a space, the empty lines
+/// between paragraphs are line breaks, and lines that start with white
+/// space ("more indented") keep their line breaks. Trailing empty lines
+/// are dropped.
+///
+/// The description templates are written this way, as GOV.UK's
+/// hand-written descriptions are.
+fn fold(text: &str) -> String {
+    let spaced = |line: &str| line.starts_with([' ', '\t']);
+    let mut out = String::with_capacity(text.len());
+    let mut previous: Option<&str> = None;
+    let mut empty = 0;
+    for line in text.split('\n') {
         if line.is_empty() {
-            out.push('\n');
-        } else {
-            out.push_str(&format!("{indent}  {line}\n"));
+            empty += 1;
+            continue;
         }
+        match previous {
+            None => out.extend(std::iter::repeat_n('\n', empty)),
+            Some(p) if spaced(p) || spaced(line) => {
+                out.extend(std::iter::repeat_n('\n', empty + 1));
+            }
+            Some(_) if empty == 0 => out.push(' '),
+            Some(_) => out.extend(std::iter::repeat_n('\n', empty)),
+        }
+        out.push_str(line);
+        previous = Some(line);
+        empty = 0;
     }
-    out.push_str(&format!("{indent}# yamllint enable rule:line-length\n"));
-    Ok(())
+    out
 }
 
-/// The rules file as YAML.
-pub(crate) fn to_yaml(file: &RulesFile, header: &str) -> Result<String, RulesError> {
-    let mut out = String::new();
-    out.push_str(header);
-    out.push_str("groups:\n");
-    push_line(&mut out, format!("  - name: {}", scalar(&file.group)));
-    out.push_str("    rules:\n");
-    for (i, rule) in file.rules.iter().enumerate() {
-        if i > 0 {
-            out.push('\n');
-        }
-        push_line(&mut out, format!("      - alert: {}", scalar(&rule.alert)));
-        if let Some(d) = rule.for_ {
-            out.push_str(&format!("        for: {}\n", d.for_clause()));
-        }
-        out.push_str("        expr: >-\n");
-        for line in &rule.expr {
-            push_line(&mut out, format!("          {line}"));
-        }
-        out.push_str("        labels:\n");
-        for (k, v) in &rule.labels {
-            push_line(&mut out, format!("          {}: {}", scalar(k), scalar(v)));
-        }
-        out.push_str("        annotations:\n");
-        for (k, v) in &rule.annotations {
-            if k == "description" || v.contains('\n') {
-                folded(&mut out, "          ", k, v, &rule.alert)?;
-            } else if k == "summary" {
-                push_line(&mut out, format!("          {k}: {}", double_quoted(v)));
-            } else {
-                push_line(&mut out, format!("          {k}: {}", scalar(v)));
-            }
+/// A rules file as the serializer writes it.
+#[derive(Serialize)]
+struct FileOut<'a> {
+    groups: [GroupOut<'a>; 1],
+}
+
+#[derive(Serialize)]
+struct GroupOut<'a> {
+    name: &'a str,
+    rules: Vec<Spaced<RuleOut<'a>>>,
+}
+
+/// A list item followed by a blank line, or the last one.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Spaced<T> {
+    Then(SpaceAfter<T>),
+    Last(T),
+}
+
+#[derive(Serialize)]
+struct RuleOut<'a> {
+    alert: &'a str,
+    #[serde(rename = "for", skip_serializing_if = "Option::is_none")]
+    for_: Option<String>,
+    expr: LitString,
+    labels: Pairs<'a>,
+    annotations: Pairs<'a>,
+}
+
+/// Key-value pairs written as a mapping, in their order; a value of more
+/// than one line as a literal block, where the serializer can write it so.
+struct Pairs<'a>(&'a [(String, String)]);
+
+impl Serialize for Pairs<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.0.iter().map(|(k, v)| (k, Text(v))))
+    }
+}
+
+struct Text<'a>(&'a str);
+
+impl Serialize for Text<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        if self.0.contains('\n') {
+            LitStr(self.0).serialize(serializer)
+        } else {
+            serializer.serialize_str(self.0)
         }
     }
-    Ok(out)
+}
+
+/// The rules file as YAML, after `header` (comment lines).
+pub(crate) fn to_yaml(file: &RulesFile, header: &str) -> Result<String, RulesError> {
+    let last = file.rules.len().saturating_sub(1);
+    let out = FileOut {
+        groups: [GroupOut {
+            name: &file.group,
+            rules: file
+                .rules
+                .iter()
+                .enumerate()
+                .map(|(i, rule)| {
+                    let rule = RuleOut {
+                        alert: &rule.alert,
+                        for_: rule.for_.map(|d| d.for_clause()),
+                        expr: LitString(rule.expr.join("\n")),
+                        labels: Pairs(&rule.labels),
+                        annotations: Pairs(&rule.annotations),
+                    };
+                    if i < last {
+                        Spaced::Then(SpaceAfter(rule))
+                    } else {
+                        Spaced::Last(rule)
+                    }
+                })
+                .collect(),
+        }],
+    };
+    let yaml = crate::yaml::to_string(&out).map_err(|e| RulesError::Internal {
+        message: format!("cannot write the rules of {}: {e}", file.group),
+    })?;
+    Ok(format!(
+        "{header}# yamllint disable rule:line-length\n{yaml}"
+    ))
 }
 
 #[cfg(test)]
@@ -422,19 +437,39 @@ mod tests {
     use super::*;
 
     #[test]
-    fn scalars() {
-        assert_eq!(scalar("warning"), "warning");
-        assert_eq!(
-            scalar("Database Backups & Syncs - Staging Only"),
-            "Database Backups & Syncs - Staging Only"
-        );
-        assert_eq!(
-            scalar("https://docs.publishing.service.gov.uk/manual/govuk-env-sync.html#alerts"),
-            "https://docs.publishing.service.gov.uk/manual/govuk-env-sync.html#alerts"
-        );
-        assert_eq!(scalar("yes"), "\"yes\"");
-        assert_eq!(scalar("a: b"), "\"a: b\"");
-        assert_eq!(scalar("- x"), "\"- x\"");
-        assert_eq!(scalar("12h"), "\"12h\"");
+    fn folds_as_a_yaml_reader_does() {
+        assert_eq!(fold("a\nb"), "a b");
+        assert_eq!(fold("a\n\nb\nc"), "a\nb c");
+        assert_eq!(fold("a\n\n\nb"), "a\n\nb");
+        assert_eq!(fold("a\n  b\nc"), "a\n  b\nc");
+        assert_eq!(fold("a\n\n  b"), "a\n\n  b");
+        assert_eq!(fold("\na\nb\n\n"), "\na b");
+    }
+
+    /// What the fold gives is what a YAML reader makes of the same lines
+    /// in a `>-` block.
+    #[test]
+    fn folding_agrees_with_the_yaml_reader() {
+        let texts = [
+            "The db database failed\nits backup.\n\nSee:\nhttps://x\n\n\nEnd.",
+            "a\n  indented\n  more\nb\n\n\tc\nd",
+            "one line",
+        ];
+        for text in texts {
+            let block: String = text
+                .split('\n')
+                .map(|l| {
+                    if l.is_empty() {
+                        "\n".to_owned()
+                    } else {
+                        format!("  {l}\n")
+                    }
+                })
+                .collect();
+            let yaml = format!("k: >-\n{block}");
+            let read: std::collections::BTreeMap<String, String> =
+                serde_saphyr::from_str(&yaml).unwrap();
+            assert_eq!(fold(text), read["k"], "{yaml}");
+        }
     }
 }

@@ -311,57 +311,17 @@ fn with_state(mut labels: Labels, state: &str) -> Labels {
     labels
 }
 
-/// The annotations of each rule as Prometheus reads them (folded), from the
-/// rendered file.
-fn annotation_values(
-    text: &str,
-    file: &RulesFile,
-) -> Result<Vec<Vec<(String, String)>>, RulesError> {
-    let parsed: serde_json::Value =
-        serde_saphyr::from_str(text).map_err(|e| RulesError::Internal {
-            message: format!("the rendered rules do not read back as YAML: {e}"),
-        })?;
-    let rules = parsed["groups"][0]["rules"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
-    if rules.len() != file.rules.len() {
-        return Err(RulesError::Internal {
-            message: "the rendered rules do not read back as written".into(),
-        });
-    }
-    Ok(rules
-        .iter()
-        .zip(&file.rules)
-        .map(|(r, rule)| {
-            rule.annotations
-                .iter()
-                .map(|(k, _)| {
-                    let v = r["annotations"][k].as_str().unwrap_or_default().to_owned();
-                    (k.clone(), v)
-                })
-                .collect()
-        })
-        .collect())
-}
-
 struct Expect<'a> {
     file: &'a RulesFile,
-    annotations: Vec<Vec<(String, String)>>,
     environment: String,
 }
 
 impl Expect<'_> {
-    fn new<'a>(
-        file: &'a RulesFile,
-        text: &str,
-        environment: &str,
-    ) -> Result<Expect<'a>, RulesError> {
-        Ok(Expect {
+    fn new<'a>(file: &'a RulesFile, environment: &str) -> Expect<'a> {
+        Expect {
             file,
-            annotations: annotation_values(text, file)?,
             environment: environment.to_owned(),
-        })
+        }
     }
 
     fn alert(&self, rule: usize, series: &Labels) -> Result<ExpAlert, RulesError> {
@@ -375,7 +335,8 @@ impl Expect<'_> {
             labels: series,
             external: &external,
         };
-        let annotations = self.annotations[rule]
+        let annotations = r
+            .annotations
             .iter()
             .map(|(k, v)| {
                 gotmpl::expand(v, &ctx)
@@ -715,10 +676,9 @@ fn operations_group(
 pub(crate) fn environment_tests(
     model: &EnvModel,
     file: &RulesFile,
-    rules_text: &str,
     rules_file_name: &str,
 ) -> Result<String, RulesError> {
-    let expect = Expect::new(file, rules_text, &model.env.name)?;
+    let expect = Expect::new(file, &model.env.name);
     let groups = [
         operations_group(model, file, &expect)?,
         days_group(model, file, &expect)?,
@@ -731,13 +691,12 @@ pub(crate) fn environment_tests(
 pub(crate) fn common_tests(
     models: &[EnvModel],
     file: &RulesFile,
-    rules_text: &str,
     rules_file_name: &str,
 ) -> Result<String, RulesError> {
     let mut groups = Vec::new();
     for model in models {
         let env = &model.env.name;
-        let expect = Expect::new(file, rules_text, env)?;
+        let expect = Expect::new(file, env);
         let mut g = Group::new(format!("{env}: failed operations"), env, DAY);
         for (key, (s, pod)) in &segments(model, g.span) {
             let engine = model.series.get(key).cloned().unwrap_or_default();
