@@ -9,10 +9,11 @@ use std::sync::{Mutex, PoisonError, mpsc};
 /// A piece of work that may run on another thread.
 pub type Task<'a, T, E> = Box<dyn FnOnce() -> Result<T, E> + Send + 'a>;
 
-/// Plans with fewer CronJobs than this are rendered on one thread.
+/// Plans with fewer CronJobs than this are rendered and linted on one
+/// thread.
 ///
 /// A second thread saves a few milliseconds on a catalogue of GOV.UK's size
-/// (about a hundred CronJobs) but costs more than a mebibyte of memory (its
+/// (about 80 CronJobs) but costs more than a mebibyte of memory (its
 /// stack, its allocator arena, and a second file being made at the same
 /// time), which would take `envsync render` past its memory budget.
 const MIN_JOBS: usize = 1_000;
