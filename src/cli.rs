@@ -523,8 +523,9 @@ pub fn render(plan: &Plan, templates: &Templates) -> Result<Vec<File>, Error> {
     Ok(files)
 }
 
-/// Renders the files of [`render`] and hands each to `each` as soon as it
-/// is made, so that a render holds one file's worth at a time.
+/// Renders the files of [`render`] and hands each to `each`, in order, as
+/// soon as it is made, so that a render holds little more than the file
+/// being made (on one thread; see [`crate::parallel::threads`]).
 pub fn render_each(
     plan: &Plan,
     templates: &Templates,

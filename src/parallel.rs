@@ -18,8 +18,8 @@ pub type Task<'a, T, E> = Box<dyn FnOnce() -> Result<T, E> + Send + 'a>;
 /// time), which would take `envsync render` past its memory budget.
 const MIN_JOBS: usize = 1_000;
 
-/// How many threads to render `plan` on: one for a small plan, else one
-/// per core.
+/// How many threads to render or lint `plan` on: one for a small plan,
+/// else one per core.
 pub fn threads(plan: &Plan) -> usize {
     if plan.jobs().count() < MIN_JOBS {
         1
