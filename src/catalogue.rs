@@ -288,11 +288,9 @@ impl Expander<'_> {
                 }
             }
         }
-        let envs = data["environments"]
-            .as_object()
-            .cloned()
-            .unwrap_or_default();
-        for (name, spec) in &envs {
+        let no_entries = Map::new();
+        let envs = data["environments"].as_object().unwrap_or(&no_entries);
+        for (name, spec) in envs {
             let pointer = format!("/environments/{name}");
             let spec: EnvironmentSpec = if spec.is_null() {
                 EnvironmentSpec::default()
@@ -324,14 +322,14 @@ impl Expander<'_> {
                 origin: self.at(&pointer),
             });
         }
-        let profiles = data["profiles"].as_object().cloned().unwrap_or_default();
-        let databases = data["databases"].as_object().cloned().unwrap_or_default();
-        for (db_name, spec) in &databases {
+        let profiles = data["profiles"].as_object().unwrap_or(&no_entries);
+        let databases = data["databases"].as_object().unwrap_or(&no_entries);
+        for (db_name, spec) in databases {
             self.database(
                 &mut plan,
-                &profiles,
+                profiles,
                 db_name,
-                spec.as_object().unwrap_or(&Map::new()),
+                spec.as_object().unwrap_or(&no_entries),
             );
         }
         plan
@@ -362,7 +360,7 @@ impl Expander<'_> {
                     });
                 }
             } else if plan.environment(key).is_some() {
-                entries.push((key.clone(), value.clone()));
+                entries.push((key, value));
             } else {
                 let known = names(plan.environments.iter().map(|e| &e.name));
                 let hint = suggest(
@@ -384,21 +382,22 @@ impl Expander<'_> {
         if entries.is_empty() {
             self.error(&pointer, format!("database `{name}` runs in no environment: add a key per environment with its schedule"));
         }
-        let shared = self.with_profile(profiles, &shared, &pointer);
+        let shared = self.with_profile(profiles, shared, &pointer);
         for (env_name, entry) in entries {
             let entry_pointer = format!("{pointer}/{env_name}");
             let own = match entry {
                 Value::String(s) => {
                     let mut m = Map::new();
-                    m.insert("schedule".into(), Value::String(s));
+                    m.insert("schedule".into(), Value::String(s.clone()));
                     m
                 }
-                Value::Object(m) => m,
+                Value::Object(m) => m.clone(),
                 _ => Map::new(),
             };
-            let own = self.with_profile(profiles, &own, &entry_pointer);
+            let own = self.with_profile(profiles, own, &entry_pointer);
+            let own_db_owner = own.contains_key("db_owner");
             let mut merged = shared.clone();
-            merged.extend(own.clone());
+            merged.extend(own);
             merged.remove("profile");
             let settings: Settings = match serde_json::from_value(Value::Object(merged)) {
                 Ok(s) => s,
@@ -409,7 +408,7 @@ impl Expander<'_> {
             };
             // The environment without its jobs: copying those for every job
             // would make loading quadratic in the size of the catalogue.
-            let env = plan.environment(&env_name).map(|e| Environment {
+            let env = plan.environment(env_name).map(|e| Environment {
                 name: e.name.clone(),
                 restore_from: e.restore_from.clone(),
                 bucket: e.bucket.clone(),
@@ -424,14 +423,14 @@ impl Expander<'_> {
                 name,
                 &entry_pointer,
                 settings,
-                own.contains_key("db_owner"),
+                own_db_owner,
                 personal_data,
             );
             if let Some(job) = job {
                 let env = plan
                     .environments
                     .iter_mut()
-                    .find(|e| e.name == env_name)
+                    .find(|e| &e.name == env_name)
                     .expect("exists");
                 env.jobs.push(job);
             }
@@ -442,16 +441,16 @@ impl Expander<'_> {
     fn with_profile(
         &mut self,
         profiles: &Map<String, Value>,
-        settings: &Map<String, Value>,
+        settings: Map<String, Value>,
         pointer: &str,
     ) -> Map<String, Value> {
         let Some(name) = settings.get("profile").and_then(Value::as_str) else {
-            return settings.clone();
+            return settings;
         };
         match profiles.get(name).and_then(Value::as_object) {
             Some(profile) => {
                 let mut merged = profile.clone();
-                merged.extend(settings.clone());
+                merged.extend(settings);
                 merged
             }
             None => {
@@ -460,7 +459,7 @@ impl Expander<'_> {
                     &format!("{pointer}/profile"),
                     format!("unknown profile `{name}` (profiles: {known})"),
                 );
-                settings.clone()
+                settings
             }
         }
     }

@@ -603,15 +603,27 @@ fn tokens(text: &str) -> Vec<(usize, &str)> {
 }
 
 /// Splits on a separator as Go's `strings.Split` does, keeping byte offsets.
-fn pieces(text: &str, sep: char) -> Vec<(usize, &str)> {
+fn pieces(text: &str, sep: char) -> impl Iterator<Item = (usize, &str)> {
     let mut offset = 0;
-    text.split(sep)
-        .map(|piece| {
-            let at = offset;
-            offset += piece.len() + sep.len_utf8();
-            (at, piece)
-        })
-        .collect()
+    text.split(sep).map(move |piece| {
+        let at = offset;
+        offset += piece.len() + sep.len_utf8();
+        (at, piece)
+    })
+}
+
+/// The first two of [`pieces`] and how many there are in all (a schedule
+/// is parsed for every job, several times over: no allocation here).
+fn two_pieces(text: &str, sep: char) -> ([(usize, &str); 2], usize) {
+    let mut first = [(0, ""); 2];
+    let mut count = 0;
+    for piece in pieces(text, sep) {
+        if let Some(slot) = first.get_mut(count) {
+            *slot = piece;
+        }
+        count += 1;
+    }
+    (first, count)
 }
 
 fn parse_fields(text: &str) -> Result<Spec, CronError> {
@@ -689,15 +701,15 @@ fn parse_field(field: Field, text: &str, at: usize) -> Result<(u64, bool), CronE
 
 /// One item: `*`, `?`, `N`, `N-M`, each optionally followed by `/S`.
 fn parse_range(field: Field, item: &str, at: usize) -> Result<(u64, bool), CronError> {
-    let slashes = pieces(item, '/');
+    let (slashes, slash_count) = two_pieces(item, '/');
     let range = slashes[0].1;
-    let ends = pieces(range, '-');
+    let (ends, end_count) = two_pieces(range, '-');
     let (min, max) = (field.min(), field.max());
     let wildcard = ends[0].1 == "*" || ends[0].1 == "?";
     let (mut start, mut end) = (min, max);
     if !wildcard {
         start = parse_value(field, ends[0].1, (item, at), at + ends[0].0)?;
-        end = match ends.len() {
+        end = match end_count {
             1 => start,
             2 => parse_value(field, ends[1].1, (item, at), at + ends[1].0)?,
             _ => {
@@ -710,12 +722,12 @@ fn parse_range(field: Field, item: &str, at: usize) -> Result<(u64, bool), CronE
         };
     }
     let mut star = wildcard;
-    let step = match slashes.len() {
+    let step = match slash_count {
         1 => 1,
         2 => {
             let (offset, text) = slashes[1];
             let step = parse_step(text, (item, at), at + offset)?;
-            if ends.len() == 1 {
+            if end_count == 1 {
                 // "N/S" means "N-max/S".
                 end = max;
             }
@@ -747,7 +759,7 @@ fn parse_range(field: Field, item: &str, at: usize) -> Result<(u64, bool), CronE
         if start < min || start > max {
             return Err(out_of_range(ends[0].1, ends[0].0));
         }
-        if ends.len() == 2 && (end < min || end > max) {
+        if end_count == 2 && (end < min || end > max) {
             return Err(out_of_range(ends[1].1, ends[1].0));
         }
         if start > end {

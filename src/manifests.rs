@@ -173,9 +173,9 @@ impl<'a> Chart<'a> {
             Some(Value::Array(items)) if items.iter().all(Value::is_object) => items,
             Some(_) => return Err(setting("extraEnv", "a list of environment variables")),
         };
-        let context = |key: &str| match values.get(key) {
+        let context = |key: &str, indent| match values.get(key) {
             None | Some(Value::Null) => Ok(None),
-            Some(v @ Value::Object(_)) => Ok(Some(block(v)?)),
+            Some(v @ Value::Object(_)) => Ok(Some(block(v, indent)?)),
             Some(_) => Err(setting(key, "a mapping")),
         };
         Ok(Chart {
@@ -186,11 +186,11 @@ impl<'a> Chart<'a> {
             resources,
             extra_env,
             resources_block: resources
-                .map(|m| block(&Value::Object(m.clone())))
+                .map(|m| block(&Value::Object(m.clone()), CONTAINER_BLOCK))
                 .transpose()?,
             extra_env_block: env_block(extra_env, &[], &[])?,
-            pod_security_context: context("podSecurityContext")?,
-            security_context: context("securityContext")?,
+            pod_security_context: context("podSecurityContext", POD_BLOCK)?,
+            security_context: context("securityContext", CONTAINER_BLOCK)?,
         })
     }
 }
@@ -244,14 +244,18 @@ struct CronJob {
     service_account: String,
     /// The pod's `securityContext`, as block YAML.
     pod_security_context: Option<minijinja::Value>,
-    /// Every operation but the last.
-    init_containers: Vec<Container>,
-    /// The last operation.
+    /// One per operation: every operation but the last is an init
+    /// container, the last is the pod's container.
     containers: Vec<Container>,
 }
 
 #[derive(Debug, Serialize)]
 struct Container {
+    /// The first of the init containers: the template opens their list.
+    first_init: bool,
+    /// The last operation, the pod's container: the template opens the
+    /// list of containers.
+    main: bool,
     name: String,
     image: String,
     command: String,
@@ -284,7 +288,7 @@ fn cronjob(chart: &Chart, env: &str, job: &Job) -> Result<CronJob, ManifestError
         Some(Value::Object(own)) => {
             let mut merged = chart.resources.cloned().unwrap_or_default();
             deep_merge(&mut merged, own);
-            Some(block(&Value::Object(merged))?)
+            Some(block(&Value::Object(merged), CONTAINER_BLOCK)?)
         }
         Some(_) => return Err(bad("resources", "a mapping")),
     };
@@ -304,6 +308,8 @@ fn cronjob(chart: &Chart, env: &str, job: &Job) -> Result<CronJob, ManifestError
         let mut args = vec![op.op.clone()];
         args.extend(op.script.clone());
         containers.push(Container {
+            first_init: index == 0 && index + 1 < job.operations.len(),
+            main: index + 1 == job.operations.len(),
             name: format!("{index}-{}", op.op),
             image: chart.image.clone(),
             command: format!("/opt/bin/backup-{dbms}"),
@@ -319,12 +325,12 @@ fn cronjob(chart: &Chart, env: &str, job: &Job) -> Result<CronJob, ManifestError
             security_context: chart.security_context.clone(),
         });
     }
-    let Some(last) = containers.pop() else {
+    if containers.is_empty() {
         return Err(ManifestError::NoOperations {
             environment: env.to_owned(),
             job: job.name.clone(),
         });
-    };
+    }
     Ok(CronJob {
         environment: env.to_owned(),
         name: job.cronjob_name(),
@@ -340,8 +346,7 @@ fn cronjob(chart: &Chart, env: &str, job: &Job) -> Result<CronJob, ManifestError
         ],
         service_account: chart.service_account.clone(),
         pod_security_context: chart.pod_security_context.clone(),
-        init_containers: containers,
-        containers: vec![last],
+        containers,
     })
 }
 
@@ -353,7 +358,7 @@ fn cronjob(chart: &Chart, env: &str, job: &Job) -> Result<CronJob, ManifestError
 /// breaks (U+0085, U+2028, U+2029). Nested blocks are written by the YAML
 /// serializer, which escapes them.
 fn printable(environment: &str, job: &Job, context: &CronJob) -> Result<(), ManifestError> {
-    let containers = context.init_containers.iter().chain(&context.containers);
+    let containers = context.containers.iter();
     let mut values = [
         &context.environment,
         &context.name,
@@ -431,17 +436,33 @@ fn env_block(
     if all.is_empty() {
         return Ok(None);
     }
-    block(&Value::Array(all)).map(Some)
+    block(&Value::Array(all), CONTAINER_BLOCK).map(Some)
 }
 
-/// Data as block YAML, keys sorted as Helm's `toYaml` prints them, ready
-/// for the template to indent: written by the YAML serializer, which quotes
-/// and escapes every scalar as it needs, so it is marked safe.
-fn block(value: &Value) -> Result<minijinja::Value, ManifestError> {
+/// How far the template indents the blocks of a pod's spec and of a
+/// container in it.
+const POD_BLOCK: usize = 12;
+const CONTAINER_BLOCK: usize = 16;
+
+/// Data as block YAML, keys sorted as Helm's `toYaml` prints them, every
+/// line but empty ones indented by `indent` spaces, ready for the template
+/// to print in place: written by the YAML serializer, which quotes and
+/// escapes every scalar as it needs, so it is marked safe. (Indented here,
+/// once per block, rather than by the template's `indent` filter for every
+/// CronJob that prints it.)
+fn block(value: &Value, indent: usize) -> Result<minijinja::Value, ManifestError> {
     let text = crate::yaml::to_string(&sorted(value))?;
-    Ok(minijinja::Value::from_safe_string(
-        text.trim_end_matches('\n').to_owned(),
-    ))
+    let mut indented = String::with_capacity(text.len() + text.len() / 4);
+    for (i, line) in text.trim_end_matches('\n').split('\n').enumerate() {
+        if i > 0 {
+            indented.push('\n');
+        }
+        if !line.is_empty() {
+            indented.extend(std::iter::repeat_n(' ', indent));
+            indented.push_str(line);
+        }
+    }
+    Ok(minijinja::Value::from_safe_string(indented))
 }
 
 #[cfg(test)]

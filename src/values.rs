@@ -484,7 +484,10 @@ pub fn cronjobs(plan: &Plan) -> Value {
             (env.name.clone(), Value::Object(jobs))
         })
         .collect();
-    json!({ "cronjobs": envs })
+    Value::Object(Map::from_iter([(
+        "cronjobs".to_owned(),
+        Value::Object(envs),
+    )]))
 }
 
 /// One job's entry in the `cronjobs` block.

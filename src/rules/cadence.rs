@@ -103,7 +103,7 @@ pub(crate) struct Cadence {
 }
 
 /// Why no cadence could be derived.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub(crate) struct CadenceError(pub String);
 
 /// Fire times of `schedules` in (after, until], merged and ascending.

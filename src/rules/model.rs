@@ -5,10 +5,10 @@
 use crate::cron::Schedule;
 use crate::plan::{Environment, Job, Op, Plan, Speed};
 use crate::rules::RulesError;
-use crate::rules::cadence::{self, Cadence, Runs};
+use crate::rules::cadence::{self, Cadence, CadenceError, Runs};
 use crate::rules::promql::Instances;
 use crate::rules::settings::{Duration, Settings};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// One series a job pushes: an operation on a database of an instance.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -196,6 +196,8 @@ pub(crate) fn build<'a>(plan: &'a Plan, env: &'a Environment) -> Result<EnvModel
         by_host.entry(r.job.host()).or_default().push(i);
     }
     let mut cadences = BTreeMap::new();
+    // Many instances run on the same schedules: derive each cadence once.
+    let mut derived: HashMap<Vec<(Vec<&str>, i64)>, Result<Cadence, CadenceError>> = HashMap::new();
     for (host, jobs) in &by_host {
         let mut per_series: BTreeMap<(Op, &str), Vec<usize>> = BTreeMap::new();
         for &j in jobs {
@@ -210,7 +212,14 @@ pub(crate) fn build<'a>(plan: &'a Plan, env: &'a Environment) -> Result<EnvModel
                 budget: js.iter().map(|&j| running[j].budget).max().unwrap_or(0),
             })
             .collect();
-        let cadence = cadence::derive(&runs, &settings.not_completed).map_err(|e| {
+        let key = runs
+            .iter()
+            .map(|r| (r.schedules.iter().map(|s| s.text()).collect(), r.budget))
+            .collect();
+        let cadence = derived
+            .entry(key)
+            .or_insert_with(|| cadence::derive(&runs, &settings.not_completed));
+        let cadence = cadence.clone().map_err(|e| {
             let first = &running[jobs[0]].job;
             RulesError::Cadence {
                 env: env.name.clone(),
