@@ -64,6 +64,10 @@ pub(crate) struct EnvModel<'a> {
     pub series: BTreeMap<SeriesKey, String>,
 }
 
+/// What a cadence is derived from, for one series: the texts of its
+/// schedules and its budget.
+type RunsKey<'a> = (Vec<&'a str>, i64);
+
 pub(crate) fn build<'a>(plan: &'a Plan, env: &'a Environment) -> Result<EnvModel<'a>, RulesError> {
     let settings: &Settings = &plan.alerts;
     let long_settings = &settings.taking_a_long_time;
@@ -197,7 +201,7 @@ pub(crate) fn build<'a>(plan: &'a Plan, env: &'a Environment) -> Result<EnvModel
     }
     let mut cadences = BTreeMap::new();
     // Many instances run on the same schedules: derive each cadence once.
-    let mut derived: HashMap<Vec<(Vec<&str>, i64)>, Result<Cadence, CadenceError>> = HashMap::new();
+    let mut derived: HashMap<Vec<RunsKey>, Result<Cadence, CadenceError>> = HashMap::new();
     for (host, jobs) in &by_host {
         let mut per_series: BTreeMap<(Op, &str), Vec<usize>> = BTreeMap::new();
         for &j in jobs {
