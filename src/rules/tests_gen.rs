@@ -768,7 +768,8 @@ pub(crate) fn common_tests(
 /// promtool's expanding notation: `2x95` is 96 samples of 2, `_x3` three
 /// missing samples.
 fn expanding(values: &[Option<i64>]) -> String {
-    let mut parts = Vec::new();
+    use std::fmt::Write;
+    let mut out = String::new();
     let mut i = 0;
     while i < values.len() {
         let v = values[i];
@@ -776,24 +777,36 @@ fn expanding(values: &[Option<i64>]) -> String {
         while i + n < values.len() && values[i + n] == v {
             n += 1;
         }
-        parts.push(match (v, n) {
-            (None, 1) => "_".to_owned(),
-            (None, n) => format!("_x{n}"),
-            (Some(v), 1) => v.to_string(),
-            (Some(v), n) => format!("{v}x{}", n - 1),
-        });
+        if i > 0 {
+            out.push(' ');
+        }
+        // Writing to a String cannot fail.
+        let _ = match (v, n) {
+            (None, 1) => write!(out, "_"),
+            (None, n) => write!(out, "_x{n}"),
+            (Some(v), 1) => write!(out, "{v}"),
+            (Some(v), n) => write!(out, "{v}x{}", n - 1),
+        };
         i += n;
     }
-    parts.join(" ")
+    out
 }
 
 fn selector(metric: &str, labels: &Labels) -> String {
-    let inner: Vec<String> = labels
-        .iter()
-        .filter(|(k, _)| k.as_str() != "__name__")
-        .map(|(k, v)| format!("{k}={}", quote(v)))
-        .collect();
-    format!("{metric}{{{}}}", inner.join(", "))
+    let mut out = String::with_capacity(256);
+    out.push_str(metric);
+    out.push('{');
+    let labels = labels.iter().filter(|(k, _)| k.as_str() != "__name__");
+    for (i, (k, v)) in labels.enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        out.push_str(k);
+        out.push('=');
+        out.push_str(&quote(v));
+    }
+    out.push('}');
+    out
 }
 
 /// A promtool test file, as promtool reads it.
