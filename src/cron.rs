@@ -585,38 +585,61 @@ impl Field {
     }
 }
 
-/// Splits on whitespace as Go's `strings.Fields` does, keeping byte offsets.
-fn tokens(text: &str) -> Vec<(usize, &str)> {
-    let mut out = Vec::new();
+/// The most fields a schedule is looked at for: five, and a sixth to point
+/// at when there are too many.
+const MAX_FIELDS: usize = 6;
+
+/// Splits on whitespace as Go's `strings.Fields` does, keeping byte offsets:
+/// the first [`MAX_FIELDS`] fields, and how many there are in all. (A
+/// schedule is parsed for every job, several times over: nothing here
+/// allocates.)
+fn tokens(text: &str) -> ([(usize, &str); MAX_FIELDS], usize) {
+    let mut out = [(0, ""); MAX_FIELDS];
+    let mut count = 0;
+    let mut push = |token| {
+        if let Some(slot) = out.get_mut(count) {
+            *slot = token;
+        }
+        count += 1;
+    };
     let mut start = None;
     for (i, c) in text.char_indices() {
         if c.is_whitespace() {
             if let Some(s) = start.take() {
-                out.push((s, &text[s..i]));
+                push((s, &text[s..i]));
             }
         } else if start.is_none() {
             start = Some(i);
         }
     }
     if let Some(s) = start {
-        out.push((s, &text[s..]));
+        push((s, &text[s..]));
     }
-    out
+    (out, count)
 }
 
-/// Splits on a separator as Go's `strings.Split` does, keeping byte offsets.
-fn pieces(text: &str, sep: char) -> impl Iterator<Item = (usize, &str)> {
-    let mut offset = 0;
-    text.split(sep).map(move |piece| {
-        let at = offset;
-        offset += piece.len() + sep.len_utf8();
-        (at, piece)
+/// Splits on an ASCII separator as Go's `strings.Split` does, keeping byte
+/// offsets.
+fn pieces(text: &str, sep: u8) -> impl Iterator<Item = (usize, &str)> {
+    let mut start = Some(0);
+    std::iter::from_fn(move || {
+        let at = start?;
+        let end = match text.as_bytes()[at..].iter().position(|&b| b == sep) {
+            Some(i) => {
+                start = Some(at + i + 1);
+                at + i
+            }
+            None => {
+                start = None;
+                text.len()
+            }
+        };
+        Some((at, &text[at..end]))
     })
 }
 
-/// The first two of [`pieces`] and how many there are in all (a schedule
-/// is parsed for every job, several times over: no allocation here).
-fn two_pieces(text: &str, sep: char) -> ([(usize, &str); 2], usize) {
+/// The first two of [`pieces`] and how many there are in all.
+fn two_pieces(text: &str, sep: u8) -> ([(usize, &str); 2], usize) {
     let mut first = [(0, ""); 2];
     let mut count = 0;
     for piece in pieces(text, sep) {
@@ -629,7 +652,8 @@ fn two_pieces(text: &str, sep: char) -> ([(usize, &str); 2], usize) {
 }
 
 fn parse_fields(text: &str) -> Result<Spec, CronError> {
-    let fields = tokens(text);
+    let (fields, count) = tokens(text);
+    let fields = &fields[..count.min(MAX_FIELDS)];
     let Some(&(first_at, first)) = fields.first() else {
         return Err(CronError::new(
             "the schedule is blank: expected 5 fields (minute hour day-of-month month day-of-week) or a descriptor such as @daily",
@@ -653,24 +677,23 @@ fn parse_fields(text: &str) -> Result<Spec, CronError> {
             first.len(),
         ));
     }
-    if fields.len() != 5 {
+    if count != 5 {
         let end = text.trim_end().len();
-        let (at, note) = match fields.len() {
+        let (at, note) = match count {
             n if n < 5 => (first_at, ""),
             6 => (fields[5].0, " (Kubernetes has no seconds or year field)"),
             _ => (fields[5].0, ""),
         };
         return Err(CronError::new(
             format!(
-                "expected 5 fields (minute hour day-of-month month day-of-week), found {}{note}",
-                fields.len()
+                "expected 5 fields (minute hour day-of-month month day-of-week), found {count}{note}"
             ),
             at,
             end - at,
         ));
     }
     let mut parsed = [(0u64, false); 5];
-    for ((slot, field), &(at, token)) in parsed.iter_mut().zip(Field::ALL).zip(&fields) {
+    for ((slot, field), &(at, token)) in parsed.iter_mut().zip(Field::ALL).zip(fields) {
         *slot = parse_field(field, token, at)?;
     }
     let [minute, hour, dom, month, dow] = parsed;
@@ -690,7 +713,7 @@ fn parse_fields(text: &str) -> Result<Spec, CronError> {
 fn parse_field(field: Field, text: &str, at: usize) -> Result<(u64, bool), CronError> {
     let mut set = 0;
     let mut star = false;
-    for (offset, item) in pieces(text, ',') {
+    for (offset, item) in pieces(text, b',') {
         if item.is_empty() {
             continue;
         }
@@ -703,9 +726,9 @@ fn parse_field(field: Field, text: &str, at: usize) -> Result<(u64, bool), CronE
 
 /// One item: `*`, `?`, `N`, `N-M`, each optionally followed by `/S`.
 fn parse_range(field: Field, item: &str, at: usize) -> Result<(u64, bool), CronError> {
-    let (slashes, slash_count) = two_pieces(item, '/');
+    let (slashes, slash_count) = two_pieces(item, b'/');
     let range = slashes[0].1;
-    let (ends, end_count) = two_pieces(range, '-');
+    let (ends, end_count) = two_pieces(range, b'-');
     let (min, max) = (field.min(), field.max());
     let wildcard = ends[0].1 == "*" || ends[0].1 == "?";
     let (mut start, mut end) = (min, max);

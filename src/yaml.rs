@@ -10,6 +10,7 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Number, Value};
 use serde_saphyr::{DuplicateKeyPolicy, Options, Spanned};
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::OnceLock;
@@ -213,7 +214,7 @@ fn find(root: &Spanned<Node>, pointer: &str, at_key: bool) -> Origin {
     let mut node = root;
     let mut at = origin(root);
     for step in pointer.split('/').skip(1) {
-        let step = step.replace("~1", "/").replace("~0", "~");
+        let step = unescape(step);
         let next = match &node.value {
             Node::Map(entries) => entries.entry(&step).map(|(k, v)| {
                 at = match v.value {
@@ -236,6 +237,24 @@ fn find(root: &Spanned<Node>, pointer: &str, at_key: bool) -> Origin {
         }
     }
     at
+}
+
+/// A JSON Pointer step as the key it names (`~1` is `/`, `~0` is `~`).
+pub fn unescape(step: &str) -> Cow<'_, str> {
+    if step.contains('~') {
+        Cow::Owned(step.replace("~1", "/").replace("~0", "~"))
+    } else {
+        Cow::Borrowed(step)
+    }
+}
+
+/// A key as a JSON Pointer step (`~` is `~0`, `/` is `~1`).
+pub fn escape(key: &str) -> Cow<'_, str> {
+    if key.contains(['~', '/']) {
+        Cow::Owned(key.replace('~', "~0").replace('/', "~1"))
+    } else {
+        Cow::Borrowed(key)
+    }
 }
 
 impl<'de> Deserialize<'de> for Node {

@@ -508,10 +508,10 @@ impl<'a> Context<'a> {
             }
         };
         for step in &steps[skip..] {
-            let step = step.replace("~1", "/").replace("~0", "~");
+            let step = yaml::unescape(step);
             node = match &node.value {
                 Node::Map(entries) => {
-                    let (k, v) = entries.iter().find(|(k, _)| k.value == step)?;
+                    let (k, v) = entries.entry(&step)?;
                     at = place_of(k, v);
                     v
                 }
@@ -592,10 +592,7 @@ fn index_entries(root: &Spanned<Node>) -> HashMap<String, (Origin, &Spanned<Node
     entries
 }
 
-/// A JSON Pointer step.
-fn esc(step: &str) -> String {
-    step.replace('~', "~0").replace('/', "~1")
-}
+use yaml::escape as esc;
 
 /// How long an operation may take before its "taking a long time" alert
 /// fires, by the catalogue's `alerts.taking_a_long_time` settings (GOV.UK's
