@@ -5,10 +5,9 @@ use crate::cron::Schedule;
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::plan::{Environment, Job, JobOrigin, Op, Operation, Order, Origin, Plan, Speed};
 use crate::values::default_bucket;
-use crate::yaml::{self, Dialect, Node, locate, locate_key};
+use crate::yaml::{self, Dialect, Node, Spanned, locate, locate_key};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
-use serde_saphyr::Spanned;
 use std::path::Path;
 
 /// The catalogue's JSON Schema, as shipped in `schema/`.
@@ -228,8 +227,7 @@ impl Document<'_> {
 pub fn expand(data: &Value) -> Result<Plan, Diagnostics> {
     let root = Spanned {
         value: Node::Null,
-        referenced: serde_saphyr::Location::UNKNOWN,
-        defined: serde_saphyr::Location::UNKNOWN,
+        at: Origin::default(),
     };
     let mut problems = Diagnostics::default();
     let plan = Expander {

@@ -5,9 +5,8 @@ use crate::catalogue::{Part, check_part};
 use crate::cron::Schedule;
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::plan::{Environment, Job, JobOrigin, Op, Operation, Origin, Plan};
-use crate::yaml::{self, Dialect, Node, locate, origin};
+use crate::yaml::{self, Dialect, Node, Spanned, locate, origin};
 use serde_json::{Map, Value, json};
-use serde_saphyr::Spanned;
 use std::path::Path;
 
 /// The bucket an environment backs up to when nothing else is said.
@@ -350,12 +349,11 @@ impl Checker<'_> {
             }
             Some(Spanned {
                 value: Node::Seq(_),
-                referenced,
-                ..
+                at,
             }) => self.error(
                 env,
                 job_name,
-                yaml::origin_of(*referenced),
+                *at,
                 format!("job `{job_name}` has no operations"),
             ),
             Some(_) => {}

@@ -9,11 +9,31 @@ use crate::plan::Origin;
 use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Number, Value};
-use serde_saphyr::{DuplicateKeyPolicy, Options, Spanned};
+use serde_saphyr::{DuplicateKeyPolicy, Options};
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::OnceLock;
+
+mod read;
+
+/// A value and the place it is used at (for a value reached through an
+/// alias or a merge, the alias or merge).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Spanned<T> {
+    pub value: T,
+    pub at: Origin,
+}
+
+impl<T> Spanned<T> {
+    /// A serde-saphyr value with its place.
+    fn from_saphyr(spanned: serde_saphyr::Spanned<T>) -> Spanned<T> {
+        Spanned {
+            value: spanned.value,
+            at: origin_of(spanned.referenced),
+        }
+    }
+}
 
 /// A YAML node with the place of each child.
 #[derive(Clone, Debug, PartialEq)]
@@ -101,8 +121,18 @@ pub struct ParseError {
     pub origin: Origin,
 }
 
-/// Parses one YAML document.
+/// Parses one YAML document: straight from the parser's events when that
+/// is safe (see `read`), else through serde-saphyr.
 pub fn parse(text: &str, dialect: Dialect) -> Result<Spanned<Node>, ParseError> {
+    if let Some(root) = read::document(text) {
+        return Ok(root);
+    }
+    parse_with_saphyr(text, dialect)
+}
+
+/// Parses one YAML document with serde-saphyr, which resolves anchors,
+/// aliases and `<<:` merges and reports what is wrong with the document.
+fn parse_with_saphyr(text: &str, dialect: Dialect) -> Result<Spanned<Node>, ParseError> {
     let mut options = Options::default();
     options.duplicate_keys = DuplicateKeyPolicy::Error;
     options.strict_booleans = dialect == Dialect::Catalogue;
@@ -114,7 +144,8 @@ pub fn parse(text: &str, dialect: Dialect) -> Result<Spanned<Node>, ParseError> 
     budget.max_nodes = 2_000_000;
     budget.max_events = 5_000_000;
     options.budget = Some(budget);
-    serde_saphyr::from_str_with_options::<Spanned<Node>>(text, options).map_err(|e| {
+    let root = serde_saphyr::from_str_with_options::<serde_saphyr::Spanned<Node>>(text, options);
+    root.map(Spanned::from_saphyr).map_err(|e| {
         let origin = e.location().map(origin_of).unwrap_or_default();
         let message = e.to_string();
         // The message repeats the location at its end; keep the words only.
@@ -141,7 +172,7 @@ pub fn origin_of(location: serde_saphyr::Location) -> Origin {
 
 /// The place a spanned value is used at.
 pub fn origin<T>(spanned: &Spanned<T>) -> Origin {
-    origin_of(spanned.referenced)
+    spanned.at
 }
 
 impl Node {
@@ -313,21 +344,20 @@ impl<'de> Visitor<'de> for NodeVisitor {
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Node, A::Error> {
         let mut items = Vec::new();
-        while let Some(item) = seq.next_element::<Spanned<Node>>()? {
-            items.push(item);
+        while let Some(item) = seq.next_element::<serde_saphyr::Spanned<Node>>()? {
+            items.push(Spanned::from_saphyr(item));
         }
         Ok(Node::Seq(items))
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Node, A::Error> {
         let mut entries = Vec::new();
-        while let Some(key) = map.next_key::<Spanned<Key>>()? {
-            let value = map.next_value::<Spanned<Node>>()?;
+        while let Some(key) = map.next_key::<serde_saphyr::Spanned<Key>>()? {
+            let value = map.next_value::<serde_saphyr::Spanned<Node>>()?;
             let key = Spanned {
                 value: key.value.0,
-                referenced: key.referenced,
-                defined: key.defined,
+                at: origin_of(key.referenced),
             };
-            entries.push((key, value));
+            entries.push((key, Spanned::from_saphyr(value)));
         }
         Ok(Node::Map(Mapping::new(entries)))
     }
