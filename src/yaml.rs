@@ -14,8 +14,10 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 mod read;
+mod write;
 
 /// A value and the place it is used at (for a value reached through an
 /// alias or a merge, the alias or merge).
@@ -128,6 +130,17 @@ pub fn parse(text: &str, dialect: Dialect) -> Result<Spanned<Node>, ParseError> 
         return Ok(root);
     }
     parse_with_saphyr(text, dialect)
+}
+
+/// A document read both ways, for the tests and the `yaml` fuzzer to
+/// compare: the quick reader's tree (`None` when it leaves the document to
+/// serde-saphyr) and serde-saphyr's.
+#[doc(hidden)]
+pub fn read_both_ways(
+    text: &str,
+    dialect: Dialect,
+) -> (Option<Spanned<Node>>, Result<Spanned<Node>, ParseError>) {
+    (read::document(text), parse_with_saphyr(text, dialect))
 }
 
 /// Parses one YAML document with serde-saphyr, which resolves anchors,
@@ -403,7 +416,34 @@ impl<'de> Deserialize<'de> for Key {
 /// [`serde_saphyr::Commented`] value gets its comment on the line above it
 /// (yamllint wants two spaces before a comment beside a value, and the
 /// serializer gives one).
+///
+/// Most documents are written by `write`, which lays them out as
+/// serde-saphyr does but without its second looks at every scalar; the rest
+/// by serde-saphyr.
 pub fn to_string<T: serde::Serialize>(value: &T) -> Result<String, serde_saphyr::SerializeError> {
+    if SAPHYR_ONLY.load(Ordering::Relaxed) {
+        return to_string_with_saphyr(value);
+    }
+    match write::to_string(value) {
+        Some(text) => Ok(text),
+        None => to_string_with_saphyr(value),
+    }
+}
+
+/// Whether [`to_string`] leaves every document to serde-saphyr.
+static SAPHYR_ONLY: AtomicBool = AtomicBool::new(false);
+
+/// Makes [`to_string`] leave every document to serde-saphyr, or not, for
+/// the tests that compare what the two writers write.
+#[doc(hidden)]
+pub fn write_with_saphyr_only(on: bool) {
+    SAPHYR_ONLY.store(on, Ordering::Relaxed);
+}
+
+/// [`to_string`], always by serde-saphyr.
+fn to_string_with_saphyr<T: serde::Serialize>(
+    value: &T,
+) -> Result<String, serde_saphyr::SerializeError> {
     let mut options = serde_saphyr::SerializerOptions::default();
     options.compact_list_indent = false;
     options.prefer_block_scalars = false;

@@ -150,9 +150,9 @@ fn scalar(value: Cow<str>, style: ScalarStyle) -> Option<Node> {
     Some(node)
 }
 
-/// A mapping key, when it is plainly a string.
+/// A mapping key, when it is plainly a string (and not `<<`, quoted or not).
 fn map_key(value: Cow<str>, style: ScalarStyle) -> Option<String> {
-    (style != ScalarStyle::Plain || is_plain_string(&value) && value != "<<")
+    (value != "<<" && (style != ScalarStyle::Plain || is_plain_string(&value)))
         .then(|| value.into_owned())
 }
 
@@ -287,6 +287,7 @@ list:
         for text in [
             "a: &x 1\nb: *x\n",
             "base: &b {x: 1}\njob:\n  <<: *b\n",
+            "job:\n  \"<<\": {x: 1}\n",
             "a: !!str 1\n",
             "a: yes\n",
             "a: True\n",
