@@ -74,7 +74,7 @@ for doc in 'a: &x 1\nb: *x\n' 'base: &b {x: 1}\njob:\n  <<: *b\n  y: 2\n' 'a: !!
     "\"q\": 'it''s'\nl: |\n  one\n  two\nf: >\n  folded\n" \
     'flow: {a: [1, -2, "3"], b: {}}\n' '--- 1\n--- 2\n' 'a: 1\na: 2\n'; do
     i=$((i + 1))
-    printf "$doc" > "$corpus/yaml/seed-corner-$i"
+    printf -- "$doc" > "$corpus/yaml/seed-corner-$i"
 done
 
 for target in catalogue values cron yaml; do

@@ -1,9 +1,14 @@
-//! Reading YAML into a tree that remembers where every node came from.
+//! Reading YAML into a tree that remembers where every node came from, and
+//! writing data as block YAML.
 //!
-//! Catalogues and values files are read into [`Node`]s (anchors, aliases and
-//! `<<:` merges resolved by serde-saphyr), turned into JSON values for schema
-//! validation and typed models, and looked up by JSON Pointer to find the
-//! line and column of anything worth reporting.
+//! Catalogues and values files are read into [`Node`]s, turned into JSON
+//! values for schema validation and typed models, and looked up by JSON
+//! Pointer to find the line and column of anything worth reporting. A
+//! document of plain mappings, lists and scalars is read straight from the
+//! YAML parser's events (`read`); serde-saphyr reads the rest (anchors,
+//! aliases, `<<:` merges, tags) and explains what is wrong with a document.
+//! Likewise `write` writes most documents and serde-saphyr the rest, laid
+//! out the same way.
 
 use crate::plan::Origin;
 use serde::Deserialize;
