@@ -496,38 +496,27 @@ impl Collect {
     }
 }
 
-impl ser::SerializeSeq for Collect {
-    type Ok = Yaml;
-    type Error = GiveUp;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), GiveUp> {
-        self.item(value)
-    }
-    fn end(self) -> Result<Yaml, GiveUp> {
-        self.done()
-    }
+/// The list-like compounds, each handing its items to [`Collect::item`].
+macro_rules! list_compound {
+    ($($compound:ident :: $method:ident),*) => {$(
+        impl ser::$compound for Collect {
+            type Ok = Yaml;
+            type Error = GiveUp;
+            fn $method<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), GiveUp> {
+                self.item(value)
+            }
+            fn end(self) -> Result<Yaml, GiveUp> {
+                self.done()
+            }
+        }
+    )*};
 }
 
-impl ser::SerializeTuple for Collect {
-    type Ok = Yaml;
-    type Error = GiveUp;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), GiveUp> {
-        self.item(value)
-    }
-    fn end(self) -> Result<Yaml, GiveUp> {
-        self.done()
-    }
-}
-
-impl ser::SerializeTupleStruct for Collect {
-    type Ok = Yaml;
-    type Error = GiveUp;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), GiveUp> {
-        self.item(value)
-    }
-    fn end(self) -> Result<Yaml, GiveUp> {
-        self.done()
-    }
-}
+list_compound!(
+    SerializeSeq::serialize_element,
+    SerializeTuple::serialize_element,
+    SerializeTupleStruct::serialize_field
+);
 
 impl ser::SerializeMap for Collect {
     type Ok = Yaml;
