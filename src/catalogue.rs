@@ -27,6 +27,7 @@ pub const SETTINGS_KEYS: &[&str] = &[
     "db_owner",
     "replica_set",
     "no_auth",
+    "db_user",
     "sanitise",
     "steps",
     "operations",
@@ -50,6 +51,7 @@ pub struct Settings {
     pub db_owner: Option<String>,
     pub replica_set: Option<String>,
     pub no_auth: Option<bool>,
+    pub db_user: Option<String>,
     pub sanitise: Option<String>,
     pub steps: Option<Vec<String>>,
     pub operations: Option<Vec<OperationSpec>>,
@@ -626,6 +628,7 @@ impl Expander<'_> {
             extra_env,
             replica_set: s.replica_set,
             no_auth: s.no_auth,
+            db_user: s.db_user,
             operations,
             personal_data,
             allow: s

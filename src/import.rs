@@ -310,6 +310,7 @@ fn basics(job: &Job) -> Map<String, Value> {
     put("extra_env", job.extra_env.clone());
     put("replica_set", job.replica_set.clone().map(Value::from));
     put("no_auth", job.no_auth.map(Value::from));
+    put("db_user", job.db_user.clone().map(Value::from));
     if !job.allow.is_empty() {
         let allow: Vec<Value> = job
             .allow

@@ -23,7 +23,8 @@ pub const TEMPLATE: &str = "cronjob.yaml";
 /// The chart's name, which names its ConfigMap, secret and service account.
 const CHART: &str = "db-backup";
 
-/// The database user when a job does not name one.
+/// The database user when a job does not name one (or names the empty
+/// string, which helm's `default` passes over too).
 const DB_USER: &str = "aws_db_admin";
 
 #[derive(Debug, thiserror::Error)]
@@ -318,7 +319,12 @@ fn cronjob(chart: &Chart, env: &str, job: &Job) -> Result<CronJob, ManifestError
             db_database: job.db_of(op).map(str::to_owned),
             bucket: op.bucket.clone(),
             mongo: dbms == "mongo",
-            db_user: DB_USER.to_owned(),
+            db_user: job
+                .db_user
+                .as_deref()
+                .filter(|u| !u.is_empty())
+                .unwrap_or(DB_USER)
+                .to_owned(),
             secret_key: job.host().to_owned(),
             extra_env,
             resources: resources.clone(),

@@ -127,6 +127,9 @@ pub struct Job {
     pub extra_env: Option<Value>,
     pub replica_set: Option<String>,
     pub no_auth: Option<bool>,
+    /// `DB_USER` for a DBMS that logs in with a user and password
+    /// (`aws_db_admin` when absent, as the chart does).
+    pub db_user: Option<String>,
     pub operations: Vec<Operation>,
     /// The database holds personal data (from the catalogue; lint uses it).
     pub personal_data: bool,

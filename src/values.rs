@@ -191,6 +191,7 @@ const JOB_KEYS: &[&str] = &[
     "extraEnv",
     "replicaSet",
     "noAuth",
+    "dbUser",
     "operations",
 ];
 const OPERATION_KEYS: &[&str] = &["op", "bucket", "db", "script", "extraEnv"];
@@ -272,6 +273,7 @@ impl Checker<'_> {
                 ("dbms", Node::String(s)) => job.dbms = Some(s.clone()),
                 ("db", Node::String(s)) => job.db = Some(s.clone()),
                 ("replicaSet", Node::String(s)) => job.replica_set = Some(s.clone()),
+                ("dbUser", Node::String(s)) => job.db_user = Some(s.clone()),
                 ("maxJobRuntimeSeconds", Node::Number(n)) if n.as_u64() == Some(0) => self.error(
                     env,
                     job_name,
@@ -284,7 +286,9 @@ impl Checker<'_> {
                 ("resources", Node::Map(_)) => job.resources = Some(value.value.to_json()),
                 ("extraEnv", Node::Seq(_)) => job.extra_env = Some(value.value.to_json()),
                 ("operations", Node::Seq(_)) => {}
-                ("schedule" | "host" | "dbms" | "db" | "replicaSet", _) => want("a string"),
+                ("schedule" | "host" | "dbms" | "db" | "replicaSet" | "dbUser", _) => {
+                    want("a string")
+                }
                 ("suspend" | "noAuth", _) => want("true or false"),
                 ("maxJobRuntimeSeconds", _) => want("a whole number of seconds"),
                 ("resources", _) => want("a mapping"),
@@ -503,6 +507,7 @@ pub fn job_values(job: &Job) -> Value {
     put("db", job.db.clone().map(Value::from));
     put("replicaSet", job.replica_set.clone().map(Value::from));
     put("noAuth", job.no_auth.map(Value::from));
+    put("dbUser", job.db_user.clone().map(Value::from));
     put(
         "maxJobRuntimeSeconds",
         job.max_job_runtime_seconds.map(Value::from),

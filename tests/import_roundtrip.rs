@@ -80,3 +80,27 @@ fn import_and_render_write_yaml_that_passes_yamllint() {
     common::yamllint(&catalogue);
     common::yamllint(&out);
 }
+
+#[test]
+fn a_jobs_own_database_user_round_trips() {
+    let text = "cronjobs:
+  staging:
+    signon-mysql:
+      schedule: \"3 1 * * 1-5\"
+      dbUser: signon_reader
+      operations:
+        - op: backup
+";
+    let path = Path::new("values.yaml");
+    let plan = values::import(path, text).unwrap_or_else(|e| panic!("{e}"));
+    let data = import::catalogue(&plan, &import::profiles_in_values(text));
+    let written = yaml::to_string(&data).unwrap();
+    assert!(written.contains("db_user: signon_reader"), "{written}");
+    let reread = catalogue::load(Path::new("imported.yaml"), &written).unwrap();
+    let rendered = values::cronjobs(&reread);
+    assert_eq!(rendered["cronjobs"], values::read_cronjobs(text).unwrap());
+
+    let wrong = text.replace("dbUser: signon_reader", "dbUser: [a]");
+    let e = values::import(path, &wrong).unwrap_err().to_string();
+    assert!(e.contains("`dbUser` must be a string"), "{e}");
+}

@@ -411,6 +411,25 @@ fn helm_renders_the_bench_chart_as_envsync_renders_the_catalogue() {
     let printed = helm_template(&helm, &cronjobs, settings);
     let (_, problems) = compare(settings, &printed, file(&rendered, "staging"));
     assert!(problems.is_empty(), "{}", problems.join("\n"));
+
+    // A job's own database user (`dbUser`), and an empty one, which the
+    // chart's `default` passes over.
+    let staging = plan.environments.iter_mut().find(|e| e.name == "staging");
+    let mut jobs = staging
+        .unwrap()
+        .jobs
+        .iter_mut()
+        .filter(|j| j.dbms() != "mongo");
+    jobs.next().unwrap().db_user = Some("reader: \"ro\"".into());
+    jobs.next().unwrap().db_user = Some(String::new());
+    let text = yaml::to_string(&values::cronjobs(&plan)).unwrap();
+    assert!(text.contains("dbUser:"), "{text}");
+    std::fs::write(&cronjobs, text).unwrap();
+    let rendered = render(&plan).unwrap();
+    assert!(file(&rendered, "staging").contains("reader: \\\"ro\\\""));
+    let printed = helm_template(&helm, &cronjobs, settings);
+    let (_, problems) = compare(settings, &printed, file(&rendered, "staging"));
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 
 #[test]
