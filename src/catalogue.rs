@@ -3,11 +3,13 @@
 
 use crate::cron::Schedule;
 use crate::diagnostic::{Diagnostic, Diagnostics};
+use crate::parallel::{self, Task};
 use crate::plan::{Environment, Job, JobOrigin, Op, Operation, Order, Origin, Plan, Speed};
 use crate::values::default_bucket;
 use crate::yaml::{self, Dialect, Node, Spanned, locate, locate_key};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
+use std::convert::Infallible;
 use std::path::Path;
 
 /// The catalogue's JSON Schema, as shipped in `schema/`.
@@ -252,6 +254,14 @@ fn schema_message(error: &jsonschema::ValidationError, pointer: &str) -> String 
     format!("{place}: {text}")
 }
 
+/// What databases expand into: their orderings, and their jobs with the
+/// index of each one's environment.
+#[derive(Default)]
+struct Expanded {
+    orders: Vec<Order>,
+    jobs: Vec<(usize, Job)>,
+}
+
 struct Expander<'a> {
     path: &'a Path,
     root: &'a Spanned<Node>,
@@ -323,24 +333,56 @@ impl Expander<'_> {
             });
         }
         let profiles = data["profiles"].as_object().unwrap_or(&no_entries);
-        let databases = data["databases"].as_object().unwrap_or(&no_entries);
-        for (db_name, spec) in databases {
-            self.database(
-                &mut plan,
-                profiles,
-                db_name,
-                spec.as_object().unwrap_or(&no_entries),
-            );
-        }
+        let databases: Vec<(&String, &Value)> = data["databases"]
+            .as_object()
+            .unwrap_or(&no_entries)
+            .iter()
+            .collect();
+        // Databases expand independently: a large catalogue's are expanded
+        // on every core, a share at a time, and put together in order.
+        let threads = parallel::threads_for(databases.len() * plan.environments.len());
+        let share = databases.len().div_ceil(threads * 4).max(1);
+        let (path, root, environments) = (self.path, self.root, &plan.clone());
+        let no_entries = &no_entries;
+        let tasks = databases
+            .chunks(share)
+            .map(|share| -> Task<_, Infallible> {
+                Box::new(move || {
+                    let mut problems = Diagnostics::default();
+                    let mut expander = Expander {
+                        path,
+                        root,
+                        problems: &mut problems,
+                    };
+                    let mut expanded = Expanded::default();
+                    for (name, spec) in share {
+                        let spec = spec.as_object().unwrap_or(no_entries);
+                        expander.database(environments, profiles, name, spec, &mut expanded);
+                    }
+                    Ok((expanded, problems))
+                })
+            })
+            .collect();
+        let Ok(()) = parallel::in_order(threads, tasks, |(expanded, problems)| {
+            plan.orders.extend(expanded.orders);
+            for (env, job) in expanded.jobs {
+                plan.environments[env].jobs.push(job);
+            }
+            self.problems.0.extend(problems.0);
+            Ok::<_, Infallible>(())
+        });
         plan
     }
 
+    /// Expands one database into `out`. `plan` has the environments, and
+    /// no jobs yet.
     fn database(
         &mut self,
-        plan: &mut Plan,
+        plan: &Plan,
         profiles: &Map<String, Value>,
         name: &str,
         spec: &Map<String, Value>,
+        out: &mut Expanded,
     ) {
         let pointer = format!("/databases/{name}");
         let mut shared = Map::new();
@@ -353,7 +395,7 @@ impl Expander<'_> {
                 personal_data = value.as_bool().unwrap_or(false);
             } else if key == "run_before" {
                 for (i, then) in value.as_array().into_iter().flatten().enumerate() {
-                    plan.orders.push(Order {
+                    out.orders.push(Order {
                         first: name.to_owned(),
                         then: then.as_str().unwrap_or_default().to_owned(),
                         origin: self.at(&format!("{pointer}/run_before/{i}")),
@@ -406,20 +448,11 @@ impl Expander<'_> {
                     continue;
                 }
             };
-            // The environment without its jobs: copying those for every job
-            // would make loading quadratic in the size of the catalogue.
-            let env = plan.environment(env_name).map(|e| Environment {
-                name: e.name.clone(),
-                restore_from: e.restore_from.clone(),
-                bucket: e.bucket.clone(),
-                wider_access: e.wider_access,
-                jobs: Vec::new(),
-                origin: e.origin,
-            });
-            let env = env.expect("checked above");
+            let index = plan.environments.iter().position(|e| &e.name == env_name);
+            let index = index.expect("checked above");
             let job = self.job(
                 plan,
-                &env,
+                &plan.environments[index],
                 name,
                 &entry_pointer,
                 settings,
@@ -427,12 +460,7 @@ impl Expander<'_> {
                 personal_data,
             );
             if let Some(job) = job {
-                let env = plan
-                    .environments
-                    .iter_mut()
-                    .find(|e| &e.name == env_name)
-                    .expect("exists");
-                env.jobs.push(job);
+                out.jobs.push((index, job));
             }
         }
     }

@@ -21,7 +21,12 @@ const MIN_JOBS: usize = 1_000;
 /// How many threads to render or lint `plan` on: one for a small plan,
 /// else one per core.
 pub fn threads(plan: &Plan) -> usize {
-    if plan.jobs().count() < MIN_JOBS {
+    threads_for(plan.jobs().count())
+}
+
+/// How many threads to work on a plan of about `jobs` CronJobs with.
+pub fn threads_for(jobs: usize) -> usize {
+    if jobs < MIN_JOBS {
         1
     } else {
         std::thread::available_parallelism().map_or(1, |n| n.get())

@@ -12,9 +12,9 @@
 
 use crate::plan::{Job, Op};
 use crate::yaml::{self, Dialect, Node};
+use foldhash::HashSet;
 use jiff::SignedDuration;
 use regex::Regex;
-use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 /// The metric a "not completed" alert reads.

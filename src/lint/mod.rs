@@ -28,8 +28,9 @@ use crate::parallel::{self, Task};
 use crate::plan::{Environment, Job, Op, Operation, Origin, Plan, Speed};
 use crate::values;
 use crate::yaml::{self, Dialect, Node, Spanned};
+use foldhash::{HashMap, HashMapExt};
 use jiff::SignedDuration;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::convert::Infallible;
 use std::path::{Path, PathBuf};
 

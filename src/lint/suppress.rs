@@ -5,8 +5,8 @@ use super::rules::{allow_without_reason, unused_allow};
 use super::{Context, JobRef, Mode, registry, suggest};
 use crate::diagnostic::Diagnostic;
 use crate::plan::Origin;
+use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 use std::cell::Cell;
-use std::collections::HashMap;
 
 /// One suppression, wherever it was written.
 #[derive(Debug)]
@@ -152,7 +152,7 @@ fn collect(ctx: &Context) -> Vec<Allow> {
 
 /// The `allow` lists of a catalogue, each once: (pointer, job it names).
 fn catalogue_pointers(ctx: &Context) -> Vec<(String, (String, String))> {
-    let mut seen = std::collections::HashSet::new();
+    let mut seen = HashSet::new();
     let mut out = Vec::new();
     for (r, _, _) in ctx.jobs() {
         if let Some((pointer, job)) = allow_source(ctx, r)

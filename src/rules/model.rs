@@ -8,7 +8,8 @@ use crate::rules::RulesError;
 use crate::rules::cadence::{self, Cadence, CadenceError, Runs};
 use crate::rules::promql::Instances;
 use crate::rules::settings::{Duration, Settings};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use foldhash::{HashMap, HashMapExt};
+use std::collections::{BTreeMap, BTreeSet};
 
 /// One series a job pushes: an operation on a database of an instance.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]

@@ -11,9 +11,9 @@
 
 use super::{Mapping, Node, Spanned};
 use crate::plan::Origin;
+use foldhash::{HashSet, HashSetExt};
 use granit_parser::{Event, Parser, ScalarStyle, Span};
 use std::borrow::Cow;
-use std::collections::HashSet;
 
 /// Documents nested deeper than this are left to serde-saphyr's limits.
 const MAX_DEPTH: usize = 64;

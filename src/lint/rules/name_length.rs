@@ -1,6 +1,6 @@
 use crate::diagnostic::Diagnostic;
 use crate::lint::{Context, Mode};
-use std::collections::HashSet;
+use foldhash::{HashSet, HashSetExt};
 
 /// The longest CronJob name Kubernetes accepts.
 pub const MAX: usize = 52;
