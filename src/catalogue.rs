@@ -4,7 +4,7 @@
 use crate::cron::Schedule;
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::parallel::{self, Task};
-use crate::plan::{Environment, Job, JobOrigin, Op, Operation, Order, Origin, Plan, Speed};
+use crate::plan::{Environment, Job, JobOrigin, Op, Operation, Order, Origin, Parsed, Plan, Speed};
 use crate::values::default_bucket;
 use crate::yaml::{self, Dialect, Node, Spanned, locate, locate_key};
 use serde::Deserialize;
@@ -518,7 +518,8 @@ impl Expander<'_> {
             return None;
         };
         let allowed = |rule: &str| s.allow.iter().flatten().any(|a| a.rule == rule);
-        if let Err(e) = Schedule::parse(&schedule)
+        let parsed = Schedule::parse(&schedule);
+        if let Err(e) = &parsed
             && !allowed("cron-syntax")
         {
             self.error_at_job(
@@ -669,6 +670,7 @@ impl Expander<'_> {
                 job: at,
                 schedule: self.at(&schedule_pointer),
             },
+            parsed: Parsed::keep(&parsed),
         })
     }
 

@@ -4,7 +4,7 @@
 use crate::catalogue::{Part, check_part};
 use crate::cron::Schedule;
 use crate::diagnostic::{Diagnostic, Diagnostics};
-use crate::plan::{Environment, Job, JobOrigin, Op, Operation, Origin, Plan};
+use crate::plan::{Environment, Job, JobOrigin, Op, Operation, Origin, Parsed, Plan};
 use crate::yaml::{self, Dialect, Node, Spanned, locate, origin};
 use serde_json::{Map, Value, json};
 use std::path::Path;
@@ -325,9 +325,12 @@ impl Checker<'_> {
                 format!("job `{job_name}` has no schedule"),
             ),
             Some(s) => {
-                if let Some(text) = s.value.as_str()
+                let parsed = s.value.as_str().map(Schedule::parse);
+                if let Some(parsed) = &parsed {
+                    job.parsed = Parsed::keep(parsed);
+                }
+                if let Some((text, Err(e))) = s.value.as_str().zip(parsed)
                     && !self.lenient
-                    && let Err(e) = Schedule::parse(text)
                 {
                     if self.keep_invalid_schedules {
                         let why =

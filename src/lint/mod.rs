@@ -30,6 +30,7 @@ use crate::values;
 use crate::yaml::{self, Dialect, Node, Spanned};
 use foldhash::{HashMap, HashMapExt};
 use jiff::SignedDuration;
+use std::borrow::Cow;
 use std::collections::BTreeSet;
 use std::convert::Infallible;
 use std::path::{Path, PathBuf};
@@ -232,7 +233,7 @@ pub struct Context<'a> {
     pub alerts: Option<&'a alerts::AlertRules>,
     /// Problems met while reading the file (findings of `schema`).
     pub problems: &'a [Diagnostic],
-    schedules: Vec<Vec<Option<Schedule>>>,
+    schedules: Vec<Vec<Option<Cow<'a, Schedule>>>>,
     by_host: HashMap<(usize, &'a str), Vec<usize>>,
     by_name: HashMap<(usize, &'a str), usize>,
     backups: HashMap<(&'a str, &'a str, &'a str), Vec<OpRef>>,
@@ -268,12 +269,8 @@ impl<'a> Context<'a> {
                 .collect(),
         };
         for (e, env) in plan.environments.iter().enumerate() {
-            ctx.schedules.push(
-                env.jobs
-                    .iter()
-                    .map(|j| Schedule::parse(&j.schedule).ok())
-                    .collect(),
-            );
+            ctx.schedules
+                .push(env.jobs.iter().map(|j| j.cron().ok()).collect());
             for (j, job) in env.jobs.iter().enumerate() {
                 ctx.by_host.entry((e, job.host())).or_default().push(j);
                 ctx.by_name.entry((e, job.name.as_str())).or_insert(j);
@@ -327,7 +324,7 @@ impl<'a> Context<'a> {
 
     /// The job's schedule, when Kubernetes would accept it.
     pub fn schedule(&self, r: JobRef) -> Option<&Schedule> {
-        self.schedules[r.env][r.job].as_ref()
+        self.schedules[r.env][r.job].as_deref()
     }
 
     pub fn suspended(&self, r: JobRef) -> bool {

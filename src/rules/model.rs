@@ -9,6 +9,7 @@ use crate::rules::cadence::{self, Cadence, CadenceError, Runs};
 use crate::rules::promql::Instances;
 use crate::rules::settings::{Duration, Settings};
 use foldhash::{HashMap, HashMapExt};
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// One series a job pushes: an operation on a database of an instance.
@@ -22,7 +23,7 @@ pub(crate) struct SeriesKey {
 /// A running job, as the tests simulate it.
 pub(crate) struct RunningJob<'a> {
     pub job: &'a Job,
-    pub schedule: Schedule,
+    pub schedule: Cow<'a, Schedule>,
     /// Its operations in order: kind, database, threshold in seconds.
     pub steps: Vec<(Op, String, i64)>,
     /// How long a run may take: the sum of the thresholds.
@@ -165,7 +166,7 @@ pub(crate) fn build<'a>(plan: &'a Plan, env: &'a Environment) -> Result<EnvModel
         if job.suspended(&plan.chart) || job.operations.is_empty() {
             continue;
         }
-        let schedule = Schedule::parse(&job.schedule).map_err(|e| RulesError::Schedule {
+        let schedule = job.cron().map_err(|e| RulesError::Schedule {
             env: env.name.clone(),
             job: job.name.clone(),
             schedule: job.schedule.clone(),
@@ -213,7 +214,7 @@ pub(crate) fn build<'a>(plan: &'a Plan, env: &'a Environment) -> Result<EnvModel
         let runs: Vec<Runs> = per_series
             .values()
             .map(|js| Runs {
-                schedules: js.iter().map(|&j| &running[j].schedule).collect(),
+                schedules: js.iter().map(|&j| &*running[j].schedule).collect(),
                 budget: js.iter().map(|&j| running[j].budget).max().unwrap_or(0),
             })
             .collect();

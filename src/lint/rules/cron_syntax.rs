@@ -1,4 +1,3 @@
-use crate::cron::Schedule;
 use crate::diagnostic::Diagnostic;
 use crate::lint::Context;
 use crate::plan::Origin;
@@ -38,7 +37,7 @@ fn check(ctx: &Context) -> Vec<Diagnostic> {
         if ctx.schedule(r).is_some() {
             continue;
         }
-        let Err(e) = Schedule::parse(&job.schedule) else {
+        let Err(e) = job.cron() else {
             continue;
         };
         let start = ctx.text_start(job.origin.schedule);
