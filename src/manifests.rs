@@ -16,6 +16,7 @@ use crate::plan::{Environment, Job, Plan};
 use crate::templates::{TemplateError, Templates};
 use serde::Serialize;
 use serde_json::{Map, Value};
+use std::collections::VecDeque;
 
 /// The template of one CronJob.
 pub const TEMPLATE: &str = "cronjob.yaml";
@@ -106,8 +107,9 @@ fn render_environment(
     let mut jobs: Vec<&Job> = env.jobs.iter().collect();
     jobs.sort_by(|a, b| a.name.cmp(&b.name));
     let mut out = String::new();
+    let mut recent = RecentBlocks::default();
     for job in jobs {
-        let context = cronjob(chart, &env.name, job)?;
+        let context = cronjob(chart, &env.name, job, &mut recent)?;
         printable(&env.name, job, &context)?;
         out.push_str(&templates.render(TEMPLATE, &context)?);
     }
@@ -277,7 +279,41 @@ struct Container {
     security_context: Option<minijinja::Value>,
 }
 
-fn cronjob(chart: &Chart, env: &str, job: &Job) -> Result<CronJob, ManifestError> {
+/// The resources blocks of the jobs rendered last, by each job's own
+/// resources: jobs given the same ones (by a profile, say) share a block,
+/// written once. Only a few are kept, so that finding one stays cheap.
+#[derive(Default)]
+struct RecentBlocks<'a>(VecDeque<(&'a Map<String, Value>, minijinja::Value)>);
+
+impl<'a> RecentBlocks<'a> {
+    const KEPT: usize = 4;
+
+    /// The block of the chart's resources with `own` merged over them.
+    fn resources(
+        &mut self,
+        chart: &Chart,
+        own: &'a Map<String, Value>,
+    ) -> Result<minijinja::Value, ManifestError> {
+        if let Some((_, block)) = self.0.iter().find(|(kept, _)| *kept == own) {
+            return Ok(block.clone());
+        }
+        let mut merged = chart.resources.cloned().unwrap_or_default();
+        deep_merge(&mut merged, own);
+        let made = block(&Value::Object(merged), CONTAINER_BLOCK)?;
+        if self.0.len() == Self::KEPT {
+            self.0.pop_back();
+        }
+        self.0.push_front((own, made.clone()));
+        Ok(made)
+    }
+}
+
+fn cronjob<'a>(
+    chart: &Chart,
+    env: &str,
+    job: &'a Job,
+    recent: &mut RecentBlocks<'a>,
+) -> Result<CronJob, ManifestError> {
     let bad = |key, expected| ManifestError::JobSetting {
         environment: env.to_owned(),
         job: job.name.clone(),
@@ -286,11 +322,7 @@ fn cronjob(chart: &Chart, env: &str, job: &Job) -> Result<CronJob, ManifestError
     };
     let resources = match &job.resources {
         None | Some(Value::Null) => chart.resources_block.clone(),
-        Some(Value::Object(own)) => {
-            let mut merged = chart.resources.cloned().unwrap_or_default();
-            deep_merge(&mut merged, own);
-            Some(block(&Value::Object(merged), CONTAINER_BLOCK)?)
-        }
+        Some(Value::Object(own)) => Some(recent.resources(chart, own)?),
         Some(_) => return Err(bad("resources", "a mapping")),
     };
     let job_env = env_list(&job.extra_env)

@@ -235,10 +235,36 @@ fn is_plain(text: &str) -> bool {
     (first.is_ascii_alphabetic() || starts_number && !may_be_number(text))
         && last != b' '
         && last != b':'
-        && bytes.iter().all(|b| (b' '..=b'~').contains(b))
-        && !text.contains(": ")
-        && !text.contains(" #")
-        && !WORDS.iter().any(|w| w.eq_ignore_ascii_case(text))
+        && printable_without_indicators(bytes)
+        && !is_word(text)
+}
+
+/// Whether every byte is printable ASCII, with no `: ` or ` #`: one pass,
+/// as this is asked of every string written.
+fn printable_without_indicators(bytes: &[u8]) -> bool {
+    let mut previous = 0;
+    bytes.iter().all(|&b| {
+        let ok = (b' '..=b'~').contains(&b)
+            && !(previous == b':' && b == b' ')
+            && !(previous == b' ' && b == b'#');
+        previous = b;
+        ok
+    })
+}
+
+/// Whether the text is one of [`WORDS`], in any case.
+fn is_word(text: &str) -> bool {
+    const LONGEST: usize = {
+        let (mut i, mut longest) = (0, 0);
+        while i < WORDS.len() {
+            if WORDS[i].len() > longest {
+                longest = WORDS[i].len();
+            }
+            i += 1;
+        }
+        longest
+    };
+    text.len() <= LONGEST && WORDS.iter().any(|w| w.eq_ignore_ascii_case(text))
 }
 
 /// Whether serde-saphyr quotes this string for certain: it is empty, holds
@@ -257,7 +283,7 @@ fn is_quoted(text: &str) -> bool {
         || last == b' '
         || last == b':'
         || bytes.iter().all(u8::is_ascii_digit)
-        || WORDS.iter().any(|w| w.eq_ignore_ascii_case(text))
+        || is_word(text)
 }
 
 /// Whether a string that starts with a digit, `_` or `-` might be read as
@@ -266,7 +292,7 @@ fn is_quoted(text: &str) -> bool {
 /// written with. (`2h`, `2x37 1` and `54 3 * * *` are not.)
 fn may_be_number(text: &str) -> bool {
     let unsigned = text.strip_prefix(['+', '-']).unwrap_or(text);
-    if unsigned.starts_with('.') || WORDS.iter().any(|w| w.eq_ignore_ascii_case(unsigned)) {
+    if unsigned.starts_with('.') || is_word(unsigned) {
         return true;
     }
     let bytes = unsigned.as_bytes();
