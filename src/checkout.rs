@@ -374,7 +374,7 @@ pub fn apply(
     checkout: &Checkout,
 ) -> Result<Vec<PathBuf>, CheckoutError> {
     let text = checkout.values_text()?;
-    let block = yaml::to_string(&values::cronjobs(plan))?;
+    let block = yaml::to_string(&values::CronJobs(plan))?;
     let values_path = checkout.root.join(VALUES);
     let updated = values::replace_cronjobs(&text, &block)
         .ok_or(CheckoutError::NoCronjobs { path: values_path })?;

@@ -535,7 +535,7 @@ pub fn render_each(
 ) -> Result<(), Error> {
     let rules_file = |f: rules::OutputFile| File::new(Path::new("rules").join(f.path), f.contents);
     let values = || -> Result<File, Error> {
-        let text = yaml::to_string(&values::cronjobs(plan))?;
+        let text = yaml::to_string(&values::CronJobs(plan))?;
         Ok(File::new("values/cronjobs.yaml", text))
     };
     if parallel::threads(plan) > 1 {
