@@ -30,124 +30,80 @@ fn saphyr_wrapper(name: &str) -> bool {
 }
 
 /// Block YAML for `value`, or `None` when it holds anything this writer
-/// leaves to serde-saphyr.
+/// leaves to serde-saphyr. Written as the value is serialized, with no
+/// tree in between.
 pub(super) fn to_string<T: Serialize + ?Sized>(value: &T) -> Option<String> {
-    let tree = value.serialize(Build).and_then(scalar).ok()?;
     let mut out = String::new();
-    match &tree {
-        Yaml::Map(entries) if !entries.is_empty() => write_entries(&mut out, entries, 0),
-        Yaml::Seq(items) if !items.is_empty() => write_items(&mut out, items, 0),
-        Yaml::Scalar(text) => {
-            out.push_str(text);
-            out.push('\n');
-        }
-        _ => return None,
-    }
+    let top = Stream {
+        out: &mut out,
+        depth: 0,
+        at: At::Top,
+    };
+    value.serialize(top).ok()?;
     Some(out)
 }
 
-/// Data as it will be laid out: scalars already written, but for strings,
-/// kept as they are until it is known whether they are a value or a
-/// comment.
-enum Yaml {
-    Scalar(String),
-    Str(String),
-    Seq(Vec<Yaml>),
-    Map(Vec<(String, Yaml)>),
-    /// A value with a comment on the line above it.
-    Commented(String, Box<Yaml>),
-}
-
-impl Yaml {
-    /// `{}` or `[]`, for an empty collection.
-    fn empty(&self) -> Option<&'static str> {
-        match self {
-            Yaml::Seq(items) if items.is_empty() => Some("[]"),
-            Yaml::Map(entries) if entries.is_empty() => Some("{}"),
-            _ => None,
-        }
-    }
+/// Where a value is written.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum At {
+    /// The document itself.
+    Top,
+    /// A mapping's value, after its key and colon.
+    Value,
+    /// A list's item, after its dash.
+    Item,
+    /// A commented mapping value, on the lines after its comment.
+    Commented,
 }
 
 fn indent(out: &mut String, depth: usize) {
     out.extend(std::iter::repeat_n("  ", depth));
 }
 
-/// A mapping's entries, each on a line of its own at `depth`.
-fn write_entries(out: &mut String, entries: &[(String, Yaml)], depth: usize) {
-    for (i, (key, value)) in entries.iter().enumerate() {
-        // The first entry of a mapping in a list follows its dash.
-        if i > 0 || !out.ends_with("- ") {
-            indent(out, depth);
-        }
-        out.push_str(key);
-        out.push(':');
-        write_value(out, value, depth);
-    }
+/// Writes one value, at `at`, in a mapping or list whose entries are at
+/// `depth`.
+struct Stream<'o> {
+    out: &'o mut String,
+    depth: usize,
+    at: At,
 }
 
-/// A mapping value, after its key and colon.
-fn write_value(out: &mut String, value: &Yaml, depth: usize) {
-    match value {
-        Yaml::Scalar(text) => {
-            out.push(' ');
-            out.push_str(text);
-            out.push('\n');
-        }
-        Yaml::Seq(items) if !items.is_empty() => {
-            out.push('\n');
-            write_items(out, items, depth + 1);
-        }
-        Yaml::Map(entries) if !entries.is_empty() => {
-            out.push('\n');
-            write_entries(out, entries, depth + 1);
-        }
-        Yaml::Commented(comment, value) => {
-            out.push('\n');
-            indent(out, depth + 1);
-            out.push_str("# ");
-            out.push_str(comment);
-            out.push('\n');
-            match &**value {
-                Yaml::Scalar(text) => {
-                    indent(out, depth + 1);
-                    out.push_str(text);
-                    out.push('\n');
-                }
-                Yaml::Seq(items) => write_items(out, items, depth + 1),
-                Yaml::Map(entries) => write_entries(out, entries, depth + 1),
-                Yaml::Commented(..) | Yaml::Str(_) => unreachable!("refused when built"),
-            }
-        }
-        empty => {
-            out.push(' ');
-            out.push_str(empty.empty().unwrap_or_default());
-            out.push('\n');
+impl<'o> Stream<'o> {
+    /// What goes before a scalar: a space after a key, the indentation of
+    /// a commented value.
+    fn lead(&mut self) {
+        match self.at {
+            At::Value => self.out.push(' '),
+            At::Commented => indent(self.out, self.depth + 1),
+            At::Top | At::Item => {}
         }
     }
-}
 
-/// A list's items, each after a dash at `depth`.
-fn write_items(out: &mut String, items: &[Yaml], depth: usize) {
-    for (i, item) in items.iter().enumerate() {
-        // The first item of a list in a list follows its dash.
-        if i > 0 || !out.ends_with("- ") {
-            indent(out, depth);
+    /// A scalar written as it is.
+    fn scalar(mut self, text: &str) -> Result<(), GiveUp> {
+        self.lead();
+        self.out.push_str(text);
+        self.out.push('\n');
+        Ok(())
+    }
+
+    /// A list, mapping or commented value.
+    fn open(self, kind: Kind) -> Result<Block<'o>, GiveUp> {
+        // A comment goes above a mapping's value, and nowhere else.
+        if kind == Kind::Commented && self.at != At::Value {
+            return Err(GiveUp);
         }
-        out.push_str("- ");
-        match item {
-            Yaml::Scalar(text) => {
-                out.push_str(text);
-                out.push('\n');
-            }
-            Yaml::Seq(items) if !items.is_empty() => write_items(out, items, depth + 1),
-            Yaml::Map(entries) if !entries.is_empty() => write_entries(out, entries, depth + 1),
-            Yaml::Commented(..) | Yaml::Str(_) => unreachable!("refused when built"),
-            empty => {
-                out.push_str(empty.empty().unwrap_or_default());
-                out.push('\n');
-            }
-        }
+        Ok(Block {
+            out: self.out,
+            depth: if self.at == At::Top {
+                0
+            } else {
+                self.depth + 1
+            },
+            at: self.at,
+            kind,
+            count: 0,
+        })
     }
 }
 
@@ -169,25 +125,17 @@ impl ser::Error for GiveUp {
     }
 }
 
-/// A string written as a value, as serde-saphyr writes it.
-fn scalar(value: Yaml) -> Result<Yaml, GiveUp> {
-    match value {
-        Yaml::Str(text) => string(text).map(Yaml::Scalar),
-        other => Ok(other),
-    }
-}
-
 /// A string value as serde-saphyr writes it, when that takes one look.
-fn string(text: String) -> Result<String, GiveUp> {
-    if is_plain(&text) {
-        return Ok(text);
+fn write_string(out: &mut String, text: &str) -> Result<(), GiveUp> {
+    if is_plain(text) {
+        out.push_str(text);
+        return Ok(());
     }
     // Otherwise serde-saphyr writes double quotes, escaped as below (ASCII
     // only, to keep this short), but for `-`, `.` and `#` alone.
-    if !(text.is_ascii() && !matches!(&*text, "-" | "." | "#") && is_quoted(&text)) {
+    if !(text.is_ascii() && !matches!(text, "-" | "." | "#") && is_quoted(text)) {
         return Err(GiveUp);
     }
-    let mut out = String::with_capacity(text.len() + 8);
     out.push('"');
     for c in text.chars() {
         match c {
@@ -209,7 +157,7 @@ fn string(text: String) -> Result<String, GiveUp> {
         }
     }
     out.push('"');
-    Ok(out)
+    Ok(())
 }
 
 /// Words YAML 1.1 reads as null, a boolean or a number, whatever their case.
@@ -316,72 +264,76 @@ fn is_plain_key(text: &str) -> bool {
     is_plain(text) && !text.contains([':', ',', '[', ']', '{', '}'])
 }
 
-/// Serializes a value into [`Yaml`].
-struct Build;
-
-impl ser::Serializer for Build {
-    type Ok = Yaml;
+impl<'o> ser::Serializer for Stream<'o> {
+    type Ok = ();
     type Error = GiveUp;
-    type SerializeSeq = Collect;
-    type SerializeTuple = Collect;
-    type SerializeTupleStruct = Collect;
-    type SerializeTupleVariant = Impossible<Yaml, GiveUp>;
-    type SerializeMap = Collect;
-    type SerializeStruct = Collect;
-    type SerializeStructVariant = Impossible<Yaml, GiveUp>;
+    type SerializeSeq = Block<'o>;
+    type SerializeTuple = Block<'o>;
+    type SerializeTupleStruct = Block<'o>;
+    type SerializeTupleVariant = Impossible<(), GiveUp>;
+    type SerializeMap = Block<'o>;
+    type SerializeStruct = Block<'o>;
+    type SerializeStructVariant = Impossible<(), GiveUp>;
 
-    fn serialize_bool(self, v: bool) -> Result<Yaml, GiveUp> {
-        Ok(Yaml::Scalar(v.to_string()))
+    fn serialize_bool(self, v: bool) -> Result<(), GiveUp> {
+        self.scalar(if v { "true" } else { "false" })
     }
-    fn serialize_i8(self, v: i8) -> Result<Yaml, GiveUp> {
+    fn serialize_i8(self, v: i8) -> Result<(), GiveUp> {
         self.serialize_i64(v.into())
     }
-    fn serialize_i16(self, v: i16) -> Result<Yaml, GiveUp> {
+    fn serialize_i16(self, v: i16) -> Result<(), GiveUp> {
         self.serialize_i64(v.into())
     }
-    fn serialize_i32(self, v: i32) -> Result<Yaml, GiveUp> {
+    fn serialize_i32(self, v: i32) -> Result<(), GiveUp> {
         self.serialize_i64(v.into())
     }
-    fn serialize_i64(self, v: i64) -> Result<Yaml, GiveUp> {
-        Ok(Yaml::Scalar(v.to_string()))
+    fn serialize_i64(mut self, v: i64) -> Result<(), GiveUp> {
+        self.lead();
+        let _ = writeln!(self.out, "{v}");
+        Ok(())
     }
-    fn serialize_u8(self, v: u8) -> Result<Yaml, GiveUp> {
+    fn serialize_u8(self, v: u8) -> Result<(), GiveUp> {
         self.serialize_u64(v.into())
     }
-    fn serialize_u16(self, v: u16) -> Result<Yaml, GiveUp> {
+    fn serialize_u16(self, v: u16) -> Result<(), GiveUp> {
         self.serialize_u64(v.into())
     }
-    fn serialize_u32(self, v: u32) -> Result<Yaml, GiveUp> {
+    fn serialize_u32(self, v: u32) -> Result<(), GiveUp> {
         self.serialize_u64(v.into())
     }
-    fn serialize_u64(self, v: u64) -> Result<Yaml, GiveUp> {
-        Ok(Yaml::Scalar(v.to_string()))
+    fn serialize_u64(mut self, v: u64) -> Result<(), GiveUp> {
+        self.lead();
+        let _ = writeln!(self.out, "{v}");
+        Ok(())
     }
-    fn serialize_f32(self, _: f32) -> Result<Yaml, GiveUp> {
+    fn serialize_f32(self, _: f32) -> Result<(), GiveUp> {
         Err(GiveUp)
     }
-    fn serialize_f64(self, _: f64) -> Result<Yaml, GiveUp> {
+    fn serialize_f64(self, _: f64) -> Result<(), GiveUp> {
         Err(GiveUp)
     }
-    fn serialize_char(self, v: char) -> Result<Yaml, GiveUp> {
+    fn serialize_char(self, v: char) -> Result<(), GiveUp> {
         self.serialize_str(v.encode_utf8(&mut [0; 4]))
     }
-    fn serialize_str(self, v: &str) -> Result<Yaml, GiveUp> {
-        Ok(Yaml::Str(v.to_owned()))
+    fn serialize_str(mut self, v: &str) -> Result<(), GiveUp> {
+        self.lead();
+        write_string(self.out, v)?;
+        self.out.push('\n');
+        Ok(())
     }
-    fn serialize_bytes(self, _: &[u8]) -> Result<Yaml, GiveUp> {
+    fn serialize_bytes(self, _: &[u8]) -> Result<(), GiveUp> {
         Err(GiveUp)
     }
-    fn serialize_none(self) -> Result<Yaml, GiveUp> {
-        Ok(Yaml::Scalar("null".to_owned()))
+    fn serialize_none(self) -> Result<(), GiveUp> {
+        self.scalar("null")
     }
-    fn serialize_some<T: Serialize + ?Sized>(self, value: &T) -> Result<Yaml, GiveUp> {
+    fn serialize_some<T: Serialize + ?Sized>(self, value: &T) -> Result<(), GiveUp> {
         value.serialize(self)
     }
-    fn serialize_unit(self) -> Result<Yaml, GiveUp> {
+    fn serialize_unit(self) -> Result<(), GiveUp> {
         self.serialize_none()
     }
-    fn serialize_unit_struct(self, name: &'static str) -> Result<Yaml, GiveUp> {
+    fn serialize_unit_struct(self, name: &'static str) -> Result<(), GiveUp> {
         if saphyr_wrapper(name) {
             return Err(GiveUp);
         }
@@ -392,14 +344,14 @@ impl ser::Serializer for Build {
         _: &'static str,
         _: u32,
         variant: &'static str,
-    ) -> Result<Yaml, GiveUp> {
+    ) -> Result<(), GiveUp> {
         self.serialize_str(variant)
     }
     fn serialize_newtype_struct<T: Serialize + ?Sized>(
         self,
         name: &'static str,
         value: &T,
-    ) -> Result<Yaml, GiveUp> {
+    ) -> Result<(), GiveUp> {
         if saphyr_wrapper(name) {
             return Err(GiveUp);
         }
@@ -411,22 +363,21 @@ impl ser::Serializer for Build {
         _: u32,
         _: &'static str,
         _: &T,
-    ) -> Result<Yaml, GiveUp> {
+    ) -> Result<(), GiveUp> {
         Err(GiveUp)
     }
-    fn serialize_seq(self, len: Option<usize>) -> Result<Collect, GiveUp> {
-        Ok(Collect::new(Kind::Seq, len))
+    fn serialize_seq(self, _: Option<usize>) -> Result<Block<'o>, GiveUp> {
+        self.open(Kind::Seq)
     }
-    fn serialize_tuple(self, len: usize) -> Result<Collect, GiveUp> {
-        self.serialize_seq(Some(len))
+    fn serialize_tuple(self, _: usize) -> Result<Block<'o>, GiveUp> {
+        self.open(Kind::Seq)
     }
-    fn serialize_tuple_struct(self, name: &'static str, len: usize) -> Result<Collect, GiveUp> {
-        let kind = match name {
-            COMMENTED => Kind::Commented,
-            name if saphyr_wrapper(name) => return Err(GiveUp),
-            _ => Kind::Seq,
-        };
-        Ok(Collect::new(kind, Some(len)))
+    fn serialize_tuple_struct(self, name: &'static str, _: usize) -> Result<Block<'o>, GiveUp> {
+        match name {
+            COMMENTED => self.open(Kind::Commented),
+            name if saphyr_wrapper(name) => Err(GiveUp),
+            _ => self.open(Kind::Seq),
+        }
     }
     fn serialize_tuple_variant(
         self,
@@ -437,14 +388,14 @@ impl ser::Serializer for Build {
     ) -> Result<Self::SerializeTupleVariant, GiveUp> {
         Err(GiveUp)
     }
-    fn serialize_map(self, len: Option<usize>) -> Result<Collect, GiveUp> {
-        Ok(Collect::new(Kind::Map, len))
+    fn serialize_map(self, _: Option<usize>) -> Result<Block<'o>, GiveUp> {
+        self.open(Kind::Map)
     }
-    fn serialize_struct(self, name: &'static str, len: usize) -> Result<Collect, GiveUp> {
+    fn serialize_struct(self, name: &'static str, _: usize) -> Result<Block<'o>, GiveUp> {
         if saphyr_wrapper(name) {
             return Err(GiveUp);
         }
-        self.serialize_map(Some(len))
+        self.open(Kind::Map)
     }
     fn serialize_struct_variant(
         self,
@@ -457,81 +408,130 @@ impl ser::Serializer for Build {
     }
 }
 
+#[derive(Clone, Copy, PartialEq, Eq)]
 enum Kind {
     Seq,
     Map,
+    /// A comment, then the value it is written above.
     Commented,
 }
 
-/// A list, mapping or commented value being serialized.
-struct Collect {
+/// A list, mapping or commented value being written: its entries or items
+/// at `depth`, one line each.
+struct Block<'o> {
+    out: &'o mut String,
+    depth: usize,
+    /// Where the block itself is.
+    at: At,
     kind: Kind,
-    items: Vec<Yaml>,
-    keys: Vec<String>,
+    /// The entries, items or fields written so far.
+    count: usize,
 }
 
-impl Collect {
-    fn new(kind: Kind, len: Option<usize>) -> Collect {
-        Collect {
-            kind,
-            items: Vec::with_capacity(len.unwrap_or(0)),
-            keys: Vec::new(),
+impl Block<'_> {
+    /// Starts the next entry or item: the line break after its key when
+    /// it is the first of a mapping's value, and its indentation, but for
+    /// the first of a list's item, which follows the dash.
+    fn next_line(&mut self) {
+        let first = self.count == 0;
+        self.count += 1;
+        if first && self.at == At::Value {
+            self.out.push('\n');
+        }
+        if !(first && self.at == At::Item) {
+            indent(self.out, self.depth);
         }
     }
 
     fn item<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), GiveUp> {
-        let item = value.serialize(Build)?;
-        let item = match self.kind {
-            // The comment, then the value.
-            Kind::Commented if self.items.is_empty() => item,
-            // A comment beside a list item is laid out otherwise.
-            Kind::Seq if matches!(item, Yaml::Commented(..)) => return Err(GiveUp),
-            _ => scalar(item)?,
-        };
-        self.items.push(item);
-        Ok(())
-    }
-
-    fn key(&mut self, key: String) -> Result<(), GiveUp> {
-        if !is_plain_key(&key) {
-            return Err(GiveUp);
+        if self.kind == Kind::Commented {
+            return self.commented(value);
         }
-        self.keys.push(key);
+        self.next_line();
+        self.out.push_str("- ");
+        value.serialize(Stream {
+            out: self.out,
+            depth: self.depth,
+            at: At::Item,
+        })
+    }
+
+    /// A field of a commented value: the comment, on a line of its own
+    /// above the value, then the value.
+    fn commented<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), GiveUp> {
+        self.count += 1;
+        match self.count {
+            1 => {
+                self.out.push('\n');
+                indent(self.out, self.depth);
+                self.out.push_str("# ");
+                value.serialize(Text {
+                    out: self.out,
+                    comment: true,
+                })?;
+                self.out.push('\n');
+                Ok(())
+            }
+            2 => value.serialize(Stream {
+                out: self.out,
+                depth: self.depth - 1,
+                at: At::Commented,
+            }),
+            _ => Err(GiveUp),
+        }
+    }
+
+    fn key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result<(), GiveUp> {
+        self.next_line();
+        key.serialize(Text {
+            out: self.out,
+            comment: false,
+        })?;
+        self.out.push(':');
         Ok(())
     }
 
-    fn done(self) -> Result<Yaml, GiveUp> {
-        match self.kind {
-            Kind::Seq => Ok(Yaml::Seq(self.items)),
-            Kind::Map => Ok(Yaml::Map(self.keys.into_iter().zip(self.items).collect())),
-            Kind::Commented => {
-                let [Yaml::Str(comment), value]: [Yaml; 2] =
-                    self.items.try_into().map_err(|_| GiveUp)?
-                else {
-                    return Err(GiveUp);
-                };
-                if comment.contains(['\n', '\r']) || value.empty().is_some() {
-                    return Err(GiveUp);
+    fn value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), GiveUp> {
+        value.serialize(Stream {
+            out: self.out,
+            depth: self.depth,
+            at: At::Value,
+        })
+    }
+
+    /// An empty list or mapping is written `[]` or `{}`, beside its key or
+    /// dash; anywhere else, or as a commented value, it is left to
+    /// serde-saphyr.
+    fn done(self) -> Result<(), GiveUp> {
+        match (self.kind, self.count) {
+            (Kind::Commented, 2) => Ok(()),
+            (Kind::Commented, _) => Err(GiveUp),
+            (_, 0) => {
+                let empty = if self.kind == Kind::Seq { "[]" } else { "{}" };
+                match self.at {
+                    At::Value => self.out.push(' '),
+                    At::Item => {}
+                    At::Top | At::Commented => return Err(GiveUp),
                 }
-                match value {
-                    Yaml::Commented(..) => Err(GiveUp),
-                    value => Ok(Yaml::Commented(comment, Box::new(value))),
-                }
+                self.out.push_str(empty);
+                self.out.push('\n');
+                Ok(())
             }
+            _ => Ok(()),
         }
     }
 }
 
-/// The list-like compounds, each handing its items to [`Collect::item`].
+/// The list-like compounds, each writing its items with [`Block::item`].
 macro_rules! list_compound {
     ($($compound:ident :: $method:ident),*) => {$(
-        impl ser::$compound for Collect {
-            type Ok = Yaml;
+        impl ser::$compound for Block<'_> {
+            type Ok = ();
             type Error = GiveUp;
             fn $method<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), GiveUp> {
                 self.item(value)
             }
-            fn end(self) -> Result<Yaml, GiveUp> {
+            fn end(self) -> Result<(), GiveUp> {
                 self.done()
             }
         }
@@ -544,36 +544,131 @@ list_compound!(
     SerializeTupleStruct::serialize_field
 );
 
-impl ser::SerializeMap for Collect {
-    type Ok = Yaml;
+impl ser::SerializeMap for Block<'_> {
+    type Ok = ();
     type Error = GiveUp;
     fn serialize_key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result<(), GiveUp> {
-        match key.serialize(Build)? {
-            Yaml::Str(text) => self.key(text),
-            _ => Err(GiveUp),
-        }
+        self.key(key)
     }
     fn serialize_value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), GiveUp> {
-        self.item(value)
+        self.value(value)
     }
-    fn end(self) -> Result<Yaml, GiveUp> {
+    fn end(self) -> Result<(), GiveUp> {
         self.done()
     }
 }
 
-impl ser::SerializeStruct for Collect {
-    type Ok = Yaml;
+impl ser::SerializeStruct for Block<'_> {
+    type Ok = ();
     type Error = GiveUp;
     fn serialize_field<T: Serialize + ?Sized>(
         &mut self,
         key: &'static str,
         value: &T,
     ) -> Result<(), GiveUp> {
-        self.key(key.to_owned())?;
-        self.item(value)
+        self.key(key)?;
+        self.value(value)
     }
-    fn end(self) -> Result<Yaml, GiveUp> {
+    fn end(self) -> Result<(), GiveUp> {
         self.done()
+    }
+}
+
+/// Writes a mapping key (plain, as [`is_plain_key`] allows) or a comment
+/// (one line): a string, or anything serialized as one.
+struct Text<'o> {
+    out: &'o mut String,
+    comment: bool,
+}
+
+/// Serializer methods for what cannot be a key or a comment.
+macro_rules! not_text {
+    ($($method:ident ( $($arg:ty),* ) -> $ok:ty;)*) => {$(
+        fn $method(self, $(_: $arg),*) -> Result<$ok, GiveUp> {
+            Err(GiveUp)
+        }
+    )*};
+}
+
+impl ser::Serializer for Text<'_> {
+    type Ok = ();
+    type Error = GiveUp;
+    type SerializeSeq = Impossible<(), GiveUp>;
+    type SerializeTuple = Impossible<(), GiveUp>;
+    type SerializeTupleStruct = Impossible<(), GiveUp>;
+    type SerializeTupleVariant = Impossible<(), GiveUp>;
+    type SerializeMap = Impossible<(), GiveUp>;
+    type SerializeStruct = Impossible<(), GiveUp>;
+    type SerializeStructVariant = Impossible<(), GiveUp>;
+
+    fn serialize_str(self, v: &str) -> Result<(), GiveUp> {
+        let fits = if self.comment {
+            !v.contains(['\n', '\r'])
+        } else {
+            is_plain_key(v)
+        };
+        if !fits {
+            return Err(GiveUp);
+        }
+        self.out.push_str(v);
+        Ok(())
+    }
+    fn serialize_char(self, v: char) -> Result<(), GiveUp> {
+        self.serialize_str(v.encode_utf8(&mut [0; 4]))
+    }
+    fn serialize_some<T: Serialize + ?Sized>(self, value: &T) -> Result<(), GiveUp> {
+        value.serialize(self)
+    }
+    fn serialize_unit_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        variant: &'static str,
+    ) -> Result<(), GiveUp> {
+        self.serialize_str(variant)
+    }
+    fn serialize_newtype_struct<T: Serialize + ?Sized>(
+        self,
+        name: &'static str,
+        value: &T,
+    ) -> Result<(), GiveUp> {
+        if saphyr_wrapper(name) {
+            return Err(GiveUp);
+        }
+        value.serialize(self)
+    }
+    fn serialize_newtype_variant<T: Serialize + ?Sized>(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: &T,
+    ) -> Result<(), GiveUp> {
+        Err(GiveUp)
+    }
+    not_text! {
+        serialize_bool(bool) -> ();
+        serialize_i8(i8) -> ();
+        serialize_i16(i16) -> ();
+        serialize_i32(i32) -> ();
+        serialize_i64(i64) -> ();
+        serialize_u8(u8) -> ();
+        serialize_u16(u16) -> ();
+        serialize_u32(u32) -> ();
+        serialize_u64(u64) -> ();
+        serialize_f32(f32) -> ();
+        serialize_f64(f64) -> ();
+        serialize_bytes(&[u8]) -> ();
+        serialize_none() -> ();
+        serialize_unit() -> ();
+        serialize_unit_struct(&'static str) -> ();
+        serialize_seq(Option<usize>) -> Self::SerializeSeq;
+        serialize_tuple(usize) -> Self::SerializeTuple;
+        serialize_tuple_struct(&'static str, usize) -> Self::SerializeTupleStruct;
+        serialize_tuple_variant(&'static str, u32, &'static str, usize) -> Self::SerializeTupleVariant;
+        serialize_map(Option<usize>) -> Self::SerializeMap;
+        serialize_struct(&'static str, usize) -> Self::SerializeStruct;
+        serialize_struct_variant(&'static str, u32, &'static str, usize) -> Self::SerializeStructVariant;
     }
 }
 
@@ -613,7 +708,7 @@ mod tests {
             "word": "Yes",
         });
         assert!(same_as_saphyr(&value));
-        #[derive(Serialize)]
+        #[derive(Clone, Serialize)]
         struct Notes {
             a: Commented<String>,
             c: Commented<Vec<u8>>,
@@ -625,6 +720,17 @@ mod tests {
             d: Commented(json!({"z": 1}), "n4".into()),
         };
         assert!(same_as_saphyr(&notes));
+        // Commented values inside list items, holding lists of mappings.
+        let nested = vec![
+            Notes {
+                a: Commented("y".into(), "first".into()),
+                c: Commented(vec![3], "second".into()),
+                d: Commented(json!([{"k": [1, {"m": "n"}]}, [2]]), "third".into()),
+            };
+            2
+        ];
+        assert!(same_as_saphyr(&json!({"deeper": [{"x": 1}]})));
+        assert!(same_as_saphyr(&nested));
         assert!(same_as_saphyr(&vec![1, 2]));
         assert!(same_as_saphyr(&json!([[["a"]], {"b": {"c": [{"d": 1}]}}])));
     }

@@ -48,13 +48,15 @@ fn check(ctx: &Context) -> Vec<Diagnostic> {
                 job: r.job,
                 op: i,
             };
-            let at = ctx
-                .op_place(here, "script")
-                .unwrap_or_else(|| ctx.place(r, &["sanitise"]));
+            // Found only for a finding: looking a place up is not cheap.
+            let at = || {
+                ctx.op_place(here, "script")
+                    .unwrap_or_else(|| ctx.place(r, &["sanitise"]))
+            };
             let Some(script) = op.script.as_deref() else {
                 let message =
                     "a transform with no script: there is nothing for it to run".to_owned();
-                out.push(ctx.at_job(&RULE, r, at, message));
+                out.push(ctx.at_job(&RULE, r, at(), message));
                 continue;
             };
             let message = if let Err(why) = check_script(script) {
@@ -77,7 +79,7 @@ fn check(ctx: &Context) -> Vec<Diagnostic> {
                     job.name
                 )
             };
-            out.push(ctx.at_job(&RULE, r, at, message));
+            out.push(ctx.at_job(&RULE, r, at(), message));
         }
     }
     out
