@@ -75,7 +75,7 @@ pub(crate) fn build<'a>(plan: &'a Plan, env: &'a Environment) -> Result<EnvModel
     let long_settings = &settings.taking_a_long_time;
 
     // Every operation: the slowest speed per instance and operation.
-    let mut speeds: BTreeMap<(Op, String), Speed> = BTreeMap::new();
+    let mut speeds: HashMap<(Op, &str), Speed> = HashMap::new();
     let mut series = BTreeMap::new();
     for job in &env.jobs {
         for op in &job.operations {
@@ -96,7 +96,7 @@ pub(crate) fn build<'a>(plan: &'a Plan, env: &'a Environment) -> Result<EnvModel
                     column: op.origin.column,
                 });
             };
-            let slot = speeds.entry((kind, job.host().to_owned())).or_default();
+            let slot = speeds.entry((kind, job.host())).or_default();
             *slot = (*slot).max(speed);
             series.insert(
                 SeriesKey {
@@ -116,7 +116,7 @@ pub(crate) fn build<'a>(plan: &'a Plan, env: &'a Environment) -> Result<EnvModel
         let in_use: BTreeMap<&str, Speed> = speeds
             .iter()
             .filter(|((k, _), _)| *k == kind)
-            .map(|((_, host), s)| (host.as_str(), *s))
+            .map(|(&(_, host), &s)| (host, s))
             .collect();
         if in_use.is_empty() {
             continue;
@@ -197,16 +197,23 @@ pub(crate) fn build<'a>(plan: &'a Plan, env: &'a Environment) -> Result<EnvModel
     }
 
     // Each instance's cadence, from the series its running jobs push.
-    let mut by_host: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
-    for (i, r) in running.iter().enumerate() {
-        by_host.entry(r.job.host()).or_default().push(i);
-    }
+    // The running jobs by host, hosts in order.
+    let mut by_host: Vec<(&str, usize)> = running
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.job.host(), i))
+        .collect();
+    by_host.sort_unstable();
+    let by_host = by_host.chunk_by(|a, b| a.0 == b.0).map(|jobs| {
+        let host = jobs[0].0;
+        (host, jobs.iter().map(|&(_, i)| i).collect::<Vec<usize>>())
+    });
     let mut cadences = BTreeMap::new();
     // Many instances run on the same schedules: derive each cadence once.
     let mut derived: HashMap<Vec<RunsKey>, Result<Cadence, CadenceError>> = HashMap::new();
-    for (host, jobs) in &by_host {
+    for (host, jobs) in by_host {
         let mut per_series: BTreeMap<(Op, &str), Vec<usize>> = BTreeMap::new();
-        for &j in jobs {
+        for &j in &jobs {
             for (kind, db, _) in &running[j].steps {
                 per_series.entry((*kind, db.as_str())).or_default().push(j);
             }
