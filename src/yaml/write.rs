@@ -264,6 +264,41 @@ fn is_plain_key(text: &str) -> bool {
     is_plain(text) && !text.contains([':', ',', '[', ']', '{', '}'])
 }
 
+/// The serializer methods both [`Stream`] and [`Text`] treat alike: a unit
+/// variant is its name, a newtype struct its value (but for serde-saphyr's
+/// wrappers), a newtype variant is left to serde-saphyr.
+macro_rules! passed_through {
+    () => {
+        fn serialize_unit_variant(
+            self,
+            _: &'static str,
+            _: u32,
+            variant: &'static str,
+        ) -> Result<(), GiveUp> {
+            self.serialize_str(variant)
+        }
+        fn serialize_newtype_struct<T: Serialize + ?Sized>(
+            self,
+            name: &'static str,
+            value: &T,
+        ) -> Result<(), GiveUp> {
+            if saphyr_wrapper(name) {
+                return Err(GiveUp);
+            }
+            value.serialize(self)
+        }
+        fn serialize_newtype_variant<T: Serialize + ?Sized>(
+            self,
+            _: &'static str,
+            _: u32,
+            _: &'static str,
+            _: &T,
+        ) -> Result<(), GiveUp> {
+            Err(GiveUp)
+        }
+    };
+}
+
 impl<'o> ser::Serializer for Stream<'o> {
     type Ok = ();
     type Error = GiveUp;
@@ -339,33 +374,7 @@ impl<'o> ser::Serializer for Stream<'o> {
         }
         self.serialize_none()
     }
-    fn serialize_unit_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        variant: &'static str,
-    ) -> Result<(), GiveUp> {
-        self.serialize_str(variant)
-    }
-    fn serialize_newtype_struct<T: Serialize + ?Sized>(
-        self,
-        name: &'static str,
-        value: &T,
-    ) -> Result<(), GiveUp> {
-        if saphyr_wrapper(name) {
-            return Err(GiveUp);
-        }
-        value.serialize(self)
-    }
-    fn serialize_newtype_variant<T: Serialize + ?Sized>(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: &T,
-    ) -> Result<(), GiveUp> {
-        Err(GiveUp)
-    }
+    passed_through!();
     fn serialize_seq(self, _: Option<usize>) -> Result<Block<'o>, GiveUp> {
         self.open(Kind::Seq)
     }
@@ -619,33 +628,7 @@ impl ser::Serializer for Text<'_> {
     fn serialize_some<T: Serialize + ?Sized>(self, value: &T) -> Result<(), GiveUp> {
         value.serialize(self)
     }
-    fn serialize_unit_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        variant: &'static str,
-    ) -> Result<(), GiveUp> {
-        self.serialize_str(variant)
-    }
-    fn serialize_newtype_struct<T: Serialize + ?Sized>(
-        self,
-        name: &'static str,
-        value: &T,
-    ) -> Result<(), GiveUp> {
-        if saphyr_wrapper(name) {
-            return Err(GiveUp);
-        }
-        value.serialize(self)
-    }
-    fn serialize_newtype_variant<T: Serialize + ?Sized>(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: &T,
-    ) -> Result<(), GiveUp> {
-        Err(GiveUp)
-    }
+    passed_through!();
     not_text! {
         serialize_bool(bool) -> ();
         serialize_i8(i8) -> ();
