@@ -13,11 +13,11 @@ use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// One series a job pushes: an operation on a database of an instance.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub(crate) struct SeriesKey {
-    pub host: String,
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct SeriesKey<'a> {
+    pub host: &'a str,
     pub op: Op,
-    pub db: String,
+    pub db: &'a str,
 }
 
 /// A running job, as the tests simulate it.
@@ -25,7 +25,7 @@ pub(crate) struct RunningJob<'a> {
     pub job: &'a Job,
     pub schedule: Cow<'a, Schedule>,
     /// Its operations in order: kind, database, threshold in seconds.
-    pub steps: Vec<(Op, String, i64)>,
+    pub steps: Vec<(Op, &'a str, i64)>,
     /// How long a run may take: the sum of the thresholds.
     pub budget: i64,
 }
@@ -62,8 +62,25 @@ pub(crate) struct EnvModel<'a> {
     pub running: Vec<RunningJob<'a>>,
     /// Each instance's cadence.
     pub cadences: BTreeMap<String, Cadence>,
-    /// Every series of every job (running or not), with the job's dbms.
-    pub series: BTreeMap<SeriesKey, String>,
+}
+
+/// Every series of every job of `env` (running or not), with the job's
+/// dbms (the last job's, where two push the same series).
+pub(crate) fn series(env: &Environment) -> BTreeMap<SeriesKey<'_>, &str> {
+    let mut series = BTreeMap::new();
+    for job in &env.jobs {
+        for op in &job.operations {
+            if let Some(kind) = op.kind() {
+                let key = SeriesKey {
+                    host: job.host(),
+                    op: kind,
+                    db: job.db_of(op).unwrap_or_default(),
+                };
+                series.insert(key, job.dbms());
+            }
+        }
+    }
+    series
 }
 
 /// What a cadence is derived from, for one series: the texts of its
@@ -76,7 +93,6 @@ pub(crate) fn build<'a>(plan: &'a Plan, env: &'a Environment) -> Result<EnvModel
 
     // Every operation: the slowest speed per instance and operation.
     let mut speeds: HashMap<(Op, &str), Speed> = HashMap::new();
-    let mut series = BTreeMap::new();
     for job in &env.jobs {
         for op in &job.operations {
             let kind = op.kind().ok_or_else(|| RulesError::UnknownOperation {
@@ -98,14 +114,6 @@ pub(crate) fn build<'a>(plan: &'a Plan, env: &'a Environment) -> Result<EnvModel
             };
             let slot = speeds.entry((kind, job.host())).or_default();
             *slot = (*slot).max(speed);
-            series.insert(
-                SeriesKey {
-                    host: job.host().to_owned(),
-                    op: kind,
-                    db: job.db_of(op).unwrap_or_default().to_owned(),
-                },
-                job.dbms().to_owned(),
-            );
         }
     }
 
@@ -113,11 +121,13 @@ pub(crate) fn build<'a>(plan: &'a Plan, env: &'a Environment) -> Result<EnvModel
     // quickest configured group is the complement of the others.
     let mut long = Vec::new();
     for kind in Op::ALL {
-        let in_use: BTreeMap<&str, Speed> = speeds
+        // Each host once (speeds is keyed by operation and host), in order.
+        let mut in_use: Vec<(&str, Speed)> = speeds
             .iter()
             .filter(|((k, _), _)| *k == kind)
             .map(|(&(_, host), &s)| (host, s))
             .collect();
+        in_use.sort_unstable();
         if in_use.is_empty() {
             continue;
         }
@@ -126,7 +136,7 @@ pub(crate) fn build<'a>(plan: &'a Plan, env: &'a Environment) -> Result<EnvModel
         let members = |speed: Speed| -> Vec<String> {
             in_use
                 .iter()
-                .filter(|(_, s)| **s == speed)
+                .filter(|(_, s)| *s == speed)
                 .map(|(h, _)| (*h).to_owned())
                 .collect()
         };
@@ -174,17 +184,13 @@ pub(crate) fn build<'a>(plan: &'a Plan, env: &'a Environment) -> Result<EnvModel
             column: job.origin.schedule.column,
             message: e.message,
         })?;
-        let steps: Vec<(Op, String, i64)> = job
+        let steps: Vec<(Op, &str, i64)> = job
             .operations
             .iter()
             .filter_map(|op| {
                 let kind = op.kind()?;
                 let (_, t) = long_settings.for_op(&env.name, kind).effective(op.speed)?;
-                Some((
-                    kind,
-                    job.db_of(op).unwrap_or_default().to_owned(),
-                    t.0 as i64,
-                ))
+                Some((kind, job.db_of(op).unwrap_or_default(), t.0 as i64))
             })
             .collect();
         let budget = steps.iter().map(|s| s.2).sum();
@@ -215,7 +221,7 @@ pub(crate) fn build<'a>(plan: &'a Plan, env: &'a Environment) -> Result<EnvModel
         let mut per_series: BTreeMap<(Op, &str), Vec<usize>> = BTreeMap::new();
         for &j in &jobs {
             for (kind, db, _) in &running[j].steps {
-                per_series.entry((*kind, db.as_str())).or_default().push(j);
+                per_series.entry((*kind, *db)).or_default().push(j);
             }
         }
         let runs: Vec<Runs> = per_series
@@ -328,12 +334,10 @@ pub(crate) fn build<'a>(plan: &'a Plan, env: &'a Environment) -> Result<EnvModel
         }
     }
 
-    let mut stale_ops: Vec<Op> = running
-        .iter()
-        .flat_map(|r| r.steps.iter().map(|s| s.0))
+    let stale_ops: Vec<Op> = Op::ALL
+        .into_iter()
+        .filter(|&op| running.iter().any(|r| r.steps.iter().any(|s| s.0 == op)))
         .collect();
-    stale_ops.sort();
-    stale_ops.dedup();
 
     Ok(EnvModel {
         env,
@@ -342,6 +346,5 @@ pub(crate) fn build<'a>(plan: &'a Plan, env: &'a Environment) -> Result<EnvModel
         stale_ops,
         running,
         cadences,
-        series,
     })
 }

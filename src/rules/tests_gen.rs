@@ -31,7 +31,7 @@ use crate::plan::Op;
 use crate::rules::RulesError;
 use crate::rules::cadence::{DAY, day_of_week};
 use crate::rules::gotmpl;
-use crate::rules::model::{EnvModel, RunningJob, SeriesKey};
+use crate::rules::model::{self, EnvModel, RunningJob, SeriesKey};
 use crate::rules::promql::{Instances, quote};
 use crate::rules::render::{RulesFile, What};
 use crate::rules::settings::Duration;
@@ -58,6 +58,8 @@ const STATE: &str = "db_backup_job_state";
 const TIMESTAMP: &str = "db_backup_job_status_timestamp_seconds";
 
 type Labels = BTreeMap<String, String>;
+/// Every series of an environment, with its engine ([`model::series`]).
+type Engines<'a> = BTreeMap<SeriesKey<'a>, &'a str>;
 /// One value per step from 0 to the group's span.
 type Values = Vec<Option<i64>>;
 
@@ -204,7 +206,10 @@ fn tested_hosts<'a>(model: &'a EnvModel) -> BTreeSet<&'a str> {
     tested
 }
 
-fn segments(model: &EnvModel, until: i64) -> BTreeMap<SeriesKey, (Vec<Segment>, String)> {
+fn segments<'a>(
+    model: &EnvModel<'a>,
+    until: i64,
+) -> BTreeMap<SeriesKey<'a>, (Vec<Segment>, String)> {
     let tested = tested_hosts(model);
     let mut out: BTreeMap<SeriesKey, (Vec<Segment>, String)> = BTreeMap::new();
     for job in &model.running {
@@ -230,12 +235,8 @@ fn segments(model: &EnvModel, until: i64) -> BTreeMap<SeriesKey, (Vec<Segment>, 
                 t += d;
             }
         }
-        for ((op, db, _), step) in job.steps.iter().zip(runs) {
-            let key = SeriesKey {
-                host: host.to_owned(),
-                op: *op,
-                db: db.clone(),
-            };
+        for (&(op, db, _), step) in job.steps.iter().zip(runs) {
+            let key = SeriesKey { host, op, db };
             out.entry(key)
                 .or_insert_with(|| (Vec::new(), job.job.cronjob_name()))
                 .0
@@ -249,14 +250,10 @@ fn segments(model: &EnvModel, until: i64) -> BTreeMap<SeriesKey, (Vec<Segment>, 
 }
 
 /// The database and engine of the first series of an operation on a host.
-fn first_series(model: &EnvModel, host: &str, op: Op) -> Option<(String, String)> {
-    let from = SeriesKey {
-        host: host.to_owned(),
-        op,
-        db: String::new(),
-    };
-    let (key, engine) = model.series.range(from..).next()?;
-    (key.host == host && key.op == op).then(|| (key.db.clone(), engine.clone()))
+fn first_series<'a>(engines: &Engines<'a>, host: &'a str, op: Op) -> Option<(&'a str, &'a str)> {
+    let from = SeriesKey { host, op, db: "" };
+    let (key, engine) = engines.range(from..).next()?;
+    (key.host == host && key.op == op).then_some((key.db, *engine))
 }
 
 /// 1 (running) at the steps some segment covers, else 2. Segments are
@@ -298,9 +295,9 @@ fn rerun(g: &Group, values: &mut Values, t: i64) {
 
 fn series_labels(key: &SeriesKey, engine: &str, pod: &str) -> Labels {
     BTreeMap::from([
-        ("database_db_name".to_owned(), key.db.clone()),
+        ("database_db_name".to_owned(), key.db.to_owned()),
         ("database_engine".to_owned(), engine.to_owned()),
-        ("database_instance".to_owned(), key.host.clone()),
+        ("database_instance".to_owned(), key.host.to_owned()),
         ("instance".to_owned(), pod.to_owned()),
         ("operation".to_owned(), key.op.as_str().to_owned()),
     ])
@@ -407,7 +404,12 @@ fn stale_since(values: &Values, t: i64, threshold: i64, window: &[bool; 7]) -> b
 }
 
 /// The days group: "not completed" alerts over 15 days.
-fn days_group(model: &EnvModel, file: &RulesFile, expect: &Expect) -> Result<Group, RulesError> {
+fn days_group(
+    model: &EnvModel,
+    engines: &Engines,
+    file: &RulesFile,
+    expect: &Expect,
+) -> Result<Group, RulesError> {
     let env = &model.env.name;
     let mut g = Group::new(format!("{env}: days"), env, DAYS_SPAN);
     let segs = segments(model, g.span);
@@ -428,23 +430,19 @@ fn days_group(model: &EnvModel, file: &RulesFile, expect: &Expect) -> Result<Gro
     let mut done = std::collections::BTreeSet::new();
     for r in &model.running {
         let host = r.job.host();
-        let Some((op, db, _)) = r.steps.last() else {
+        let Some(&(op, db, _)) = r.steps.last() else {
             continue;
         };
-        if !done.insert(host.to_owned()) {
+        if !done.insert(host) {
             continue;
         }
-        let key = SeriesKey {
-            host: host.to_owned(),
-            op: *op,
-            db: db.clone(),
-        };
+        let key = SeriesKey { host, op, db };
         let Some((all, _)) = segs.get(&key) else {
             continue;
         };
-        let engine = model.series.get(&key).cloned().unwrap_or_default();
+        let engine = engines.get(&key).copied().unwrap_or_default();
         let labels = with_state(
-            series_labels(&key, &engine, &format!("{}-missed", r.job.cronjob_name())),
+            series_labels(&key, engine, &format!("{}-missed", r.job.cronjob_name())),
             "succeeded",
         );
         let mut what = format!("{}: {}", r.job.name, r.schedule.describe());
@@ -466,9 +464,9 @@ fn days_group(model: &EnvModel, file: &RulesFile, expect: &Expect) -> Result<Gro
     // A database no job names falls in the catch-all group.
     if model.stale.iter().any(|s| s.complement) {
         let key = SeriesKey {
-            host: UNKNOWN_HOST.to_owned(),
+            host: UNKNOWN_HOST,
             op: model.stale_ops.first().copied().unwrap_or(Op::Backup),
-            db: UNKNOWN_DB.to_owned(),
+            db: UNKNOWN_DB,
         };
         let labels = with_state(
             series_labels(&key, "postgres", "db-backup-unlisted-missed"),
@@ -538,8 +536,8 @@ fn days_group(model: &EnvModel, file: &RulesFile, expect: &Expect) -> Result<Gro
     }
     // A failure long ago: the alerts look at successes only.
     if let Some((key, (_, pod))) = segs.iter().next() {
-        let engine = model.series.get(key).cloned().unwrap_or_default();
-        let labels = with_state(series_labels(key, &engine, &format!("{pod}-ok")), "failed");
+        let engine = engines.get(key).copied().unwrap_or_default();
+        let labels = with_state(series_labels(key, engine, &format!("{pod}-ok")), "failed");
         g.series.push(Series {
             comment: format!("{}: failed long ago", key.host),
             metric: TIMESTAMP,
@@ -586,6 +584,7 @@ fn days_group(model: &EnvModel, file: &RulesFile, expect: &Expect) -> Result<Gro
 /// The operations group: runs on time, and stuck operations.
 fn operations_group(
     model: &EnvModel,
+    engines: &Engines,
     file: &RulesFile,
     expect: &Expect,
 ) -> Result<Group, RulesError> {
@@ -617,12 +616,12 @@ fn operations_group(
     }
     let mut g = Group::new(format!("{env}: operations"), env, end);
     for (key, (s, pod)) in &segments(model, g.span) {
-        let engine = model.series.get(key).cloned().unwrap_or_default();
+        let engine = engines.get(key).copied().unwrap_or_default();
         let job = pod.trim_start_matches("db-backup-");
         g.series.push(Series {
             comment: format!("{job}: its {} of {} runs on time", key.op, key.db),
             metric: STATE,
-            labels: series_labels(key, &engine, &format!("{pod}-ok")),
+            labels: series_labels(key, engine, &format!("{pod}-ok")),
             values: expanding(&state_values(&g, s)),
         });
     }
@@ -639,18 +638,15 @@ fn operations_group(
         let long = &model.long[li];
         let mut alerts = Vec::new();
         for host in &hosts {
-            let (db, engine) = first_series(model, host, long.op)
-                .unwrap_or_else(|| (UNKNOWN_DB.to_owned(), "postgres".to_owned()));
+            let (db, engine) =
+                first_series(engines, host, long.op).unwrap_or((UNKNOWN_DB, "postgres"));
             let key = SeriesKey {
-                host: host.clone(),
+                host,
                 op: long.op,
                 db,
             };
-            let labels = series_labels(
-                &key,
-                &engine,
-                &format!("db-backup-{host}-{}-stuck", long.op),
-            );
+            let labels =
+                series_labels(&key, engine, &format!("db-backup-{host}-{}-stuck", long.op));
             let what = format!("{host}: its {} runs from {} on", long.op, when(STUCK_FROM));
             g.series.push(Series {
                 comment: what.clone(),
@@ -679,9 +675,10 @@ pub(crate) fn environment_tests(
     rules_file_name: &str,
 ) -> Result<String, RulesError> {
     let expect = Expect::new(file, &model.env.name);
+    let engines = model::series(model.env);
     let groups = [
-        operations_group(model, file, &expect)?,
-        days_group(model, file, &expect)?,
+        operations_group(model, &engines, file, &expect)?,
+        days_group(model, &engines, file, &expect)?,
     ];
     write(rules_file_name, &groups)
 }
@@ -697,9 +694,10 @@ pub(crate) fn common_tests(
     for model in models {
         let env = &model.env.name;
         let expect = Expect::new(file, env);
+        let engines = model::series(model.env);
         let mut g = Group::new(format!("{env}: failed operations"), env, DAY);
         for (key, (s, pod)) in &segments(model, g.span) {
-            let engine = model.series.get(key).cloned().unwrap_or_default();
+            let engine = engines.get(key).copied().unwrap_or_default();
             g.series.push(Series {
                 comment: format!(
                     "{}: its {} of {} succeeds",
@@ -708,7 +706,7 @@ pub(crate) fn common_tests(
                     key.db
                 ),
                 metric: STATE,
-                labels: series_labels(key, &engine, &format!("{pod}-ok")),
+                labels: series_labels(key, engine, &format!("{pod}-ok")),
                 values: expanding(&state_values(&g, s)),
             });
         }
@@ -720,18 +718,18 @@ pub(crate) fn common_tests(
         );
         // A failure of each operation the environment runs, and one of a
         // database no job names.
-        let mut cases: Vec<(SeriesKey, String)> = Op::ALL
+        let mut cases: Vec<(SeriesKey, &str)> = Op::ALL
             .into_iter()
-            .filter_map(|op| model.series.iter().find(|(k, _)| k.op == op))
-            .map(|(k, e)| (k.clone(), e.clone()))
+            .filter_map(|op| engines.iter().find(|(k, _)| k.op == op))
+            .map(|(k, e)| (*k, *e))
             .collect();
         cases.push((
             SeriesKey {
-                host: UNKNOWN_HOST.to_owned(),
+                host: UNKNOWN_HOST,
                 op: Op::Backup,
-                db: UNKNOWN_DB.to_owned(),
+                db: UNKNOWN_DB,
             },
-            "postgres".to_owned(),
+            "postgres",
         ));
         let mut at = STUCK_FROM;
         for (k, (key, engine)) in cases.iter().enumerate() {
