@@ -108,8 +108,12 @@ fn render_environment(
     jobs.sort_by(|a, b| a.name.cmp(&b.name));
     let mut out = String::new();
     let mut recent = RecentBlocks::default();
+    let dns_searches = [
+        format!("blue.{}.govuk-internal.digital", env.name),
+        format!("{}.govuk-internal.digital", env.name),
+    ];
     for job in jobs {
-        let context = cronjob(chart, &env.name, job, &mut recent)?;
+        let context = cronjob(chart, &env.name, &dns_searches, job, &mut recent)?;
         printable(&env.name, job, &context)?;
         out.push_str(&templates.render(TEMPLATE, &context)?);
     }
@@ -231,46 +235,46 @@ fn service_account(settings: Option<&Value>) -> Result<String, ManifestError> {
 
 /// Everything the template needs for one CronJob.
 #[derive(Debug, Serialize)]
-struct CronJob {
-    environment: String,
+struct CronJob<'a> {
+    environment: &'a str,
     /// The CronJob's name, `db-backup-<job>`.
     name: String,
     /// The job's name, the `app.kubernetes.io/component` label.
-    job: String,
-    arch: String,
+    job: &'a str,
+    arch: &'a str,
     /// Whether the pod must run on arm64 nodes.
     arm64: bool,
-    schedule: String,
+    schedule: &'a str,
     suspend: bool,
     active_deadline_seconds: u64,
-    dns_searches: Vec<String>,
-    service_account: String,
+    dns_searches: &'a [String],
+    service_account: &'a str,
     /// The pod's `securityContext`, as block YAML.
     pod_security_context: Option<minijinja::Value>,
     /// One per operation: every operation but the last is an init
     /// container, the last is the pod's container.
-    containers: Vec<Container>,
+    containers: Vec<Container<'a>>,
 }
 
 #[derive(Debug, Serialize)]
-struct Container {
+struct Container<'a> {
     /// The first of the init containers: the template opens their list.
     first_init: bool,
     /// The last operation, the pod's container: the template opens the
     /// list of containers.
     main: bool,
     name: String,
-    image: String,
+    image: &'a str,
     command: String,
-    args: Vec<String>,
-    db_host: String,
-    db_database: Option<String>,
-    bucket: Option<String>,
+    args: Vec<&'a str>,
+    db_host: &'a str,
+    db_database: Option<&'a str>,
+    bucket: Option<&'a str>,
     /// Mongo reads a connection string; the others a user and password.
     mongo: bool,
-    db_user: String,
+    db_user: &'a str,
     /// The secret key of the password or connection string.
-    secret_key: String,
+    secret_key: &'a str,
     /// Chart, job and operation `extraEnv`, in that order, as block YAML.
     extra_env: Option<minijinja::Value>,
     /// The job's resources merged over the chart's, as block YAML.
@@ -309,11 +313,12 @@ impl<'a> RecentBlocks<'a> {
 }
 
 fn cronjob<'a>(
-    chart: &Chart,
-    env: &str,
+    chart: &'a Chart,
+    env: &'a str,
+    dns_searches: &'a [String],
     job: &'a Job,
     recent: &mut RecentBlocks<'a>,
-) -> Result<CronJob, ManifestError> {
+) -> Result<CronJob<'a>, ManifestError> {
     let bad = |key, expected| ManifestError::JobSetting {
         environment: env.to_owned(),
         job: job.name.clone(),
@@ -338,26 +343,25 @@ fn cronjob<'a>(
             env_block(chart.extra_env, job_env, op_env)?
         };
         let dbms = job.dbms();
-        let mut args = vec![op.op.clone()];
-        args.extend(op.script.clone());
+        let mut args = vec![op.op.as_str()];
+        args.extend(op.script.as_deref());
         containers.push(Container {
             first_init: index == 0 && index + 1 < job.operations.len(),
             main: index + 1 == job.operations.len(),
             name: format!("{index}-{}", op.op),
-            image: chart.image.clone(),
+            image: &chart.image,
             command: format!("/opt/bin/backup-{dbms}"),
             args,
-            db_host: job.host().to_owned(),
-            db_database: job.db_of(op).map(str::to_owned),
-            bucket: op.bucket.clone(),
+            db_host: job.host(),
+            db_database: job.db_of(op),
+            bucket: op.bucket.as_deref(),
             mongo: dbms == "mongo",
             db_user: job
                 .db_user
                 .as_deref()
                 .filter(|u| !u.is_empty())
-                .unwrap_or(DB_USER)
-                .to_owned(),
-            secret_key: job.host().to_owned(),
+                .unwrap_or(DB_USER),
+            secret_key: job.host(),
             extra_env,
             resources: resources.clone(),
             security_context: chart.security_context.clone(),
@@ -370,19 +374,16 @@ fn cronjob<'a>(
         });
     }
     Ok(CronJob {
-        environment: env.to_owned(),
+        environment: env,
         name: job.cronjob_name(),
-        job: job.name.clone(),
-        arch: chart.arch.clone(),
+        job: &job.name,
+        arch: &chart.arch,
         arm64: chart.arch == "arm64",
-        schedule: job.schedule.clone(),
+        schedule: &job.schedule,
         suspend: chart.suspend_all || job.suspend.unwrap_or(false),
         active_deadline_seconds: job.active_deadline_seconds(),
-        dns_searches: vec![
-            format!("blue.{env}.govuk-internal.digital"),
-            format!("{env}.govuk-internal.digital"),
-        ],
-        service_account: chart.service_account.clone(),
+        dns_searches,
+        service_account: &chart.service_account,
         pod_security_context: chart.pod_security_context.clone(),
         containers,
     })
@@ -398,38 +399,47 @@ fn cronjob<'a>(
 fn printable(environment: &str, job: &Job, context: &CronJob) -> Result<(), ManifestError> {
     let containers = context.containers.iter();
     let mut values = [
-        &context.environment,
+        context.environment,
         &context.name,
-        &context.job,
-        &context.arch,
-        &context.schedule,
-        &context.service_account,
+        context.job,
+        context.arch,
+        context.schedule,
+        context.service_account,
     ]
     .into_iter()
-    .chain(&context.dns_searches)
+    .chain(context.dns_searches.iter().map(String::as_str))
     .chain(containers.flat_map(|c| {
         [
             &c.name,
-            &c.image,
+            c.image,
             &c.command,
-            &c.db_host,
-            &c.db_user,
-            &c.secret_key,
+            c.db_host,
+            c.db_user,
+            c.secret_key,
         ]
         .into_iter()
-        .chain(&c.args)
-        .chain(&c.db_database)
-        .chain(&c.bucket)
+        .chain(c.args.iter().copied())
+        .chain(c.db_database)
+        .chain(c.bucket)
     }));
-    match values.find_map(|s| s.chars().find(|&c| !yaml_printable(c)).map(|c| (s, c))) {
+    match values.find_map(|s| unprintable(s).map(|c| (s, c))) {
         None => Ok(()),
         Some((value, character)) => Err(ManifestError::Unprintable {
             environment: environment.to_owned(),
             job: job.name.clone(),
-            value: value.clone(),
+            value: value.to_owned(),
             character,
         }),
     }
+}
+
+/// The first character of `s` that is not [`yaml_printable`].
+fn unprintable(s: &str) -> Option<char> {
+    // Every character below DEL is (JSON escapes the control characters).
+    if s.bytes().all(|b| b < 0x7f) {
+        return None;
+    }
+    s.chars().find(|&c| !yaml_printable(c))
 }
 
 /// Whether a character can stand unescaped in a JSON string read as YAML.

@@ -85,7 +85,11 @@ fn format_value(out: &mut Output, state: &State, value: &Value) -> Result<(), mi
         && let Some(text) = value.as_str()
     {
         // What JSON escapes: control characters, quotes and backslashes.
-        let plain = !text.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\');
+        // (Folded rather than searched, so that it is checked many bytes at a
+        // time.)
+        let plain = !text.bytes().fold(false, |found, b| {
+            found | (b < 0x20) | (b == b'"') | (b == b'\\')
+        });
         let written = if plain {
             ["\"", text, "\""]
                 .into_iter()

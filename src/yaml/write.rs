@@ -187,17 +187,18 @@ fn is_plain(text: &str) -> bool {
         && !is_word(text)
 }
 
-/// Whether every byte is printable ASCII, with no `: ` or ` #`: one pass,
-/// as this is asked of every string written.
+/// Whether every byte is printable ASCII, with no `: ` or ` #`. This is
+/// asked of every string written, so the bytes are folded rather than
+/// searched (which checks many at a time), and looked at again only when
+/// they hold a `:` or `#`.
 fn printable_without_indicators(bytes: &[u8]) -> bool {
-    let mut previous = 0;
-    bytes.iter().all(|&b| {
-        let ok = (b' '..=b'~').contains(&b)
-            && !(previous == b':' && b == b' ')
-            && !(previous == b' ' && b == b'#');
-        previous = b;
-        ok
-    })
+    let (printable, marks) = bytes.iter().fold((true, false), |(printable, marks), &b| {
+        (
+            printable & (b' '..=b'~').contains(&b),
+            marks | (b == b':') | (b == b'#'),
+        )
+    });
+    printable && !(marks && bytes.windows(2).any(|w| w == b": " || w == b" #"))
 }
 
 /// Whether the text is one of [`WORDS`], in any case.
