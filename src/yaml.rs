@@ -21,6 +21,7 @@ use std::fmt;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+mod block;
 mod read;
 mod write;
 

@@ -16,10 +16,10 @@ use granit_parser::{Event, Parser, ScalarStyle, Span};
 use std::borrow::Cow;
 
 /// Documents nested deeper than this are left to serde-saphyr's limits.
-const MAX_DEPTH: usize = 64;
+pub(super) const MAX_DEPTH: usize = 64;
 
 /// Documents with more events than this are left to serde-saphyr's budget.
-const MAX_EVENTS: usize = 1_000_000;
+pub(super) const MAX_EVENTS: usize = 1_000_000;
 
 /// Mappings at least this large are checked for duplicate keys by hashing.
 const HASH_FROM: usize = 16;
@@ -35,9 +35,15 @@ enum Open {
     ),
 }
 
-/// The document `text` holds, read from the parser's events, or `None` when
-/// it is one for serde-saphyr (see the module's documentation).
+/// The document `text` holds, or `None` when it is one for serde-saphyr
+/// (see the module's documentation): read line by line when it is simple
+/// enough ([`super::block`]), else from the parser's events.
 pub(super) fn document(text: &str) -> Option<Spanned<Node>> {
+    super::block::document(text).or_else(|| from_events(text))
+}
+
+/// The document `text` holds, read from the parser's events.
+pub(super) fn from_events(text: &str) -> Option<Spanned<Node>> {
     let mut options = granit_parser::Options::default();
     options.set_emit_comments(false);
     let mut parser = Parser::new_from_str_with_options(text, options);
@@ -122,7 +128,7 @@ fn origin(span: &Span) -> Origin {
 
 /// A scalar's value, when it is plainly a string, `true`, `false`, null or
 /// a decimal integer.
-fn scalar(value: Cow<str>, style: ScalarStyle) -> Option<Node> {
+pub(super) fn scalar(value: Cow<str>, style: ScalarStyle) -> Option<Node> {
     if style != ScalarStyle::Plain {
         return Some(Node::String(value.into_owned()));
     }
@@ -151,7 +157,7 @@ fn scalar(value: Cow<str>, style: ScalarStyle) -> Option<Node> {
 }
 
 /// A mapping key, when it is plainly a string (and not `<<`, quoted or not).
-fn map_key(value: Cow<str>, style: ScalarStyle) -> Option<String> {
+pub(super) fn map_key(value: Cow<str>, style: ScalarStyle) -> Option<String> {
     (value != "<<" && (style != ScalarStyle::Plain || is_plain_string(&value)))
         .then(|| value.into_owned())
 }
@@ -182,7 +188,7 @@ fn is_plain_string(text: &str) -> bool {
 }
 
 /// Whether two entries of a mapping have the same key.
-fn has_duplicates(entries: &[(Spanned<String>, Spanned<Node>)]) -> bool {
+pub(super) fn has_duplicates(entries: &[(Spanned<String>, Spanned<Node>)]) -> bool {
     if entries.len() < HASH_FROM {
         return entries
             .iter()
@@ -246,6 +252,41 @@ mod tests {
             quick >= 10,
             "only {quick} of {} files read quickly",
             files.len()
+        );
+    }
+
+    #[test]
+    fn reads_line_by_line_as_from_the_events() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut files = Vec::new();
+        for dir in ["fixtures", "tests", "bench", "../shared/conformance"] {
+            yaml_files(&root.join(dir), &mut files);
+        }
+        let mut texts: Vec<(String, String)> = files
+            .iter()
+            .map(|p| {
+                let text = std::fs::read_to_string(p).unwrap_or_default();
+                (p.display().to_string(), text)
+            })
+            .collect();
+        for n in [30, 300] {
+            texts.push((format!("{n} databases"), crate::synthetic::catalogue(n)));
+        }
+        let mut read = 0;
+        for (what, text) in &texts {
+            if let Some(lines) = crate::yaml::block::document(text) {
+                assert!(
+                    lines == from_events(text).unwrap(),
+                    "{what}: read differently"
+                );
+                read += 1;
+            }
+        }
+        // The GOV.UK catalogue and the synthetic ones among them.
+        assert!(
+            read >= 3,
+            "only {read} of {} read line by line",
+            texts.len()
         );
     }
 
