@@ -170,9 +170,7 @@ pub(crate) fn build<'a>(plan: &'a Plan, env: &'a Environment) -> Result<EnvModel
 
     // Running jobs and their schedules.
     let mut running = Vec::new();
-    let mut all_hosts = BTreeSet::new();
     for job in &env.jobs {
-        all_hosts.insert(job.host().to_owned());
         if job.suspended(&plan.chart) || job.operations.is_empty() {
             continue;
         }
@@ -214,7 +212,8 @@ pub(crate) fn build<'a>(plan: &'a Plan, env: &'a Environment) -> Result<EnvModel
         let host = jobs[0].0;
         (host, jobs.iter().map(|&(_, i)| i).collect::<Vec<usize>>())
     });
-    let mut cadences = BTreeMap::new();
+    // In host order, as by_host is.
+    let mut cadences = Vec::new();
     // Many instances run on the same schedules: derive each cadence once.
     let mut derived: HashMap<Vec<RunsKey>, Result<Cadence, CadenceError>> = HashMap::new();
     for (host, jobs) in by_host {
@@ -249,12 +248,16 @@ pub(crate) fn build<'a>(plan: &'a Plan, env: &'a Environment) -> Result<EnvModel
                 reason: e.0,
             }
         })?;
-        cadences.insert((*host).to_owned(), cadence);
+        cadences.push((host.to_owned(), cadence));
     }
+    let cadences: BTreeMap<String, Cadence> = cadences.into_iter().collect();
+    let mut all_hosts: Vec<&str> = env.jobs.iter().map(Job::host).collect();
+    all_hosts.sort_unstable();
+    all_hosts.dedup();
     let excluded: Vec<String> = all_hosts
-        .iter()
+        .into_iter()
         .filter(|h| !cadences.contains_key(*h))
-        .cloned()
+        .map(str::to_owned)
         .collect();
 
     // Group instances by what their alert checks.

@@ -1,5 +1,6 @@
-//! The quick way to read a document: straight from the parser's events, for
-//! documents with nothing a catalogue rarely holds.
+//! The quick way to read a document, for documents with nothing a catalogue
+//! rarely holds: line by line when it is simple enough ([`super::block`]),
+//! else straight from the parser's events.
 //!
 //! Anchors, aliases, merges, tags, several documents, a scalar whose type
 //! takes more than a glance to tell (`0x1F`, `1_000`, `.inf`, `yes`, `1.5`),
