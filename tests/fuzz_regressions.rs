@@ -173,3 +173,41 @@ fn fuzz_cron_every_duration_sum_validates_without_a_panic() {
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert_eq!(out.status.code(), Some(0), "{stderr}");
 }
+
+/// The yaml fuzzer's first finding: the line-by-line reader placed a null
+/// sequence item after its dash, where the parser (and so serde-saphyr)
+/// places it at the end of the line, after any spaces and comment.
+#[test]
+fn fuzz_yaml_a_null_item_is_placed_at_the_end_of_its_line() {
+    for text in [
+        "# a comment\n        - \n",
+        "- \n-   # a comment\n-\n",
+        "a:\n  -    \n  - b\n",
+    ] {
+        for dialect in [yaml::Dialect::Catalogue, yaml::Dialect::HelmValues] {
+            let (quick, saphyr) = yaml::read_both_ways(text, dialect);
+            assert!(quick.is_some(), "{text:?} is read line by line");
+            assert!(quick == saphyr.ok(), "{text:?} is read differently");
+        }
+    }
+}
+
+/// The yaml fuzzer's second finding: lines broken by a carriage
+/// return alone, with comments between, read by the quick reader, which
+/// serde-saphyr refuses ("too many buffered comments while looking ahead").
+/// Such a document is now left to serde-saphyr, whose refusal is reported.
+const CARRIAGE_RETURNS: &str = "aBmert%a:\r#-r s!esaBlert%a:\r#-r s!%a:postgres\r## rt%a:\r#-r s!%a:post\r#res\r## rt%a:\r#-r\r#-r s!esaBlert%a:\r#-r s!%a:postgres\r## rt%a:\r#-r s!%a:post\r#res\r## rt%a:\r#-r s!%a:post\r#- rrt%a:\r#-r s!%a:postgres\r## rt%a:\r#-r s!%a:post\r#res\r## rt%a:\r#-r\r#-r s!esaBlert%a:\r#-r s!%a:postgres\r## rt%a:\r#-r s!%a:post\r#res\r## rt%a:\r#-r s!%a:post\r#- rt%a:\r#-r s!%a:P:\r#-r s!%a:post\r#- rt%t%a:\r#-r s!%a:P:\r#-r s!%a:post\r#- rt%a:\r#-r s!%a:Pstgres stgres 0\n";
+
+#[test]
+fn fuzz_yaml_lines_broken_by_a_carriage_return_alone_are_left_to_serde_saphyr() {
+    for dialect in [yaml::Dialect::Catalogue, yaml::Dialect::HelmValues] {
+        let (quick, saphyr) = yaml::read_both_ways(CARRIAGE_RETURNS, dialect);
+        assert!(quick.is_none(), "read quickly");
+        assert!(saphyr.is_err(), "serde-saphyr reads it");
+        let (quick, saphyr) = yaml::read_both_ways("a: 1\r\nb: 2\r\n", dialect);
+        assert!(
+            quick.is_some() && quick == saphyr.ok(),
+            "CR LF is read quickly"
+        );
+    }
+}

@@ -129,10 +129,9 @@ impl<'t> Reader<'t> {
                     Some(below) if below.indent > indent => {
                         self.collection(below.indent, depth + 1)?
                     }
-                    // Null, placed after the dash (the parser places it
-                    // after a comment there, if any: left to it).
-                    _ if rest.is_empty() => self.null(line.number, indent + 2)?,
-                    _ => return None,
+                    // Null, placed at the end of the line (after any
+                    // spaces and comment), as the parser places it.
+                    _ => self.null(line.number, indent + line.text.len() + 1)?,
                 }
             } else if is_item(rest) {
                 // A sequence in a sequence, on one line.
@@ -464,6 +463,8 @@ root:
     -
     -   # a comment
       - nested
+    -   # null, with a comment
+    - 
     - k: v
       l:
       m: -1
@@ -494,7 +495,6 @@ last:
             "a: {\"b\": 1}\n",
             "a: {b:c: 1}\n",
             "a: [1] x\n",
-            "a:\n  -  # null\n",
             "a: [1]# x\n",
             "a: |\n  text\n",
             "a: &x 1\nb: *x\n",

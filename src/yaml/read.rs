@@ -45,6 +45,15 @@ pub(super) fn document(text: &str) -> Option<Spanned<Node>> {
 
 /// The document `text` holds, read from the parser's events.
 pub(super) fn from_events(text: &str) -> Option<Spanned<Node>> {
+    // Lines broken by a carriage return alone: serde-saphyr refuses some
+    // such documents this reader would take (it buffers their comments
+    // while it looks ahead, up to a limit).
+    if text
+        .match_indices('\r')
+        .any(|(i, _)| !text[i + 1..].starts_with('\n'))
+    {
+        return None;
+    }
     let mut options = granit_parser::Options::default();
     options.set_emit_comments(false);
     let mut parser = Parser::new_from_str_with_options(text, options);
@@ -346,6 +355,7 @@ list:
             "a: 1\na: 2\n",
             "--- 1\n--- 2\n",
             "a: [1, 2\n",
+            "a: 1\rb: 2\r",
             "",
             "# only a comment\n",
         ] {
