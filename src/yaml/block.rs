@@ -1,16 +1,16 @@
 //! The quickest way to read a document: block YAML written a line at a
 //! time, as catalogues are, read line by line without a YAML parser.
 //!
-//! It reads printable ASCII only: block mappings and indented block
-//! sequences of plain keys, with values on one line (plain scalars, quoted
-//! ones without escapes, and flow collections of those), comments and
-//! blank lines. For anything else (a tab, a block scalar, an anchor, a tag,
-//! a document marker, a value over several lines, a sequence at its key's
-//! indentation, a line whose indentation is not one the document already
-//! uses) [`document`]
-//! gives `None`, and the parser-based reader ([`super::read`]) reads it
-//! instead. What this reader does read, it reads as that one does, places
-//! and all (the tests compare the two).
+//! It reads block mappings and indented block sequences of plain keys, with
+//! values on one line (plain scalars, quoted ones without escapes, and flow
+//! collections of those), comments and blank lines, in printable ASCII (but
+//! for comments on lines of their own). For anything else (a tab, a block
+//! scalar, an anchor, a tag, a document marker, a value over several lines,
+//! a sequence at its key's indentation, a line indented other than where
+//! the lines before it place it) [`document`] gives `None`, and the
+//! parser-based reader ([`super::read`]) reads it instead. What this reader
+//! does read, it reads as that one does, places and all (the tests compare
+//! the two, and the `yaml` fuzz target compares both with serde-saphyr).
 
 use super::read::{MAX_DEPTH, MAX_EVENTS, has_duplicates, map_key, scalar};
 use super::{Mapping, Node, Spanned};
@@ -31,7 +31,9 @@ struct Line<'t> {
 
 struct Reader<'t> {
     lines: Vec<Line<'t>>,
+    /// The next line to read.
     next: usize,
+    /// How many of the parser's events what is read so far would make.
     events: usize,
 }
 
