@@ -219,7 +219,8 @@ impl<'t> Reader<'t> {
         depth: usize,
     ) -> Option<Spanned<Node>> {
         let (node, used) = match text.as_bytes()[0] {
-            b'{' | b'[' => {
+            // Read as in a flow collection: a quoted scalar is alike in both.
+            b'{' | b'[' | b'"' | b'\'' => {
                 let mut flow = Flow {
                     text,
                     at: 0,
@@ -227,16 +228,6 @@ impl<'t> Reader<'t> {
                     column,
                 };
                 (self.flow(&mut flow, depth)?, flow.at)
-            }
-            b'"' | b'\'' => {
-                let (value, style, used) = quoted(text)?;
-                self.count(1)?;
-                let at = Origin { line, column };
-                let node = Spanned {
-                    value: scalar(Cow::Borrowed(value), style)?,
-                    at,
-                };
-                (node, used)
             }
             _ => {
                 let end = text.find(" #").unwrap_or(text.len());
