@@ -262,6 +262,44 @@ struct Expanded {
     jobs: Vec<(usize, Job)>,
 }
 
+/// Settings laid over one another (a profile's, a database's, an
+/// environment entry's), borrowed from the catalogue: each key where it was
+/// first set, with the value last set for it, as extending a JSON object
+/// with another does.
+#[derive(Clone, Default)]
+struct Layers<'v>(Vec<(&'v str, &'v Value)>);
+
+impl<'v> Layers<'v> {
+    fn get(&self, key: &str) -> Option<&'v Value> {
+        self.0.iter().find(|(k, _)| *k == key).map(|(_, v)| *v)
+    }
+
+    fn set(&mut self, key: &'v str, value: &'v Value) {
+        match self.0.iter_mut().find(|(k, _)| *k == key) {
+            Some(slot) => slot.1 = value,
+            None => self.0.push((key, value)),
+        }
+    }
+
+    fn extend(&mut self, over: Layers<'v>) {
+        over.0.into_iter().for_each(|(k, v)| self.set(k, v));
+    }
+
+    /// Takes a key out as removing it from a JSON object does: the last
+    /// key takes its place.
+    fn remove(&mut self, key: &str) {
+        if let Some(i) = self.0.iter().position(|(k, _)| *k == key) {
+            self.0.swap_remove(i);
+        }
+    }
+
+    /// The settings these layers come to, read as a JSON object of them
+    /// would be.
+    fn settings(self) -> Result<Settings, serde_json::Error> {
+        Settings::deserialize(serde::de::value::MapDeserializer::new(self.0.into_iter()))
+    }
+}
+
 struct Expander<'a> {
     path: &'a Path,
     root: &'a Spanned<Node>,
@@ -376,21 +414,21 @@ impl Expander<'_> {
 
     /// Expands one database into `out`. `plan` has the environments, and
     /// no jobs yet.
-    fn database(
+    fn database<'v>(
         &mut self,
         plan: &Plan,
-        profiles: &Map<String, Value>,
+        profiles: &'v Map<String, Value>,
         name: &str,
-        spec: &Map<String, Value>,
+        spec: &'v Map<String, Value>,
         out: &mut Expanded,
     ) {
         let pointer = format!("/databases/{name}");
-        let mut shared = Map::new();
+        let mut shared = Layers::default();
         let mut personal_data = false;
         let mut entries = Vec::new();
         for (key, value) in spec {
             if SETTINGS_KEYS.contains(&key.as_str()) {
-                shared.insert(key.clone(), value.clone());
+                shared.set(key, value);
             } else if key == "personal_data" {
                 personal_data = value.as_bool().unwrap_or(false);
             } else if key == "run_before" {
@@ -427,21 +465,18 @@ impl Expander<'_> {
         let shared = self.with_profile(profiles, shared, &pointer);
         for (env_name, entry) in entries {
             let entry_pointer = format!("{pointer}/{env_name}");
-            let own = match entry {
-                Value::String(s) => {
-                    let mut m = Map::new();
-                    m.insert("schedule".into(), Value::String(s.clone()));
-                    m
-                }
-                Value::Object(m) => m.clone(),
-                _ => Map::new(),
-            };
+            let mut own = Layers::default();
+            match entry {
+                Value::String(_) => own.set("schedule", entry),
+                Value::Object(m) => m.iter().for_each(|(k, v)| own.set(k, v)),
+                _ => {}
+            }
             let own = self.with_profile(profiles, own, &entry_pointer);
-            let own_db_owner = own.contains_key("db_owner");
+            let own_db_owner = own.get("db_owner").is_some();
             let mut merged = shared.clone();
             merged.extend(own);
             merged.remove("profile");
-            let settings: Settings = match serde_json::from_value(Value::Object(merged)) {
+            let settings = match merged.settings() {
                 Ok(s) => s,
                 Err(e) => {
                     self.error(&entry_pointer, e.to_string());
@@ -466,18 +501,19 @@ impl Expander<'_> {
     }
 
     /// The settings with the named profile's settings beneath them.
-    fn with_profile(
+    fn with_profile<'v>(
         &mut self,
-        profiles: &Map<String, Value>,
-        settings: Map<String, Value>,
+        profiles: &'v Map<String, Value>,
+        settings: Layers<'v>,
         pointer: &str,
-    ) -> Map<String, Value> {
+    ) -> Layers<'v> {
         let Some(name) = settings.get("profile").and_then(Value::as_str) else {
             return settings;
         };
         match profiles.get(name).and_then(Value::as_object) {
             Some(profile) => {
-                let mut merged = profile.clone();
+                let mut merged = Layers::default();
+                profile.iter().for_each(|(k, v)| merged.set(k, v));
                 merged.extend(settings);
                 merged
             }
