@@ -804,6 +804,29 @@ mod tests {
         );
     }
 
+    /// An environment entry's settings lie over its own profile's, which lie
+    /// over the database's, which lie over the database's profile's.
+    #[test]
+    fn settings_are_laid_over_one_another() {
+        let text = "environments:\n  production:\n  staging:\n    restore_from: production\n\
+            profiles:\n  slow:\n    max_runtime_seconds: 100\n    db_user: slow\n    suspend: true\n  \
+            quiet:\n    suspend: false\n    db_user: quiet\n\
+            databases:\n  a-postgres:\n    profile: slow\n    db_user: own\n    \
+            production: 1 1 * * *\n    \
+            staging: {schedule: 1 2 * * *, profile: quiet, max_runtime_seconds: 300}\n";
+        let plan = load_str(text).unwrap();
+        let settings = |env: usize| {
+            let job = &plan.environments[env].jobs[0];
+            (
+                job.max_job_runtime_seconds,
+                job.db_user.as_deref(),
+                job.suspend,
+            )
+        };
+        assert_eq!(settings(0), (Some(100), Some("own"), Some(true)));
+        assert_eq!(settings(1), (Some(300), Some("quiet"), Some(false)));
+    }
+
     #[test]
     fn reports_unknown_environment_with_a_suggestion() {
         let text =
