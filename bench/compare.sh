@@ -22,6 +22,9 @@
 # the three in turn each round, and reports the median wall time, peak
 # resident memory (/usr/bin/time's %M, the largest of three runs) and the
 # ratio helm / envsync, where envsync's time is the sum of its two medians.
+# In the same rounds it times `envsync --version`, a process that starts and
+# does nothing, to show how much of envsync's time, and of the time the
+# target leaves it, goes on starting its two processes.
 #
 # envsync renders into a temporary folder under TMPDIR (default /tmp), emptied
 # before every run (untimed), so each render writes every file: each is
@@ -89,17 +92,20 @@ echo "helm and envsync render $jobs CronJobs for $env: $same"
 lint=("$envsync" lint "$fixture")
 render=("$envsync" render "$fixture" --out "$work/out")
 template=("$helm" template db-backup "$chart" -f "$values" --set "govukEnvironment=$env")
+version=("$envsync" --version)
 
 run() { "$@" >/dev/null 2>&1 || die "failed: $*"; }
 run "${lint[@]}"
 run "${render[@]}"
 run "${template[@]}"
+run "${version[@]}"
 for _ in $(seq "$runs"); do
-    for name in lint render helm; do
+    for name in lint render helm start; do
         case $name in
         lint) cmd=("${lint[@]}") ;;
         render) cmd=("${render[@]}") ;;
         helm) cmd=("${template[@]}") ;;
+        start) cmd=("${version[@]}") ;;
         esac
         rm -rf "$work/out"
         start=$EPOCHREALTIME
@@ -126,9 +132,11 @@ peak_kib() {
 read -r lint_ms lint_min < <(stats "$work/lint.us")
 read -r render_ms render_min < <(stats "$work/render.us")
 read -r helm_ms helm_min < <(stats "$work/helm.us")
+read -r start_ms start_min < <(stats "$work/start.us")
 lint_kib=$(peak_kib "${lint[@]}")
 render_kib=$(peak_kib "${render[@]}")
 helm_kib=$(peak_kib "${template[@]}")
+start_kib=$(peak_kib "${version[@]}")
 
 mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
 envsync_ms=$(awk -v a="$lint_ms" -v b="$render_ms" 'BEGIN { printf "%.1f", a + b }')
@@ -145,7 +153,11 @@ row() { printf '%-44s %6s ms %6s ms %6s MiB\n' "$1" "$2" "$3" "$(mib "$4")"; }
 row "envsync lint (all environments)" "$lint_ms" "$lint_min" "$lint_kib"
 row "envsync render (values, manifests, rules)" "$render_ms" "$render_min" "$render_kib"
 row "helm template ${1:-bench/chart} ($env only)" "$helm_ms" "$helm_min" "$helm_kib"
+row "envsync --version (starting a process)" "$start_ms" "$start_min" "$start_kib"
 echo
 echo "envsync lint + render: $envsync_ms ms (sum of the medians)"
 echo "helm / envsync: ${ratio}x (target at least 20x: $(verdict "$ratio" '>=' 20))"
+awk -v h="$helm_ms" -v e="$envsync_ms" -v s="$start_ms" 'BEGIN {
+    printf "at 20x, lint + render would have %.1f ms: starting the two processes takes %.1f ms of it,\n", h / 20, 2 * s
+    printf "leaving %.1f ms for the work, which takes %.1f ms now\n", h / 20 - 2 * s, e - 2 * s }'
 echo "envsync peak memory: $(mib "$envsync_kib") MiB (target under 10 MiB: $(verdict "$envsync_kib" '<' 10240))"
