@@ -270,6 +270,11 @@ struct Expanded {
 struct Layers<'v>(Vec<(&'v str, &'v Value)>);
 
 impl<'v> Layers<'v> {
+    /// A JSON object's entries, as one layer.
+    fn of(object: &'v Map<String, Value>) -> Layers<'v> {
+        Layers(object.iter().map(|(k, v)| (k.as_str(), v)).collect())
+    }
+
     fn get(&self, key: &str) -> Option<&'v Value> {
         self.0.iter().find(|(k, _)| *k == key).map(|(_, v)| *v)
     }
@@ -465,12 +470,11 @@ impl Expander<'_> {
         let shared = self.with_profile(profiles, shared, &pointer);
         for (env_name, entry) in entries {
             let entry_pointer = format!("{pointer}/{env_name}");
-            let mut own = Layers::default();
-            match entry {
-                Value::String(_) => own.set("schedule", entry),
-                Value::Object(m) => m.iter().for_each(|(k, v)| own.set(k, v)),
-                _ => {}
-            }
+            let own = match entry {
+                Value::String(_) => Layers(vec![("schedule", entry)]),
+                Value::Object(m) => Layers::of(m),
+                _ => Layers::default(),
+            };
             let own = self.with_profile(profiles, own, &entry_pointer);
             let own_db_owner = own.get("db_owner").is_some();
             let mut merged = shared.clone();
@@ -512,8 +516,7 @@ impl Expander<'_> {
         };
         match profiles.get(name).and_then(Value::as_object) {
             Some(profile) => {
-                let mut merged = Layers::default();
-                profile.iter().for_each(|(k, v)| merged.set(k, v));
+                let mut merged = Layers::of(profile);
                 merged.extend(settings);
                 merged
             }
