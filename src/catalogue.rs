@@ -5,37 +5,50 @@ use crate::cron::Schedule;
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::parallel::{self, Task};
 use crate::plan::{Environment, Job, JobOrigin, Op, Operation, Order, Origin, Parsed, Plan, Speed};
-use crate::values::default_bucket;
+use crate::schema;
 use crate::yaml::{self, Dialect, Node, Spanned, locate, locate_key};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use std::convert::Infallible;
 use std::path::Path;
 
-/// The catalogue's JSON Schema, as shipped in `schema/`.
-pub const SCHEMA: &str = include_str!("../schema/catalogue.schema.json");
+/// The keys of a settings mapping (profiles, databases, environment
+/// entries): the fields of [`Settings`], as serde reads them.
+pub fn settings_keys() -> &'static [&'static str] {
+    static KEYS: std::sync::OnceLock<&'static [&'static str]> = std::sync::OnceLock::new();
+    KEYS.get_or_init(|| {
+        let mut keys: &'static [&'static str] = &[];
+        let _ = Settings::deserialize(FieldNames(&mut keys));
+        keys
+    })
+}
 
-/// The keys of a settings mapping (profiles, databases, environment entries).
-pub const SETTINGS_KEYS: &[&str] = &[
-    "schedule",
-    "profile",
-    "db",
-    "host",
-    "dbms",
-    "suspend",
-    "max_runtime_seconds",
-    "resources",
-    "extra_env",
-    "db_owner",
-    "replica_set",
-    "no_auth",
-    "db_user",
-    "sanitise",
-    "steps",
-    "operations",
-    "speed",
-    "allow",
-];
+/// A deserializer that only notes the field names of the struct asked of it.
+struct FieldNames<'a>(&'a mut &'static [&'static str]);
+
+impl<'de> serde::Deserializer<'de> for FieldNames<'_> {
+    type Error = serde::de::value::Error;
+
+    fn deserialize_struct<V: serde::de::Visitor<'de>>(
+        self,
+        _: &'static str,
+        fields: &'static [&'static str],
+        _: V,
+    ) -> Result<V::Value, Self::Error> {
+        *self.0 = fields;
+        Err(serde::de::Error::custom("only the field names were wanted"))
+    }
+
+    fn deserialize_any<V: serde::de::Visitor<'de>>(self, _: V) -> Result<V::Value, Self::Error> {
+        Err(serde::de::Error::custom("not a struct"))
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes
+        byte_buf option unit unit_struct newtype_struct seq tuple tuple_struct map
+        enum identifier ignored_any
+    }
+}
 
 /// Settings for a job, as a profile, a database or an environment gives them.
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -135,59 +148,6 @@ pub struct Document<'a> {
     data: Value,
 }
 
-/// The catalogue's schema, compiled into the binary: nothing is compiled
-/// at run time.
-#[jsonschema::validator(
-    path = "schema/catalogue.schema.json",
-    draft = Draft202012,
-    pattern_options = { engine = regex }
-)]
-struct Schema;
-
-/// The parts of a catalogue that `import` copies as they are from a values
-/// file: a job's `resources`, an `extraEnv` list, the chart-level values.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Part {
-    Resources,
-    EnvVars,
-    Chart,
-}
-
-/// The first way `value` breaks the schema's rules for `part`, if it does:
-/// the JSON Pointer below `value` where, and the message.
-pub fn check_part(part: Part, value: &Value) -> Option<(String, String)> {
-    let error = match part {
-        Part::Resources => Resources::iter_errors(value).next(),
-        Part::EnvVars => EnvVars::iter_errors(value).next(),
-        Part::Chart => Chart::iter_errors(value).next(),
-    }?;
-    Some((error.instance_path().to_string(), error.to_string()))
-}
-
-#[jsonschema::validator(
-    schema = r#"{"$ref": "json-schema:///catalogue.json#/$defs/resources"}"#,
-    resources = {"json-schema:///catalogue.json" => {path = "schema/catalogue.schema.json"}},
-    draft = Draft202012,
-    pattern_options = { engine = regex }
-)]
-struct Resources;
-
-#[jsonschema::validator(
-    schema = r#"{"$ref": "json-schema:///catalogue.json#/$defs/envVars"}"#,
-    resources = {"json-schema:///catalogue.json" => {path = "schema/catalogue.schema.json"}},
-    draft = Draft202012,
-    pattern_options = { engine = regex }
-)]
-struct EnvVars;
-
-#[jsonschema::validator(
-    schema = r#"{"$ref": "json-schema:///catalogue.json#/properties/chart"}"#,
-    resources = {"json-schema:///catalogue.json" => {path = "schema/catalogue.schema.json"}},
-    draft = Draft202012,
-    pattern_options = { engine = regex }
-)]
-struct Chart;
-
 /// Reads a catalogue and expands it into a plan, reporting every problem.
 pub fn load(path: &Path, text: &str) -> Result<Plan, Diagnostics> {
     read(path, text)?.plan()
@@ -199,7 +159,7 @@ pub fn read<'a>(path: &'a Path, text: &str) -> Result<Document<'a>, Diagnostics>
         .map_err(|e| Diagnostics(vec![Diagnostic::error("yaml", path, e.origin, e.message)]))?;
     let data = root.value.to_json();
     let mut problems = Diagnostics::default();
-    for error in Schema::iter_errors(&data) {
+    for error in schema::errors(&data) {
         let pointer = error.instance_path().to_string();
         let message = schema_message(&error, &pointer);
         problems.push(Diagnostic::error(
@@ -368,7 +328,9 @@ impl Expander<'_> {
             }
             plan.environments.push(Environment {
                 name: name.clone(),
-                bucket: spec.bucket.unwrap_or_else(|| default_bucket(name)),
+                bucket: spec
+                    .bucket
+                    .unwrap_or_else(|| Environment::default_bucket(name)),
                 restore_from: spec.restore_from,
                 wider_access: spec.wider_access,
                 jobs: Vec::new(),
@@ -432,7 +394,7 @@ impl Expander<'_> {
         let mut personal_data = false;
         let mut entries = Vec::new();
         for (key, value) in spec {
-            if SETTINGS_KEYS.contains(&key.as_str()) {
+            if settings_keys().contains(&key.as_str()) {
                 shared.set(key, value);
             } else if key == "personal_data" {
                 personal_data = value.as_bool().unwrap_or(false);
@@ -450,7 +412,7 @@ impl Expander<'_> {
                 let known = names(plan.environments.iter().map(|e| &e.name));
                 let hint = suggest(
                     key,
-                    SETTINGS_KEYS
+                    settings_keys()
                         .iter()
                         .copied()
                         .chain(plan.environments.iter().map(|e| e.name.as_str())),
@@ -759,6 +721,18 @@ fn edit_distance(a: &str, b: &str) -> usize {
 mod tests {
     use super::*;
 
+    #[test]
+    fn settings_keys_are_the_schemas() {
+        let schema: Value = serde_json::from_str(crate::schema::SCHEMA).unwrap();
+        let in_schema: Vec<&str> = schema["$defs"]["settingsKeys"]["properties"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        assert_eq!(settings_keys(), in_schema);
+    }
+
     fn load_str(text: &str) -> Result<Plan, Diagnostics> {
         load(Path::new("c.yaml"), text)
     }
@@ -850,23 +824,5 @@ mod tests {
         assert!(err.0.iter().all(|d| d.rule == "schema"), "{err}");
         assert_eq!(err.0[0].line, 7);
         assert_eq!(err.0.last().unwrap().line, 8);
-    }
-}
-
-#[cfg(test)]
-mod schema_tests {
-    use super::*;
-
-    /// The schema file spells out the `alerts:` settings the rules module reads.
-    #[test]
-    fn the_alerts_schema_is_the_rules_settings_schema() {
-        let schema: Value = serde_json::from_str(SCHEMA).unwrap();
-        let expected = crate::rules::json_schema();
-        assert_eq!(
-            schema["properties"]["alerts"],
-            expected,
-            "schema/catalogue.schema.json properties.alerts should be:\n{}",
-            serde_json::to_string_pretty(&expected).unwrap()
-        );
     }
 }

@@ -3,12 +3,14 @@
 
 use crate::diff::{self, JobChange};
 use crate::output::{self, File};
+use crate::outputs::{Place, Rendered};
 use crate::plan::Plan;
 use crate::values;
 use crate::yaml;
 use jiff::Timestamp;
 use serde::Serialize;
 use serde_json::Value;
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 /// The db-backup chart's values, relative to the checkout.
@@ -80,17 +82,18 @@ impl Checkout {
         }
     }
 
-    /// The values file's text.
-    pub fn values_text(&self) -> Result<String, CheckoutError> {
-        let path = self.root.join(VALUES);
+    /// A file's text, by its path relative to the checkout.
+    pub fn text(&self, relative: &str) -> Result<String, CheckoutError> {
+        let path = self.root.join(relative);
         std::fs::read_to_string(&path).map_err(|source| CheckoutError::Read { path, source })
     }
 
-    /// The plan the checkout's values describe. Schedules Kubernetes would
-    /// reject are kept as they are, so that a diff can show them changing.
-    pub fn plan(&self) -> Result<Plan, CheckoutError> {
-        let text = self.values_text()?;
-        let path = self.root.join(VALUES);
+    /// The plan a values file of the checkout describes. Schedules
+    /// Kubernetes would reject are kept as they are, so that a diff can show
+    /// them changing.
+    pub fn plan(&self, values: &str) -> Result<Plan, CheckoutError> {
+        let text = self.text(values)?;
+        let path = self.root.join(values);
         values::import_keeping_invalid_schedules(&path, &text).map_err(|problems| {
             CheckoutError::Invalid {
                 path,
@@ -99,14 +102,25 @@ impl Checkout {
         })
     }
 
-    /// The names of the chart's scripts, if the folder is there.
-    pub fn scripts(&self) -> Option<Vec<String>> {
-        let mut names: Vec<String> = std::fs::read_dir(self.root.join(SCRIPTS))
-            .ok()?
-            .filter_map(|e| e.ok()?.file_name().into_string().ok())
-            .collect();
-        names.sort();
-        Some(names)
+    /// A path in the checkout, from one relative to it.
+    pub fn path(&self, relative: &str) -> PathBuf {
+        self.root.join(relative)
+    }
+
+    /// The names of the files in the chart's scripts folder.
+    pub fn scripts(&self) -> Result<BTreeSet<String>, CheckoutError> {
+        let path = self.path(SCRIPTS);
+        let read = || -> std::io::Result<BTreeSet<String>> {
+            let mut names = BTreeSet::new();
+            for entry in std::fs::read_dir(&path)? {
+                names.insert(entry?.file_name().to_string_lossy().into_owned());
+            }
+            Ok(names)
+        };
+        read().map_err(|source| CheckoutError::Read {
+            path: path.clone(),
+            source,
+        })
     }
 }
 
@@ -115,38 +129,40 @@ fn is_test_file(path: &Path) -> bool {
     path.to_string_lossy().ends_with("_tests.yaml")
 }
 
-/// Where a rendered rules file (`rules/...`) lives in a checkout.
-pub fn rules_path(rendered: &Path) -> PathBuf {
-    Path::new(RULES).join(rendered.strip_prefix("rules").unwrap_or(rendered))
-}
-
 /// How a render and a checkout differ: the jobs in operational terms, and
 /// each file as a diff of its normalised YAML.
 pub fn compare(
     new: &Plan,
-    rules: &[File],
+    rendered: &[Rendered],
     checkout: &Checkout,
     now: Timestamp,
     alert_of: diff::AlertOf,
 ) -> Result<Drift, CheckoutError> {
-    let old = checkout.plan()?;
-    let mut drift = Drift {
-        jobs: diff::jobs(&old, new, now, alert_of),
-        files: Vec::new(),
-    };
-    let before = normalised(&values::cronjobs(&old))?;
-    let after = normalised(&values::cronjobs(new))?;
-    push_drift(&mut drift, Path::new(VALUES), false, &before, &after);
-    for file in rules {
-        let path = rules_path(&file.path);
-        let (missing, before) = match checkout.read(&path)? {
-            Some(text) => (false, normalised_rules(&path, &text)?),
-            // Generated tests are compared once a checkout keeps them.
-            None if is_test_file(&path) => continue,
-            None => (true, String::new()),
-        };
-        let after = normalised_rules(&path, &file.contents)?;
-        push_drift(&mut drift, &path, missing, &before, &after);
+    let mut drift = Drift::default();
+    for Rendered { output, files } in rendered {
+        match output.checkout {
+            Some(Place::CronjobsBlock(values)) => {
+                let old = checkout.plan(values)?;
+                drift.jobs.extend(diff::jobs(&old, new, now, alert_of));
+                let before = normalised(&values::cronjobs(&old))?;
+                let after = normalised(&values::cronjobs(new))?;
+                push_drift(&mut drift, Path::new(values), false, &before, &after);
+            }
+            Some(Place::Folder(folder)) => {
+                for file in files {
+                    let path = Path::new(folder).join(&file.path);
+                    let (missing, before) = match checkout.read(&path)? {
+                        Some(text) => (false, normalised_rules(&path, &text)?),
+                        // Generated tests are compared once a checkout keeps them.
+                        None if is_test_file(&path) => continue,
+                        None => (true, String::new()),
+                    };
+                    let after = normalised_rules(&path, &file.contents)?;
+                    push_drift(&mut drift, &path, missing, &before, &after);
+                }
+            }
+            None => {}
+        }
     }
     Ok(drift)
 }
@@ -368,22 +384,34 @@ fn matching_paren(text: &str) -> Option<usize> {
 /// file (every other byte kept) and the rules files. Each file is replaced
 /// atomically, and nothing is changed unless every file can be written.
 /// Gives the paths whose contents changed.
-pub fn apply(
-    plan: &Plan,
-    rules: &[File],
-    checkout: &Checkout,
-) -> Result<Vec<PathBuf>, CheckoutError> {
-    let text = checkout.values_text()?;
-    let block = yaml::to_string(&values::CronJobs(plan))?;
-    let values_path = checkout.root.join(VALUES);
-    let updated = values::replace_cronjobs(&text, &block)
-        .ok_or(CheckoutError::NoCronjobs { path: values_path })?;
-    let mut files = vec![File::new(VALUES, updated)];
-    files.extend(
-        rules
-            .iter()
-            .map(|f| File::new(rules_path(&f.path), f.contents.clone())),
-    );
+pub fn apply(rendered: &[Rendered], checkout: &Checkout) -> Result<Vec<PathBuf>, CheckoutError> {
+    let mut files = Vec::new();
+    for Rendered {
+        output,
+        files: rendered,
+    } in rendered
+    {
+        match output.checkout {
+            Some(Place::CronjobsBlock(values)) => {
+                let text = checkout.text(values)?;
+                for block in rendered {
+                    let updated =
+                        values::replace_cronjobs(&text, &block.contents).ok_or_else(|| {
+                            CheckoutError::NoCronjobs {
+                                path: checkout.root.join(values),
+                            }
+                        })?;
+                    files.push(File::new(values, updated));
+                }
+            }
+            Some(Place::Folder(folder)) => files.extend(
+                rendered
+                    .iter()
+                    .map(|f| File::new(Path::new(folder).join(&f.path), f.contents.clone())),
+            ),
+            None => {}
+        }
+    }
     let changed = output::write_all(&checkout.root, &files)?;
     Ok(files
         .into_iter()
@@ -406,13 +434,5 @@ mod tests {
         // A regex that matches unboundedly many names keeps its form.
         let d = "x{a=~\"b.*|a\"}";
         assert_eq!(normalise_expr(d), "x{a=~\"a|b.*\"}");
-    }
-
-    #[test]
-    fn rendered_rules_land_under_monitoring_config() {
-        assert_eq!(
-            rules_path(Path::new("rules/staging/x.yaml")),
-            Path::new("charts/monitoring-config/rules/staging/x.yaml")
-        );
     }
 }

@@ -98,7 +98,7 @@ pub fn card(
     let _ = writeln!(
         out,
         "A run is stopped after {} (activeDeadlineSeconds {}).",
-        rules::Duration::seconds(job.active_deadline_seconds()).words(),
+        crate::model::alerts::Duration::seconds(job.active_deadline_seconds()).words(),
         job.active_deadline_seconds()
     );
 
@@ -156,7 +156,7 @@ pub fn card(
         let _ = writeln!(
             out,
             "  A run is expected to take at most {} (the thresholds added up).",
-            rules::Duration::seconds(budget).words()
+            crate::model::alerts::Duration::seconds(budget).words()
         );
     }
     match rules::not_completed_alert(plan, templates, &env.name, job.host()) {

@@ -6,7 +6,7 @@
 
 use crate::catalogue;
 use crate::plan::{Environment, Job, Op, Plan, Speed};
-use crate::values::{self, default_bucket};
+use crate::values;
 use serde_json::{Map, Value, json};
 
 /// A named set of job settings found in the source (a values file's anchored
@@ -32,7 +32,7 @@ pub fn catalogue(plan: &Plan, profiles: &[Profile]) -> Value {
     let mut environments = Map::new();
     for env in &plan.environments {
         let mut e = Map::new();
-        if env.bucket != default_bucket(&env.name) {
+        if env.bucket != Environment::default_bucket(&env.name) {
             e.insert("bucket".into(), json!(env.bucket));
         }
         if let Some(source) = &env.restore_from {
@@ -138,7 +138,7 @@ impl Database<'_> {
         }
         // Every setting but the schedule and the written-out operations may
         // move from an environment's entry to the database.
-        let shared_keys = catalogue::SETTINGS_KEYS
+        let shared_keys = catalogue::settings_keys()
             .iter()
             .filter(|k| !matches!(**k, "schedule" | "operations"));
         for key in shared_keys {

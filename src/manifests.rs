@@ -65,7 +65,7 @@ pub enum ManifestError {
     Yaml(#[from] serde_saphyr::SerializeError),
 }
 
-/// One file per environment, `manifests/<env>.yaml`: its CronJobs, one YAML
+/// One file per environment, `<env>.yaml`: its CronJobs, one YAML
 /// document each, sorted by job name.
 pub fn render(plan: &Plan, templates: &Templates) -> Result<Vec<File>, ManifestError> {
     let mut files = Vec::new();
@@ -92,7 +92,7 @@ pub fn render_each<E: From<ManifestError>>(
         .map(|env| -> Task<File, ManifestError> {
             Box::new(move || {
                 let contents = render_environment(chart, env, templates)?;
-                Ok(File::new(format!("manifests/{}.yaml", env.name), contents))
+                Ok(File::new(format!("{}.yaml", env.name), contents))
             })
         })
         .collect();

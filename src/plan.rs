@@ -85,7 +85,7 @@ pub struct Plan {
     /// in the chart's own key names.
     pub chart: Map<String, Value>,
     /// Alert settings (thresholds, labels) for the rules renderer.
-    pub alerts: crate::rules::Settings,
+    pub alerts: crate::model::alerts::Settings,
     /// Environments in their declared order (production first).
     pub environments: Vec<Environment>,
     /// Declared orderings: in every environment where both run, the first
@@ -233,6 +233,13 @@ impl Job {
     /// The CronJob's name.
     pub fn cronjob_name(&self) -> String {
         format!("db-backup-{}", self.name)
+    }
+}
+
+impl Environment {
+    /// The bucket an environment backs up to when nothing else is said.
+    pub fn default_bucket(name: &str) -> String {
+        format!("s3://govuk-{name}-database-backups")
     }
 }
 

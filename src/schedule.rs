@@ -181,7 +181,7 @@ fn hhmm(t: Timestamp) -> String {
 }
 
 fn budget_words(seconds: i64) -> String {
-    crate::rules::Duration::seconds(u64::try_from(seconds).unwrap_or(0)).for_clause()
+    crate::model::alerts::Duration::seconds(u64::try_from(seconds).unwrap_or(0)).for_clause()
 }
 
 /// The week as text: per day (Monday to Sunday) and environment, every run

@@ -1,20 +1,15 @@
 //! The db-backup chart's values: importing a values.yaml into a [`Plan`],
 //! and printing a plan's `cronjobs` block.
 
-use crate::catalogue::{Part, check_part};
 use crate::cron::Schedule;
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::plan::{Environment, Job, JobOrigin, Op, Operation, Origin, Parsed, Plan};
+use crate::schema::{Part, check_part};
 use crate::yaml::{self, Dialect, Node, Spanned, locate, origin};
 use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
 use serde_json::{Map, Value};
 use std::path::Path;
-
-/// The bucket an environment backs up to when nothing else is said.
-pub fn default_bucket(env: &str) -> String {
-    format!("s3://govuk-{env}-database-backups")
-}
 
 /// Reads a chart values file into a plan. Every problem is reported, each
 /// with its line and column; a plan is returned only when there are none.
@@ -106,7 +101,7 @@ fn import_with(
         }
         let mut env = Environment {
             name: env_name.value.clone(),
-            bucket: default_bucket(&env_name.value),
+            bucket: Environment::default_bucket(&env_name.value),
             origin: origin(env_name),
             ..Environment::default()
         };

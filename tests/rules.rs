@@ -5,8 +5,9 @@
 
 mod common;
 
+use envsync::output::File;
 use envsync::plan::{Plan, Speed};
-use envsync::rules::{self, OutputFile};
+use envsync::rules;
 use envsync::templates::Templates;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -24,12 +25,12 @@ fn govuk_plan(case: &str) -> Option<(Plan, PathBuf)> {
     Some((plan, rules_dir))
 }
 
-fn render(plan: &Plan) -> Vec<OutputFile> {
+fn render(plan: &Plan) -> Vec<File> {
     let templates = Templates::load(None).unwrap();
     rules::render(plan, &templates).unwrap_or_else(|e| panic!("{e}"))
 }
 
-fn write(files: &[OutputFile]) -> tempfile::TempDir {
+fn write(files: &[File]) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     for f in files {
         let path = dir.path().join(&f.path);
@@ -39,7 +40,7 @@ fn write(files: &[OutputFile]) -> tempfile::TempDir {
     dir
 }
 
-fn paths(dir: &Path, files: &[OutputFile], tests: bool) -> Vec<PathBuf> {
+fn paths(dir: &Path, files: &[File], tests: bool) -> Vec<PathBuf> {
     files
         .iter()
         .filter(|f| f.path.to_string_lossy().ends_with("_tests.yaml") == tests)
@@ -48,7 +49,7 @@ fn paths(dir: &Path, files: &[OutputFile], tests: bool) -> Vec<PathBuf> {
 }
 
 /// promtool check + test and yamllint on a render.
-fn check_with_tools(files: &[OutputFile]) {
+fn check_with_tools(files: &[File]) {
     let dir = write(files);
     common::promtool_check_rules(paths(dir.path(), files, false));
     common::promtool_test_rules(paths(dir.path(), files, true));
@@ -111,9 +112,11 @@ fn read_alerts(text: &str) -> Vec<Alert> {
             };
             out.push(Alert {
                 name: rule["alert"].as_str().unwrap().to_owned(),
-                for_: rule["for"]
-                    .as_str()
-                    .map(|d| rules::Duration::parse(d).unwrap().as_secs()),
+                for_: rule["for"].as_str().map(|d| {
+                    envsync::model::alerts::Duration::parse(d)
+                        .unwrap()
+                        .as_secs()
+                }),
                 labels: map(&rule["labels"]),
                 annotations: map(&rule["annotations"]),
                 expr: rule["expr"].as_str().unwrap().to_owned(),
@@ -426,7 +429,7 @@ fn older_revisions_mean_the_same_but_for_later_fixes() {
     assert!(compared >= 30, "{compared} files compared");
 }
 
-fn file<'a>(files: &'a [OutputFile], path: &str) -> &'a str {
+fn file<'a>(files: &'a [File], path: &str) -> &'a str {
     &files
         .iter()
         .find(|f| f.path == Path::new(path))
@@ -691,7 +694,7 @@ fn speeds_without_a_threshold() {
         .environments
         .get_mut("staging")
         .unwrap()
-        .transform = Some(rules::SpeedThresholds::default());
+        .transform = Some(envsync::model::alerts::SpeedThresholds::default());
     let message = render_err(&plan).to_string();
     assert!(
         message.contains("staging/") && message.contains("no threshold for transform in staging"),

@@ -17,7 +17,6 @@
 //! reason, or one that suppresses nothing, is itself reported.
 
 pub mod alerts;
-pub mod command;
 pub mod format;
 pub mod time;
 
@@ -33,7 +32,7 @@ use jiff::SignedDuration;
 use std::borrow::Cow;
 use std::collections::BTreeSet;
 use std::convert::Infallible;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// Declares a rule: its `///` doc comment becomes the text that
 /// `envsync rule NAME` prints, and its first line the summary.
@@ -609,32 +608,6 @@ pub fn budget(plan: &Plan, env: &str, op: Op, speed: Speed) -> SignedDuration {
 
 pub use crate::catalogue::suggest;
 
-/// The script names in a chart's `scripts/` folder.
-pub fn chart_scripts(repo: &Path) -> std::io::Result<BTreeSet<String>> {
-    let dir = repo.join("charts/db-backup/scripts");
-    let mut names = BTreeSet::new();
-    for entry in std::fs::read_dir(dir)? {
-        let entry = entry?;
-        names.insert(entry.file_name().to_string_lossy().into_owned());
-    }
-    Ok(names)
-}
-
-/// Where a govuk-helm-charts checkout keeps what lint reads.
-pub struct ChartRepo {
-    pub values: PathBuf,
-    pub rules: PathBuf,
-}
-
-impl ChartRepo {
-    pub fn new(repo: &Path) -> ChartRepo {
-        ChartRepo {
-            values: repo.join("charts/db-backup/values.yaml"),
-            rules: repo.join("charts/monitoring-config/rules"),
-        }
-    }
-}
-
 mod suppress;
 
 #[cfg(test)]
@@ -677,7 +650,7 @@ pub(crate) mod testing {
         let alerts = alerts::AlertRules::from_files(
             rules
                 .iter()
-                .map(|(p, t)| (PathBuf::from(p), (*t).to_owned())),
+                .map(|(p, t)| (std::path::PathBuf::from(p), (*t).to_owned())),
         );
         only(
             rule,

@@ -26,7 +26,7 @@
 //! Thursday runs at 22:xx 25h from Monday to Thursday.
 
 use crate::cron::Schedule;
-use crate::rules::settings::{NotCompleted, join_words};
+use crate::model::alerts::{NotCompleted, join_words};
 use jiff::Timestamp;
 
 pub(crate) const DAY: i64 = 86_400;
@@ -294,7 +294,7 @@ pub(crate) fn derive(
 
 /// "25 hours", "1 week and 12 hours".
 pub(crate) fn words(seconds: i64) -> String {
-    crate::rules::settings::Duration(seconds.max(0) as u64).words()
+    crate::model::alerts::Duration(seconds.max(0) as u64).words()
 }
 
 fn irregular_name(longest: i64) -> String {

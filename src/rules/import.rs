@@ -10,10 +10,10 @@
 //! (the whole value must match), so lists, complements and alternations like
 //! `(draft-)?content-store-postgres` all work.
 
+use crate::model::alerts::Duration;
 use crate::plan::{Op, Plan, Speed};
 use crate::rules::RulesError;
 use crate::rules::promql::{Matcher, selector_matchers};
-use crate::rules::settings::Duration;
 use std::path::{Path, PathBuf};
 
 struct LongRule {

@@ -27,26 +27,15 @@ mod import;
 mod model;
 mod promql;
 mod render;
-mod settings;
 mod tests_gen;
 
 pub use import::import_speeds;
-pub use settings::{
-    Duration, Grace, LongRunning, NotCompleted, OpThresholds, Settings, SpeedThresholds,
-    json_schema,
-};
 
+use crate::output::File;
 use crate::parallel::{self, Task};
 use crate::plan::Plan;
 use crate::templates::{TemplateError, Templates};
 use std::path::{Path, PathBuf};
-
-/// A file to write, relative to the rules output folder.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct OutputFile {
-    pub path: PathBuf,
-    pub contents: String,
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum RulesError {
@@ -164,7 +153,7 @@ pub fn not_completed_alert(
 
 /// Renders the rules files (the common one first, then one per environment
 /// that has jobs) and a promtool test file beside each.
-pub fn render(plan: &Plan, templates: &Templates) -> Result<Vec<OutputFile>, RulesError> {
+pub fn render(plan: &Plan, templates: &Templates) -> Result<Vec<File>, RulesError> {
     let mut files = Vec::new();
     render_each(plan, templates, &mut |f| {
         files.push(f);
@@ -216,22 +205,16 @@ pub fn alerts(plan: &Plan, templates: &Templates) -> Result<Vec<Alert>, RulesErr
 pub fn render_each<E: From<RulesError>>(
     plan: &Plan,
     templates: &Templates,
-    each: &mut impl FnMut(OutputFile) -> Result<(), E>,
+    each: &mut impl FnMut(File) -> Result<(), E>,
 ) -> Result<(), E> {
     let header = &header(plan);
     let models = &models(plan)?;
     // A rules file, then its tests beside it.
     let pair = |path: PathBuf, contents: String, tests: String| {
         let beside = tests_path(&path);
-        [
-            OutputFile { path, contents },
-            OutputFile {
-                path: beside,
-                contents: tests,
-            },
-        ]
+        [File::new(path, contents), File::new(beside, tests)]
     };
-    let mut tasks: Vec<Task<[OutputFile; 2], RulesError>> = vec![Box::new(move || {
+    let mut tasks: Vec<Task<[File; 2], RulesError>> = vec![Box::new(move || {
         let common = render::common(plan, templates, true)?;
         let text = render::to_yaml(&common, header)?;
         let tests = tests_gen::common_tests(models, &common, COMMON_FILE)?;

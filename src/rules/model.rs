@@ -3,11 +3,11 @@
 //! group each instance's "not completed" alert belongs to.
 
 use crate::cron::Schedule;
+use crate::model::alerts::{Duration, Settings};
 use crate::plan::{Environment, Job, Op, Plan, Speed};
 use crate::rules::RulesError;
 use crate::rules::cadence::{self, Cadence, CadenceError, Runs};
 use crate::rules::promql::Instances;
-use crate::rules::settings::{Duration, Settings};
 use foldhash::{HashMap, HashMapExt};
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};

@@ -3,13 +3,13 @@
 //! blank line between rules, and each expression as a literal block, as
 //! GOV.UK's hand-written files lay them out).
 
+use crate::model::alerts::Duration;
 use crate::plan::{Op, Plan};
 use crate::rules::RulesError;
 use crate::rules::cadence::{DAY_NAMES, day_list};
 use crate::rules::gotmpl;
 use crate::rules::model::EnvModel;
 use crate::rules::promql::{Instances, day_condition, operation_matcher};
-use crate::rules::settings::Duration;
 use crate::templates::Templates;
 use serde::Serialize;
 use serde_json::{Value, json};

@@ -27,6 +27,7 @@
 //! stated once per alert; the timing checks are `ALERTS` queries filtered by
 //! pod, which keeps the files small.
 
+use crate::model::alerts::Duration;
 use crate::plan::Op;
 use crate::rules::RulesError;
 use crate::rules::cadence::{DAY, day_of_week};
@@ -34,7 +35,6 @@ use crate::rules::gotmpl;
 use crate::rules::model::{self, EnvModel, RunningJob, SeriesKey};
 use crate::rules::promql::{Instances, quote};
 use crate::rules::render::{RulesFile, What};
-use crate::rules::settings::Duration;
 use indexmap::IndexMap;
 use jiff::Timestamp;
 use serde::Serialize;

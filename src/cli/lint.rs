@@ -1,14 +1,14 @@
 //! `envsync lint`, `envsync rules` and `envsync rule NAME`.
 
-use super::alerts::AlertRules;
-use super::format::{self, Format, Sources};
-use super::{ChartRepo, Mode, Source, chart_scripts, registry, suggest};
-use crate::cli::{Error, read};
+use super::{Error, print, print_styled, read};
+use crate::checkout::{self, Checkout};
 use crate::diagnostic::Severity;
+use crate::lint::alerts::AlertRules;
+use crate::lint::format::{self, Format, Sources};
+use crate::lint::{Mode, Source, registry, suggest};
 use clap::{Args, ValueEnum};
-use std::collections::BTreeSet;
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::fmt::Write;
+use std::path::PathBuf;
 
 #[derive(Args, Debug)]
 pub struct LintArgs {
@@ -53,28 +53,28 @@ pub fn lint(args: &LintArgs) -> Result<(), Error> {
     let (path, mode, scripts, alerts) = match (&args.catalogue, &args.chart_repo) {
         (Some(catalogue), repo) => {
             let scripts = match repo {
-                Some(repo) => Some(scripts_of(repo)?),
+                Some(repo) => Some(Checkout::new(repo).scripts()?),
                 None => None,
             };
             (catalogue.clone(), Mode::Catalogue, scripts, None)
         }
         (None, Some(repo)) => {
-            let chart = ChartRepo::new(repo);
-            let alerts = if chart.rules.is_dir() {
-                Some(
-                    AlertRules::read_dir(&chart.rules).map_err(|source| Error::Read {
-                        path: chart.rules.clone(),
-                        source,
-                    })?,
-                )
+            let chart = Checkout::new(repo);
+            let rules = chart.path(checkout::RULES);
+            let alerts = if rules.is_dir() {
+                Some(AlertRules::read_dir(&rules).map_err(|source| Error::Read {
+                    path: rules.clone(),
+                    source,
+                })?)
             } else {
                 eprintln!(
                     "note: no {}: alert-coverage is not checked",
-                    chart.rules.display()
+                    rules.display()
                 );
                 None
             };
-            (chart.values, Mode::Chart, Some(scripts_of(repo)?), alerts)
+            let values = chart.path(checkout::VALUES);
+            (values, Mode::Chart, Some(chart.scripts()?), alerts)
         }
         (None, None) => {
             return Err(Error::Usage(
@@ -84,7 +84,7 @@ pub fn lint(args: &LintArgs) -> Result<(), Error> {
         }
     };
     let text = read(&path)?;
-    let findings = super::check(&Source {
+    let findings = crate::lint::check(&Source {
         path: &path,
         text: &text,
         mode,
@@ -93,20 +93,12 @@ pub fn lint(args: &LintArgs) -> Result<(), Error> {
     });
     let mut sources = Sources::new();
     sources.insert(path.clone(), text);
-    let result = match args.format {
-        Format::Human => {
-            let mut out = anstream::stdout();
-            format::write(args.format, &findings, &sources, &mut out)
-        }
-        _ => {
-            let mut out = std::io::stdout().lock();
-            format::write(args.format, &findings, &sources, &mut out)
-        }
-    };
-    if let Err(e) = result
-        && e.kind() != std::io::ErrorKind::BrokenPipe
-    {
-        return Err(Error::Usage(format!("cannot write the findings: {e}")));
+    let mut out = Vec::new();
+    format::write(args.format, &findings, &sources, &mut out)
+        .map_err(|e| Error::Usage(format!("cannot write the findings: {e}")))?;
+    match args.format {
+        Format::Human => print_styled(out)?,
+        _ => print(out)?,
     }
     let summary = format!("{}: {}", path.display(), format::summary(&findings));
     if findings.iter().any(|d| args.fail_on.fails(d.severity)) {
@@ -121,7 +113,7 @@ pub fn lint(args: &LintArgs) -> Result<(), Error> {
 /// `envsync rules`: every rule with its severity and what it catches.
 pub fn list() -> Result<(), Error> {
     let width = registry().iter().map(|r| r.name.len()).max().unwrap_or(0);
-    let mut out = std::io::stdout().lock();
+    let mut out = String::new();
     for r in registry() {
         let _ = writeln!(
             out,
@@ -131,31 +123,21 @@ pub fn list() -> Result<(), Error> {
             r.summary()
         );
     }
-    Ok(())
+    print(out)
 }
 
 /// `envsync rule NAME`: the rule's documentation.
 pub fn show(name: &str) -> Result<(), Error> {
-    let Some(rule) = super::rule(name) else {
+    let Some(rule) = crate::lint::rule(name) else {
         let hint = suggest(name, registry().iter().map(|r| r.name));
         return Err(Error::Usage(format!(
             "no rule `{name}`{hint} (`envsync rules` lists them)"
         )));
     };
-    let mut out = std::io::stdout().lock();
-    let _ = write!(
-        out,
+    print(format!(
         "{} ({})\n\n{}",
         rule.name,
         rule.severity,
         rule.documentation()
-    );
-    Ok(())
-}
-
-fn scripts_of(repo: &Path) -> Result<BTreeSet<String>, Error> {
-    chart_scripts(repo).map_err(|source| Error::Read {
-        path: repo.join("charts/db-backup/scripts"),
-        source,
-    })
+    ))
 }

@@ -1,0 +1,80 @@
+//! `envsync diff` and `envsync apply`: a catalogue's render against a
+//! govuk-helm-charts checkout.
+
+use super::{DiffFormat, Error, checkout_outputs, load_catalogue, now, print, print_styled};
+use crate::checkout::{self, Checkout, Drift};
+use crate::plan::{Job, Plan};
+use crate::rules;
+use crate::templates::Templates;
+use std::fmt::Write;
+use std::path::Path;
+
+pub fn diff(
+    catalogue: &Path,
+    repo: &Path,
+    format: DiffFormat,
+    templates: Option<&Path>,
+) -> Result<(), Error> {
+    let plan = load_catalogue(catalogue)?;
+    let templates = Templates::load(templates)?;
+    let rendered = checkout_outputs(&plan, &templates)?;
+    let alert_of = |plan: &Plan, env: &str, job: &Job| {
+        rules::not_completed_alert(plan, &templates, env, job.host())
+    };
+    let drift = checkout::compare(&plan, &rendered, &Checkout::new(repo), now()?, &alert_of)?;
+    match format {
+        DiffFormat::Json => {
+            let json = serde_json::to_string_pretty(&drift)
+                .map_err(|e| Error::Usage(format!("cannot print the changes as JSON: {e}")))?;
+            print(format!("{json}\n"))?;
+        }
+        DiffFormat::Human if drift.is_empty() => {
+            eprintln!("no drift: the checkout matches the catalogue");
+        }
+        DiffFormat::Human => print_styled(human(&drift))?,
+    }
+    if drift.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Drift)
+    }
+}
+
+/// A summary line per changed job and per missing file, then each file's
+/// unified diff, coloured.
+fn human(drift: &Drift) -> String {
+    let mut out = String::new();
+    for change in &drift.jobs {
+        let _ = writeln!(out, "{}", change.summary);
+    }
+    for file in drift.files.iter().filter(|f| f.missing) {
+        let _ = writeln!(out, "{}: missing from the checkout", file.path.display());
+    }
+    for file in &drift.files {
+        out.push('\n');
+        for line in file.diff.lines() {
+            let style = match line.as_bytes().first() {
+                Some(b'+') if !line.starts_with("+++") => anstyle::AnsiColor::Green.on_default(),
+                Some(b'-') if !line.starts_with("---") => anstyle::AnsiColor::Red.on_default(),
+                Some(b'@') => anstyle::AnsiColor::Cyan.on_default(),
+                _ => anstyle::Style::new(),
+            };
+            let _ = writeln!(out, "{style}{line}{style:#}");
+        }
+    }
+    out
+}
+
+pub fn apply(catalogue: &Path, repo: &Path, templates: Option<&Path>) -> Result<(), Error> {
+    let plan = load_catalogue(catalogue)?;
+    let templates = Templates::load(templates)?;
+    let rendered = checkout_outputs(&plan, &templates)?;
+    let written = checkout::apply(&rendered, &Checkout::new(repo))?;
+    if written.is_empty() {
+        eprintln!("nothing to change: the checkout matches the catalogue");
+    }
+    for path in written {
+        eprintln!("wrote {}", repo.join(path).display());
+    }
+    Ok(())
+}

@@ -1,0 +1,25 @@
+//! `envsync schedule`: the week at a glance, as text and as a picture.
+
+use super::{Error, load_catalogue, now, only_envs, print_styled, read};
+use crate::schedule;
+use std::path::Path;
+
+pub fn run(catalogue: &Path, envs: &[String], svg: Option<&Path>) -> Result<(), Error> {
+    let plan = load_catalogue(catalogue)?;
+    let source = read(catalogue)?;
+    let start = schedule::week_start(now()?);
+    // Links need the sources' runs: filter after working them out.
+    let mut runs = schedule::week(&plan, start);
+    schedule::mark(&mut runs, &schedule::lint_findings(catalogue, &source));
+    let shown = only_envs(plan, envs)?;
+    runs.retain(|r| shown.environment(&r.env).is_some());
+    let text = schedule::text(&shown, start, &runs);
+    print_styled(schedule::styled(&text))?;
+    if let Some(path) = svg {
+        let picture = schedule::svg(&shown, start, &runs);
+        std::fs::write(path, picture)
+            .map_err(|e| Error::Usage(format!("cannot write {}: {e}", path.display())))?;
+        eprintln!("wrote {}", path.display());
+    }
+    Ok(())
+}

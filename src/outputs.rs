@@ -1,0 +1,108 @@
+//! What a catalogue renders: one list of outputs, which `render`, `diff`
+//! and `apply` all read. Each output is a folder of files below render's
+//! `--out`, and says where it belongs in a govuk-helm-charts checkout.
+
+use crate::checkout;
+use crate::manifests::{self, ManifestError};
+use crate::output::File;
+use crate::plan::Plan;
+use crate::rules::{self, RulesError};
+use crate::templates::Templates;
+use crate::{values, yaml};
+use std::path::Path;
+
+/// One kind of output.
+pub struct Output {
+    /// The folder below `--out` its files are written to.
+    pub dir: &'static str,
+    /// Where it belongs in a checkout; `None` for what a checkout does not
+    /// hold (the manifests, which helm renders there).
+    pub checkout: Option<Place>,
+    /// Its files, with paths relative to `dir`.
+    files: fn(&Plan, &Templates) -> Result<Vec<File>, RenderError>,
+}
+
+/// Where an output belongs in a checkout.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Place {
+    /// Its one file is the `cronjobs:` block of this values file (relative
+    /// to the checkout), which `apply` replaces and nothing else.
+    CronjobsBlock(&'static str),
+    /// Its files go below this folder (relative to the checkout).
+    Folder(&'static str),
+}
+
+/// Every output, in the order render writes them.
+pub const OUTPUTS: &[Output] = &[
+    Output {
+        dir: "values",
+        checkout: Some(Place::CronjobsBlock(checkout::VALUES)),
+        files: |plan, _| {
+            let text = yaml::to_string(&values::CronJobs(plan))?;
+            Ok(vec![File::new("cronjobs.yaml", text)])
+        },
+    },
+    Output {
+        dir: "manifests",
+        checkout: None,
+        files: |plan, templates| Ok(manifests::render(plan, templates)?),
+    },
+    Output {
+        dir: "rules",
+        checkout: Some(Place::Folder(checkout::RULES)),
+        files: |plan, templates| Ok(rules::render(plan, templates)?),
+    },
+];
+
+/// Why an output could not be rendered.
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    #[error("cannot write YAML: {0}")]
+    Yaml(#[from] serde_saphyr::SerializeError),
+    #[error(transparent)]
+    Manifest(#[from] ManifestError),
+    #[error(transparent)]
+    Rules(#[from] RulesError),
+}
+
+impl Output {
+    /// The output's files, with paths relative to its `dir`.
+    pub fn files(&self, plan: &Plan, templates: &Templates) -> Result<Vec<File>, RenderError> {
+        (self.files)(plan, templates)
+    }
+}
+
+/// An output's files, with paths relative to the output folder.
+pub struct Rendered {
+    pub output: &'static Output,
+    pub files: Vec<File>,
+}
+
+/// Renders the outputs `wanted` picks, in order.
+pub fn render(
+    plan: &Plan,
+    templates: &Templates,
+    wanted: impl Fn(&Output) -> bool,
+) -> Result<Vec<Rendered>, RenderError> {
+    OUTPUTS
+        .iter()
+        .filter(|output| wanted(output))
+        .map(|output| {
+            let files = output.files(plan, templates)?;
+            Ok(Rendered { output, files })
+        })
+        .collect()
+}
+
+/// Every file of every output, with paths relative to render's `--out`.
+pub fn all_files(plan: &Plan, templates: &Templates) -> Result<Vec<File>, RenderError> {
+    Ok(render(plan, templates, |_| true)?
+        .into_iter()
+        .flat_map(|r| {
+            let dir = Path::new(r.output.dir);
+            r.files
+                .into_iter()
+                .map(move |f| File::new(dir.join(f.path), f.contents))
+        })
+        .collect())
+}
