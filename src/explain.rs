@@ -76,6 +76,28 @@ pub fn card(
             known: names(env.jobs.iter().map(|j| j.name.as_str())),
         })?;
     let mut out = String::new();
+    heading(&mut out, plan, env, job);
+    section(&mut out, "What it does, in order");
+    for (i, op) in job.operations.iter().enumerate() {
+        let _ = writeln!(
+            out,
+            "  {}  {}",
+            container_name(i, &op.op),
+            describe_op(plan, env, job, op)
+        );
+    }
+    when_it_runs(&mut out, job, now);
+    alerts_that_watch_it(&mut out, plan, templates, env, job);
+    if let Some(source) = source_env(plan, env, job) {
+        where_data_comes_from(&mut out, source, job, now);
+    }
+    looking_at_it(&mut out, env, job);
+    running_it_again(&mut out, plan, env, job);
+    Ok(out)
+}
+
+/// The job's name, what it works on, and its deadline.
+fn heading(out: &mut String, plan: &Plan, env: &Environment, job: &Job) {
     let cronjob = job.cronjob_name();
     let _ = writeln!(out, "{cronjob} in {}", env.name);
     let _ = writeln!(out, "{}", "=".repeat(cronjob.len() + 4 + env.name.len()));
@@ -101,18 +123,11 @@ pub fn card(
         crate::model::alerts::Duration::seconds(job.active_deadline_seconds()).words(),
         job.active_deadline_seconds()
     );
+}
 
-    section(&mut out, "What it does, in order");
-    for (i, op) in job.operations.iter().enumerate() {
-        let _ = writeln!(
-            out,
-            "  {}  {}",
-            container_name(i, &op.op),
-            describe_op(plan, env, job, op)
-        );
-    }
-
-    section(&mut out, "When it runs");
+/// The schedule in words, and the next runs.
+fn when_it_runs(out: &mut String, job: &Job, now: Timestamp) {
+    section(out, "When it runs");
     match Schedule::parse(&job.schedule) {
         Ok(schedule) => {
             let _ = writeln!(out, "  {}  ({})", job.schedule, schedule.describe());
@@ -125,8 +140,18 @@ pub fn card(
             let _ = writeln!(out, "  {}  (not a valid schedule: {e})", job.schedule);
         }
     }
+}
 
-    section(&mut out, "Alerts that watch it");
+/// The "taking a long time" thresholds of each operation, and the "not
+/// completed" alert.
+fn alerts_that_watch_it(
+    out: &mut String,
+    plan: &Plan,
+    templates: &Templates,
+    env: &Environment,
+    job: &Job,
+) {
+    section(out, "Alerts that watch it");
     let long = &plan.alerts.taking_a_long_time;
     let mut budget = 0;
     for (i, op) in job.operations.iter().enumerate() {
@@ -173,51 +198,55 @@ pub fn card(
             let _ = writeln!(out, "  No \"not completed\" alert covers {}.", job.host());
         }
     }
+}
 
-    if let Some(source) = source_env(plan, env, job) {
-        section(&mut out, "Where its data comes from");
-        let _ = writeln!(
-            out,
-            "  It restores {}'s backup from {}.",
-            source.name, source.bucket
-        );
-        match source.jobs.iter().find(|j| j.name == job.name) {
-            Some(src) => match Schedule::parse(&src.schedule) {
-                Ok(s) => {
-                    let next = s
-                        .next_after(now)
-                        .map(when)
-                        .unwrap_or_else(|| "never".to_owned());
-                    let _ = writeln!(
-                        out,
-                        "  {}'s {} backs up {} ({}); next: {next}.",
-                        source.name,
-                        src.cronjob_name(),
-                        src.schedule,
-                        s.describe()
-                    );
-                }
-                Err(_) => {
-                    let _ = writeln!(
-                        out,
-                        "  {}'s {} runs {}.",
-                        source.name,
-                        src.cronjob_name(),
-                        src.schedule
-                    );
-                }
-            },
-            None => {
+/// The environment a restore reads from, and when its backup runs.
+fn where_data_comes_from(out: &mut String, source: &Environment, job: &Job, now: Timestamp) {
+    section(out, "Where its data comes from");
+    let _ = writeln!(
+        out,
+        "  It restores {}'s backup from {}.",
+        source.name, source.bucket
+    );
+    match source.jobs.iter().find(|j| j.name == job.name) {
+        Some(src) => match Schedule::parse(&src.schedule) {
+            Ok(s) => {
+                let next = s
+                    .next_after(now)
+                    .map(when)
+                    .unwrap_or_else(|| "never".to_owned());
                 let _ = writeln!(
                     out,
-                    "  {} has no job named {}: check which job writes that backup.",
-                    source.name, job.name
+                    "  {}'s {} backs up {} ({}); next: {next}.",
+                    source.name,
+                    src.cronjob_name(),
+                    src.schedule,
+                    s.describe()
                 );
             }
+            Err(_) => {
+                let _ = writeln!(
+                    out,
+                    "  {}'s {} runs {}.",
+                    source.name,
+                    src.cronjob_name(),
+                    src.schedule
+                );
+            }
+        },
+        None => {
+            let _ = writeln!(
+                out,
+                "  {} has no job named {}: check which job writes that backup.",
+                source.name, job.name
+            );
         }
     }
+}
 
-    section(&mut out, "Looking at it");
+/// The kubectl commands to look at the job's runs.
+fn looking_at_it(out: &mut String, env: &Environment, job: &Job) {
+    section(out, "Looking at it");
     let _ = writeln!(
         out,
         "  With kubectl on the {} cluster, in the namespace db-backup runs in\n  \
@@ -238,8 +267,12 @@ pub fn card(
     for (i, op) in job.operations.iter().enumerate() {
         let _ = writeln!(out, "  kubectl logs POD -c {}", container_name(i, &op.op));
     }
+}
 
-    section(&mut out, "Running it again");
+/// The kubectl command to run the job by hand, and what that does.
+fn running_it_again(out: &mut String, plan: &Plan, env: &Environment, job: &Job) {
+    let cronjob = job.cronjob_name();
+    section(out, "Running it again");
     let _ = writeln!(
         out,
         "  kubectl create job --from=cronjob/{cronjob} {cronjob}-manual-$(date +%s)"
@@ -269,7 +302,6 @@ pub fn card(
             );
         }
     }
-    Ok(out)
 }
 
 fn section(out: &mut String, title: &str) {
