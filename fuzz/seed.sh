@@ -3,8 +3,6 @@
 #   catalogue  the GOV.UK catalogue, and one small catalogue per database in it
 #   values     every conformance revision's values.yaml
 #   cron       every distinct schedule in those, and the dialect's corner cases
-#   yaml       the catalogue and values seeds, and YAML's corners (anchors,
-#              merges, tags, scalars that are not strings)
 # The conformance cases are read from ../shared/conformance beside the clone,
 # or from $CONFORMANCE. Run from anywhere; rerunning replaces the seeds.
 set -euo pipefail
@@ -20,8 +18,8 @@ if [ ! -d "$conformance/cases" ]; then
     exit 1
 fi
 
-rm -rf "$corpus/catalogue/seed-"* "$corpus/values/seed-"* "$corpus/cron/seed-"* "$corpus/yaml/seed-"*
-mkdir -p "$corpus/catalogue" "$corpus/values" "$corpus/cron" "$corpus/yaml"
+rm -rf "$corpus/catalogue/seed-"* "$corpus/values/seed-"* "$corpus/cron/seed-"*
+mkdir -p "$corpus/catalogue" "$corpus/values" "$corpus/cron"
 
 # catalogue: the whole fixture, then its head (environments, profiles) with
 # one database at a time, which gives the fuzzer small valid inputs.
@@ -65,18 +63,6 @@ done
     done
 }
 
-# yaml: the documents above, and the corners the quick reader leaves to
-# serde-saphyr.
-cp "$corpus"/catalogue/seed-* "$corpus"/values/seed-* "$corpus/yaml/"
-i=0
-for doc in 'a: &x 1\nb: *x\n' 'base: &b {x: 1}\njob:\n  <<: *b\n  y: 2\n' 'a: !!str 1\n' \
-    'a: yes\nb: On\nc: 0555\nd: 1.5\ne: 0x1F\nf: 1_000\ng: .inf\nh: ~\ni:\n' \
-    "\"q\": 'it''s'\nl: |\n  one\n  two\nf: >\n  folded\n" \
-    'flow: {a: [1, -2, "3"], b: {}}\n' '--- 1\n--- 2\n' 'a: 1\na: 2\n'; do
-    i=$((i + 1))
-    printf -- "$doc" > "$corpus/yaml/seed-corner-$i"
-done
-
-for target in catalogue values cron yaml; do
+for target in catalogue values cron; do
     echo "$target: $(find "$corpus/$target" -type f | wc -l) files"
 done

@@ -1,10 +1,11 @@
 //! Templates for the rendered files: embedded defaults, overridable per file.
 //!
-//! Templates named `*.yaml` auto-escape every `{{ value }}` as JSON, which is
-//! valid YAML, so no value can change the structure of what is rendered.
+//! Templates named `*.yaml` auto-escape every `{{ value }}` as JSON (minijinja
+//! writes it with `serde_json::to_string`), which is valid YAML, so no value
+//! can change the structure of what is rendered.
 //! Undefined variables are errors.
 
-use minijinja::{AutoEscape, Environment, ErrorKind, Output, State, UndefinedBehavior, Value};
+use minijinja::{Environment, UndefinedBehavior};
 use std::path::{Path, PathBuf};
 
 /// The default templates, by name. A file of the same name in a
@@ -75,37 +76,6 @@ pub enum TemplateError {
     },
 }
 
-/// Writes a value into a template's output as minijinja's own formatter
-/// does (for a `.yaml` template, as a JSON scalar: see
-/// `templates/cronjob.yaml`), but a string straight from its text, not
-/// through a serialization of the template value that holds it.
-fn format_value(out: &mut Output, state: &State, value: &Value) -> Result<(), minijinja::Error> {
-    if state.auto_escape() == AutoEscape::Json
-        && !value.is_safe()
-        && let Some(text) = value.as_str()
-    {
-        // What JSON escapes: control characters, quotes and backslashes.
-        // (Folded rather than searched, so that it is checked many bytes at a
-        // time.)
-        let plain = !text.bytes().fold(false, |found, b| {
-            found | (b < 0x20) | (b == b'"') | (b == b'\\')
-        });
-        let written = if plain {
-            ["\"", text, "\""]
-                .into_iter()
-                .try_for_each(|s| out.write_str(s))
-        } else {
-            let quoted = serde_json::to_string(text).map_err(|e| {
-                minijinja::Error::new(ErrorKind::BadSerialization, "cannot write as JSON")
-                    .with_source(e)
-            })?;
-            out.write_str(&quoted)
-        };
-        return written.map_err(minijinja::Error::from);
-    }
-    minijinja::escape_formatter(out, state, value)
-}
-
 /// The set of templates a render uses.
 pub struct Templates {
     env: Environment<'static>,
@@ -120,7 +90,6 @@ impl Templates {
         env.set_keep_trailing_newline(true);
         env.set_trim_blocks(true);
         env.set_lstrip_blocks(true);
-        env.set_formatter(format_value);
         for (name, source) in EMBEDDED {
             let source = match dir.map(|d| d.join(name)).filter(|p| p.is_file()) {
                 Some(path) => std::fs::read_to_string(&path)
@@ -156,44 +125,5 @@ impl Templates {
     /// The names of every template, for `--templates` users to copy from.
     pub fn names() -> impl Iterator<Item = &'static str> {
         EMBEDDED.iter().map(|(name, _)| *name)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// `{{ value }}` in a `.yaml` template, with envsync's formatter and
-    /// with minijinja's own.
-    fn both_ways(value: serde_json::Value) -> (String, String) {
-        let render = |formatter: bool| {
-            let mut env = Environment::new();
-            if formatter {
-                env.set_formatter(format_value);
-            }
-            env.add_template("t.yaml", "{{ value }} {{ safe | safe }}")
-                .unwrap();
-            let context = serde_json::json!({"value": value, "safe": "a\"b"});
-            env.get_template("t.yaml").unwrap().render(context).unwrap()
-        };
-        (render(true), render(false))
-    }
-
-    #[test]
-    fn formats_values_as_minijinja_does() {
-        for value in [
-            serde_json::json!("54 3 * * *"),
-            serde_json::json!("quote \" backslash \\ tab \t newline \n bell \u{7} del \u{7f} é"),
-            serde_json::json!(""),
-            serde_json::json!(42),
-            serde_json::json!(-1.5),
-            serde_json::json!(true),
-            serde_json::json!(null),
-            serde_json::json!(["a", 1]),
-            serde_json::json!({"k": "v"}),
-        ] {
-            let (ours, theirs) = both_ways(value.clone());
-            assert_eq!(ours, theirs, "{value}");
-        }
     }
 }

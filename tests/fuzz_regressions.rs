@@ -174,40 +174,40 @@ fn fuzz_cron_every_duration_sum_validates_without_a_panic() {
     assert_eq!(out.status.code(), Some(0), "{stderr}");
 }
 
-/// The yaml fuzzer's first finding: the line-by-line reader placed a null
-/// sequence item after its dash, where the parser (and so serde-saphyr)
-/// places it at the end of the line, after any spaces and comment.
+/// The yaml fuzzer's first finding, in a line-by-line reader since
+/// removed: a null sequence item must be placed where the parser places it,
+/// at the end of its line, after any spaces and comment.
 #[test]
 fn fuzz_yaml_a_null_item_is_placed_at_the_end_of_its_line() {
-    for text in [
-        "# a comment\n        - \n",
-        "- \n-   # a comment\n-\n",
-        "a:\n  -    \n  - b\n",
+    let at = |line, column| envsync::plan::Origin { line, column };
+    for (text, pointer, place) in [
+        ("# a comment\n        - \n", "/0", at(2, 11)),
+        ("- \n-   # a comment\n-\n", "/0", at(1, 3)),
+        ("- \n-   # a comment\n-\n", "/1", at(2, 16)),
+        ("- \n-   # a comment\n-\n", "/2", at(3, 2)),
+        ("a:\n  -    \n  - b\n", "/a/0", at(2, 8)),
     ] {
         for dialect in [yaml::Dialect::Catalogue, yaml::Dialect::HelmValues] {
-            let (quick, saphyr) = yaml::read_both_ways(text, dialect);
-            assert!(quick.is_some(), "{text:?} is read line by line");
-            assert!(quick == saphyr.ok(), "{text:?} is read differently");
+            let root = yaml::parse(text, dialect).unwrap();
+            let item = yaml::locate(&root, pointer);
+            assert_eq!(item, place, "{text:?} {pointer}");
         }
     }
 }
 
-/// The yaml fuzzer's second finding: lines broken by a carriage
-/// return alone, with comments between, read by the quick reader, which
+/// The yaml fuzzer's second finding, in a reader since removed: lines
+/// broken by a carriage return alone, with comments between, which
 /// serde-saphyr refuses ("too many buffered comments while looking ahead").
-/// Such a document is now left to serde-saphyr, whose refusal is reported.
+/// The refusal is reported with its place; lines broken by CR LF read.
 const CARRIAGE_RETURNS: &str = "aBmert%a:\r#-r s!esaBlert%a:\r#-r s!%a:postgres\r## rt%a:\r#-r s!%a:post\r#res\r## rt%a:\r#-r\r#-r s!esaBlert%a:\r#-r s!%a:postgres\r## rt%a:\r#-r s!%a:post\r#res\r## rt%a:\r#-r s!%a:post\r#- rrt%a:\r#-r s!%a:postgres\r## rt%a:\r#-r s!%a:post\r#res\r## rt%a:\r#-r\r#-r s!esaBlert%a:\r#-r s!%a:postgres\r## rt%a:\r#-r s!%a:post\r#res\r## rt%a:\r#-r s!%a:post\r#- rt%a:\r#-r s!%a:P:\r#-r s!%a:post\r#- rt%t%a:\r#-r s!%a:P:\r#-r s!%a:post\r#- rt%a:\r#-r s!%a:Pstgres stgres 0\n";
 
 #[test]
-fn fuzz_yaml_lines_broken_by_a_carriage_return_alone_are_left_to_serde_saphyr() {
+fn fuzz_yaml_lines_broken_by_a_carriage_return_alone_are_refused_with_a_place() {
     for dialect in [yaml::Dialect::Catalogue, yaml::Dialect::HelmValues] {
-        let (quick, saphyr) = yaml::read_both_ways(CARRIAGE_RETURNS, dialect);
-        assert!(quick.is_none(), "read quickly");
-        assert!(saphyr.is_err(), "serde-saphyr reads it");
-        let (quick, saphyr) = yaml::read_both_ways("a: 1\r\nb: 2\r\n", dialect);
-        assert!(
-            quick.is_some() && quick == saphyr.ok(),
-            "CR LF is read quickly"
-        );
+        let err = yaml::parse(CARRIAGE_RETURNS, dialect).unwrap_err();
+        assert!(err.origin.line > 0, "{err:?}");
+        let root = yaml::parse("a: 1\r\nb: 2\r\n", dialect).unwrap();
+        assert_eq!(root.value.to_json(), serde_json::json!({"a": 1, "b": 2}));
+        assert_eq!(yaml::locate(&root, "/b").line, 2);
     }
 }

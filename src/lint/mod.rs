@@ -506,8 +506,8 @@ impl<'a> Context<'a> {
         for step in &steps[skip..] {
             let step = yaml::unescape(step);
             node = match &node.value {
-                Node::Map(entries) => {
-                    let (k, v) = entries.entry(&step)?;
+                Node::Map(_) => {
+                    let (k, v) = node.value.entry(&step)?;
                     at = place_of(k, v);
                     v
                 }
