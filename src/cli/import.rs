@@ -27,8 +27,6 @@ pub fn run(
     let profiles = import::profiles_in_values(&text);
     let data = import::catalogue(&plan, &profiles);
     let body = yaml::to_string(&data)?;
-    let header = "# yaml-language-server: $schema=https://raw.githubusercontent.com/alphagov/envsync/main/schema/catalogue.schema.json\n";
-    let contents = format!("{header}{body}");
     match output {
         Some(path) => {
             let dir = path
@@ -39,10 +37,45 @@ pub fn run(
                 .file_name()
                 .map(PathBuf::from)
                 .ok_or_else(|| Error::Usage(format!("{} is not a file name", path.display())))?;
-            output::write_all(dir, &[File::new(name, contents)])?;
+            let found = schema_near(dir);
+            let schema = found.as_deref().unwrap_or(SCHEMA_FILE);
+            let header = format!("# yaml-language-server: $schema={schema}\n");
+            let mut files = vec![File::new(name, format!("{header}{body}"))];
+            if found.is_none() {
+                files.push(File::new(SCHEMA_FILE, crate::schema::SCHEMA.to_owned()));
+            }
+            output::write_all(dir, &files)?;
             eprintln!("wrote {}", path.display());
+            if found.is_none() {
+                eprintln!("wrote {}", path.with_file_name(SCHEMA_FILE).display());
+            }
             Ok(())
         }
-        None => print(contents),
+        None => print(format!("{STDOUT_SCHEMA_HEADER}{body}")),
     }
+}
+
+/// Where `import -o` writes the catalogue's schema, beside the catalogue,
+/// when it finds none to point at.
+const SCHEMA_FILE: &str = "catalogue.schema.json";
+
+/// The header of a catalogue imported to standard output, which has no
+/// folder to look for the schema in or to write it to.
+const STDOUT_SCHEMA_HEADER: &str = "# yaml-language-server: $schema=catalogue.schema.json\n\
+    # (write that file beside this one with: envsync schema > catalogue.schema.json)\n";
+
+/// The path, from `dir`, of a `catalogue.schema.json` or
+/// `schema/catalogue.schema.json` in `dir` or a folder above it. `dir` may
+/// not exist yet: the search starts from the nearest folder that does.
+fn schema_near(dir: &Path) -> Option<String> {
+    let (missing, existing) = dir.ancestors().enumerate().find_map(|(up, folder)| {
+        let found = std::fs::canonicalize(Path::new(".").join(folder)).ok()?;
+        Some((up, found))
+    })?;
+    existing.ancestors().enumerate().find_map(|(up, folder)| {
+        [SCHEMA_FILE, "schema/catalogue.schema.json"]
+            .into_iter()
+            .find(|candidate| folder.join(candidate).is_file())
+            .map(|candidate| format!("{}{candidate}", "../".repeat(missing + up)))
+    })
 }

@@ -75,6 +75,15 @@ pub enum Command {
     /// Anchors, aliases and `<<:` merges are resolved. Each job is written as
     /// compactly as the catalogue's derivations allow while still rendering
     /// exactly the original; chart-level keys are kept under `chart:`.
+    ///
+    /// The catalogue starts with a `# yaml-language-server: $schema=` line,
+    /// so that editors check it. With -o, it points at a
+    /// catalogue.schema.json or schema/catalogue.schema.json in the
+    /// catalogue's folder or a folder above it; if there is none, the schema
+    /// (what `envsync schema` prints) is written beside the catalogue as
+    /// catalogue.schema.json. On standard output, it points at
+    /// catalogue.schema.json beside the catalogue, for you to write with
+    /// `envsync schema > catalogue.schema.json`.
     #[command(
         after_help = "Example:\n  envsync import --values charts/db-backup/values.yaml -o catalogue.yaml"
     )]

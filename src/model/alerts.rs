@@ -372,7 +372,7 @@ pub fn json_schema() -> serde_json::Value {
     });
     json!({
         "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "$id": "https://github.com/alphagov/envsync/schema/alerts.schema.json",
+        "$id": "urn:envsync:alerts.schema.json",
         "title": "alerts",
         "description": "Settings of the Prometheus alert rules for database backups and syncs. Keys left out keep GOV.UK's values; a mapping that is given replaces the default one as a whole.",
         "type": "object",
