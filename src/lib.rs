@@ -16,6 +16,7 @@ pub mod manifests;
 pub mod output;
 pub mod parallel;
 pub mod plan;
+pub mod promql;
 pub mod rules;
 pub mod schedule;
 pub mod synthetic;

@@ -28,11 +28,12 @@
 //! pod, which keeps the files small.
 
 use crate::plan::Op;
+use crate::promql::quote;
 use crate::rules::RulesError;
 use crate::rules::cadence::{DAY, day_of_week};
 use crate::rules::gotmpl;
+use crate::rules::model::Instances;
 use crate::rules::model::{self, EnvModel, RunningJob, SeriesKey};
-use crate::rules::promql::{Instances, quote};
 use crate::rules::render::{RulesFile, What};
 use crate::rules::settings::Duration;
 use indexmap::IndexMap;
