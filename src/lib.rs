@@ -18,6 +18,7 @@ pub mod output;
 pub mod outputs;
 pub mod parallel;
 pub mod plan;
+pub mod promql;
 pub mod rules;
 pub mod schedule;
 pub mod schema;

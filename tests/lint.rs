@@ -674,3 +674,73 @@ fn rules_and_rule_explain_themselves() {
             "did you mean `restore-before-backup`",
         ));
 }
+
+/// A chart whose production job (deadline 3000 seconds) one alert with
+/// `for: FOR` watches, in `charts/monitoring-config/rules/production/x.yaml`.
+fn chart_with_for(for_: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let chart = dir.path().join("charts/db-backup");
+    std::fs::create_dir_all(chart.join("scripts")).unwrap();
+    std::fs::write(
+        chart.join("values.yaml"),
+        "cronjobs:\n  production:\n    a-postgres:\n      schedule: \"1 1 * * *\"\n      maxJobRuntimeSeconds: 3000\n      operations: [{op: backup}]\n",
+    )
+    .unwrap();
+    let rules = dir.path().join("charts/monitoring-config/rules/production");
+    std::fs::create_dir_all(&rules).unwrap();
+    std::fs::write(
+        rules.join("x.yaml"),
+        format!("groups:\n  - name: x\n    rules:\n      - alert: slow\n        for: {for_}\n        expr: db_backup_job_state{{operation=\"backup\"}} == 1\n"),
+    )
+    .unwrap();
+    dir
+}
+
+#[test]
+fn a_for_longer_than_prometheus_keeps_is_an_error_at_it() {
+    for for_ in ["99999999999999w", "30500000000000w"] {
+        let dir = chart_with_for(for_);
+        let repo = dir.path().to_str().unwrap();
+        let (code, findings) = lint_json(&["--chart-repo", repo]);
+        assert_eq!(code, 1, "{findings:?}");
+        let rules_file = dir
+            .path()
+            .join("charts/monitoring-config/rules/production/x.yaml");
+        let at_for: Vec<&Value> = findings
+            .iter()
+            .filter(|f| f["file"] == rules_file.to_str().unwrap())
+            .collect();
+        assert_eq!(at_for.len(), 1, "{findings:?}");
+        assert_eq!(at_for[0]["rule"], "schema");
+        assert_eq!(at_for[0]["severity"], "error");
+        assert_eq!(
+            (at_for[0]["line"].as_u64(), at_for[0]["column"].as_u64()),
+            (Some(5), Some(14))
+        );
+        let message = at_for[0]["message"].as_str().unwrap();
+        assert!(
+            message.contains(for_) && message.contains("out of range"),
+            "{message}"
+        );
+        // No wait of 59488052996189 days: the job is held to its speed
+        // group's threshold (1 hour) instead, which its deadline is below.
+        let deadline: Vec<&str> = findings
+            .iter()
+            .filter(|f| f["rule"] == "deadline-too-short")
+            .map(|f| f["message"].as_str().unwrap())
+            .collect();
+        assert_eq!(deadline.len(), 1, "{findings:?}");
+        assert!(deadline[0].contains("waits 1h"), "{deadline:?}");
+        // The human format shows the line of the rules file.
+        let out = envsync()
+            .args(["lint", "--chart-repo", repo])
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1));
+        let text = String::from_utf8(out.stdout).unwrap();
+        let place = format!("{}:5:14", rules_file.display());
+        assert!(text.contains(&place), "{text}");
+        assert!(text.contains(&format!("for: {for_}")), "{text}");
+    }
+}

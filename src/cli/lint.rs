@@ -92,6 +92,15 @@ pub fn lint(args: &LintArgs) -> Result<(), Error> {
         alerts: alerts.as_ref(),
     });
     let mut sources = Sources::new();
+    // Findings in other files (the alert rules) show their lines too.
+    for d in &findings {
+        if d.file != path
+            && !sources.contains_key(&d.file)
+            && let Ok(text) = std::fs::read_to_string(&d.file)
+        {
+            sources.insert(d.file.clone(), text);
+        }
+    }
     sources.insert(path.clone(), text);
     let mut out = Vec::new();
     format::write(args.format, &findings, &sources, &mut out)

@@ -10,11 +10,12 @@
 //! the job's host, `operation` its operation, `database_db_name` its
 //! database); other labels are taken to match.
 
+use super::rules::schema;
+use crate::diagnostic::Diagnostic;
 use crate::plan::{Job, Op};
+use crate::promql::{self, Matcher};
 use crate::yaml::{self, Dialect, Node};
-use foldhash::HashSet;
 use jiff::SignedDuration;
-use regex::Regex;
 use std::path::{Path, PathBuf};
 
 /// The metric a "not completed" alert reads.
@@ -25,6 +26,9 @@ const STATE: &str = "db_backup_job_state";
 #[derive(Debug, Default)]
 pub struct AlertRules {
     pub alerts: Vec<Alert>,
+    /// What keeps a db-backup alert from loading: a `for:` that is no
+    /// Prometheus duration, found as `schema` errors at the value.
+    pub problems: Vec<Diagnostic>,
 }
 
 #[derive(Debug)]
@@ -46,75 +50,6 @@ pub enum Kind {
     /// Fires when an operation has been running for `for`.
     LongRunning(SignedDuration),
     Other,
-}
-
-#[derive(Debug)]
-pub struct Matcher {
-    pub label: String,
-    pub op: MatchOp,
-    pub value: String,
-    pattern: Option<Pattern>,
-}
-
-/// A matcher's regular expression. An alternation of plain names (the usual
-/// `database_instance=~"a|b|c"`) is kept as the set of names: it matches
-/// the same, and a chart of thousands of databases needs no huge regex.
-#[derive(Debug)]
-enum Pattern {
-    Names(HashSet<String>),
-    Regex(Regex),
-}
-
-impl Pattern {
-    fn new(value: &str) -> Option<Pattern> {
-        match value.split('|').map(literal).collect() {
-            Some(names) => Some(Pattern::Names(names)),
-            None => Regex::new(&format!("^(?:{value})$"))
-                .ok()
-                .map(Pattern::Regex),
-        }
-    }
-
-    fn is_match(&self, value: &str) -> bool {
-        match self {
-            Pattern::Names(names) => names.contains(value),
-            Pattern::Regex(regex) => regex.is_match(value),
-        }
-    }
-}
-
-/// The text a regular expression of letters, digits, `_`, `-` and escaped
-/// punctuation matches; `None` for anything else.
-fn literal(part: &str) -> Option<String> {
-    let mut out = String::with_capacity(part.len());
-    let mut chars = part.chars();
-    while let Some(c) = chars.next() {
-        match c {
-            '\\' => out.push(chars.next().filter(char::is_ascii_punctuation)?),
-            c if c.is_ascii_alphanumeric() || c == '_' || c == '-' => out.push(c),
-            _ => return None,
-        }
-    }
-    Some(out)
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum MatchOp {
-    Eq,
-    Ne,
-    Re,
-    NotRe,
-}
-
-impl Matcher {
-    pub fn matches(&self, value: &str) -> bool {
-        match self.op {
-            MatchOp::Eq => self.value == value,
-            MatchOp::Ne => self.value != value,
-            MatchOp::Re => self.pattern.as_ref().is_some_and(|p| p.is_match(value)),
-            MatchOp::NotRe => !self.pattern.as_ref().is_some_and(|p| p.is_match(value)),
-        }
-    }
 }
 
 impl Alert {
@@ -160,17 +95,20 @@ impl AlertRules {
             let text = std::fs::read_to_string(dir.join(&rel))?;
             texts.push((rel, text));
         }
-        Ok(AlertRules::from_files(texts))
+        let mut rules = AlertRules::from_files(texts);
+        for problem in &mut rules.problems {
+            problem.file = dir.join(&problem.file);
+        }
+        Ok(rules)
     }
 
     /// Reads rules files given as (path relative to the rules folder, text).
     pub fn from_files(files: impl IntoIterator<Item = (PathBuf, String)>) -> AlertRules {
-        let mut alerts = Vec::new();
+        let mut rules = AlertRules::default();
         for (rel, text) in files {
-            let env = folder_env(&rel);
-            alerts.extend(parse_file(&rel, env, &text));
+            read_file(&mut rules, &rel, &text);
         }
-        AlertRules { alerts }
+        rules
     }
 
     /// The alerts of rules a catalogue renders, read as their files would
@@ -190,7 +128,10 @@ impl AlertRules {
                 })
             })
             .collect();
-        AlertRules { alerts }
+        AlertRules {
+            alerts,
+            problems: Vec::new(),
+        }
     }
 
     /// The "not completed" alerts that watch a job.
@@ -230,28 +171,21 @@ fn collect_files(root: &Path, dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Re
     Ok(())
 }
 
-/// The db-backup alerts of one rules file (others, and files that do not
-/// parse, are skipped).
-fn parse_file(rel: &Path, env: Option<String>, text: &str) -> Vec<Alert> {
+/// Reads the db-backup alerts of one rules file (others, and files that
+/// do not parse, are skipped).
+fn read_file(rules: &mut AlertRules, rel: &Path, text: &str) {
     let Ok(root) = yaml::parse(text, Dialect::Catalogue) else {
-        return Vec::new();
+        return;
     };
-    let mut out = Vec::new();
-    let groups = match root.value.get("groups") {
-        Some(g) => g,
-        None => return out,
+    let Some(Node::Seq(groups)) = root.value.get("groups").map(|g| &g.value) else {
+        return;
     };
-    let Node::Seq(groups) = &groups.value else {
-        return out;
-    };
+    let env = folder_env(rel);
     for group in groups {
-        let Some(rules) = group.value.get("rules") else {
+        let Some(Node::Seq(group_rules)) = group.value.get("rules").map(|r| &r.value) else {
             continue;
         };
-        let Node::Seq(rules) = &rules.value else {
-            continue;
-        };
-        for rule in rules {
+        for rule in group_rules {
             let (Some(name), Some(expr)) = (rule.value.get("alert"), rule.value.get("expr")) else {
                 continue;
             };
@@ -261,12 +195,22 @@ fn parse_file(rel: &Path, env: Option<String>, text: &str) -> Vec<Alert> {
             let for_ = rule
                 .value
                 .get("for")
-                .and_then(|f| f.value.as_str())
-                .and_then(prometheus_duration);
-            let Some((kind, matchers)) = classify(expr, for_) else {
+                .and_then(|f| Some((f, f.value.as_str()?)))
+                .map(|(f, text)| (f, promql::duration(text)));
+            let Some((kind, matchers)) = classify(
+                expr,
+                for_.as_ref().and_then(|(_, d)| d.as_ref().ok().copied()),
+            ) else {
                 continue;
             };
-            out.push(Alert {
+            if let Some((node, Err(e))) = &for_ {
+                rules.problems.push(schema::RULE.finding(
+                    rel,
+                    yaml::origin(node),
+                    format!("for: {e}"),
+                ));
+            }
+            rules.alerts.push(Alert {
                 name: name_text.to_owned(),
                 file: rel.to_owned(),
                 line: yaml::origin(name).line,
@@ -276,7 +220,6 @@ fn parse_file(rel: &Path, env: Option<String>, text: &str) -> Vec<Alert> {
             });
         }
     }
-    out
 }
 
 /// The environment whose folder holds a rules file; `None` for a common
@@ -291,10 +234,12 @@ fn folder_env(rel: &Path) -> Option<String> {
 /// What an alert's expression watches, and how; `None` for an alert on
 /// other metrics.
 fn classify(expr: &str, for_: Option<SignedDuration>) -> Option<(Kind, Vec<Matcher>)> {
-    if let Some(m) = selector(expr, SUCCEEDED) {
+    // A selector that does not parse: Prometheus would not load the alert.
+    let selector = |metric| promql::selector(expr, metric).ok().flatten();
+    if let Some(m) = selector(SUCCEEDED) {
         return Some((Kind::NotCompleted, m));
     }
-    let m = selector(expr, STATE)?;
+    let m = selector(STATE)?;
     let kind = match for_ {
         Some(d) if expr.contains("== 1") => Kind::LongRunning(d),
         _ => Kind::Other,
@@ -302,170 +247,9 @@ fn classify(expr: &str, for_: Option<SignedDuration>) -> Option<(Kind, Vec<Match
     Some((kind, m))
 }
 
-/// The label matchers of the first selector of `metric` in an expression.
-fn selector(expr: &str, metric: &str) -> Option<Vec<Matcher>> {
-    let mut from = 0;
-    let start = loop {
-        let i = expr[from..].find(metric)? + from;
-        let before = expr[..i].chars().next_back();
-        let after = expr[i + metric.len()..].chars().next();
-        let ident = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
-        if !ident(before) && !ident(after) {
-            break i + metric.len();
-        }
-        from = i + metric.len();
-    };
-    let rest = expr[start..].trim_start();
-    let Some(body) = rest.strip_prefix('{') else {
-        return Some(Vec::new());
-    };
-    let mut matchers = Vec::new();
-    let mut chars = body.char_indices().peekable();
-    loop {
-        loop {
-            if chars
-                .next_if(|(_, c)| c.is_whitespace() || *c == ',')
-                .is_some()
-            {
-                continue;
-            }
-            // A comment runs to the end of its line.
-            if chars.next_if(|(_, c)| *c == '#').is_some() {
-                while chars.next_if(|(_, c)| *c != '\n').is_some() {}
-                continue;
-            }
-            break;
-        }
-        match chars.peek() {
-            None => return None,
-            Some((_, '}')) => return Some(matchers),
-            _ => {}
-        }
-        let mut label = String::new();
-        while let Some((_, c)) = chars.next_if(|(_, c)| c.is_alphanumeric() || *c == '_') {
-            label.push(c);
-        }
-        while chars.next_if(|(_, c)| c.is_whitespace()).is_some() {}
-        let mut op = String::new();
-        while let Some((_, c)) = chars.next_if(|(_, c)| matches!(c, '=' | '!' | '~')) {
-            op.push(c);
-        }
-        let op = match op.as_str() {
-            "=" => MatchOp::Eq,
-            "!=" => MatchOp::Ne,
-            "=~" => MatchOp::Re,
-            "!~" => MatchOp::NotRe,
-            _ => return None,
-        };
-        while chars.next_if(|(_, c)| c.is_whitespace()).is_some() {}
-        let quote = match chars.next() {
-            Some((_, q @ ('"' | '\'' | '`'))) => q,
-            _ => return None,
-        };
-        let mut value = String::new();
-        loop {
-            match chars.next()? {
-                (_, '\\') if quote != '`' => {
-                    let (_, c) = chars.next()?;
-                    value.push(match c {
-                        'n' => '\n',
-                        't' => '\t',
-                        c => c,
-                    });
-                }
-                (_, c) if c == quote => break,
-                (_, c) => value.push(c),
-            }
-        }
-        let pattern = match op {
-            MatchOp::Re | MatchOp::NotRe => Pattern::new(&value),
-            _ => None,
-        };
-        matchers.push(Matcher {
-            label,
-            op,
-            value,
-            pattern,
-        });
-    }
-}
-
-/// A Prometheus duration such as `1h`, `45m`, `1h30m`, `2d`.
-fn prometheus_duration(text: &str) -> Option<SignedDuration> {
-    let mut total = 0i64;
-    let mut number = String::new();
-    let mut chars = text.trim().chars().peekable();
-    let mut any = false;
-    while let Some(c) = chars.next() {
-        if c.is_ascii_digit() {
-            number.push(c);
-            continue;
-        }
-        let n: i64 = number.parse().ok()?;
-        number.clear();
-        let unit = if c == 'm' && chars.peek() == Some(&'s') {
-            chars.next();
-            0
-        } else {
-            match c {
-                's' => 1,
-                'm' => 60,
-                'h' => 3600,
-                'd' => 86_400,
-                'w' => 604_800,
-                'y' => 31_536_000,
-                _ => return None,
-            }
-        };
-        total += n * unit;
-        any = true;
-    }
-    (any && number.is_empty()).then(|| SignedDuration::from_secs(total))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_set_of_names_matches_as_the_regex_does() {
-        let patterns = [
-            r"a-postgres|b\.c-mysql|d_e",
-            "(draft-)?x|y",
-            "a.b|c",
-            r"a\|b",
-            "x|",
-        ];
-        let values = [
-            "a-postgres",
-            "b.c-mysql",
-            "bxc-mysql",
-            "d_e",
-            "x",
-            "draft-x",
-            "y",
-            "a.b",
-            "axb",
-            "c",
-            "a|b",
-            "a",
-            "b",
-            "",
-            "z",
-        ];
-        for p in patterns {
-            let regex = Regex::new(&format!("^(?:{p})$")).unwrap();
-            let pattern = Pattern::new(p).unwrap();
-            for v in values {
-                assert_eq!(pattern.is_match(v), regex.is_match(v), "{p} on {v:?}");
-            }
-        }
-        assert!(matches!(
-            Pattern::new("a-postgres|b-mysql"),
-            Some(Pattern::Names(_))
-        ));
-        assert!(matches!(Pattern::new("a.b"), Some(Pattern::Regex(_))));
-    }
 
     const STAGING: &str = r#"groups:
   - name: Database Backups & Syncs - Staging Only
@@ -524,26 +308,21 @@ mod tests {
     }
 
     #[test]
-    fn negative_matchers_and_durations() {
-        let expr = format!(r#"{STATE}{{database_instance!~"a|b", operation!="backup"}} == 1"#);
-        let m = selector(&expr, STATE).unwrap();
-        assert!(m[0].matches("c") && !m[0].matches("a"));
-        assert!(m[1].matches("restore") && !m[1].matches("backup"));
+    fn a_for_prometheus_cannot_read_is_a_problem_at_it() {
+        let text = format!(
+            "groups:\n  - name: x\n    rules:\n      - alert: slow\n        for: 99999999999999w\n        expr: {STATE}{{operation=\"backup\"}} == 1\n      - alert: slower\n        for: 30500000000000w\n        expr: {STATE} == 1\n      - alert: other\n        for: 99999999999999w\n        expr: up == 0\n"
+        );
+        let rules = AlertRules::from_files([(PathBuf::from("production/x.yaml"), text)]);
+        // Neither alert has a threshold: no wait of 59488052996189 days, and
+        // none wrapped round to below zero.
+        assert_eq!(rules.threshold("production", "a", Op::Backup), None);
+        assert_eq!(rules.alerts.len(), 2);
+        let places: Vec<_> = rules.problems.iter().map(|d| (d.line, d.column)).collect();
+        assert_eq!(places, [(5, 14), (8, 14)]);
+        assert_eq!(rules.problems[0].rule, "schema");
         assert_eq!(
-            prometheus_duration("1h30m"),
-            Some(SignedDuration::from_mins(90))
+            rules.problems[0].message,
+            "for: \"99999999999999w\" is out of range: Prometheus keeps a duration in nanoseconds as a signed 64-bit number, so at most about 292 years"
         );
-        assert_eq!(
-            prometheus_duration("45m"),
-            Some(SignedDuration::from_mins(45))
-        );
-        assert_eq!(prometheus_duration("x"), None);
-        // Comments inside a selector, as PromQL allows.
-        let expr = format!(
-            "{SUCCEEDED}{{\n  state=\"succeeded\",\n  database_instance!~\"a|b\" # b is paused\n}} < time() - 90000"
-        );
-        let m = selector(&expr, SUCCEEDED).unwrap();
-        assert_eq!(m.len(), 2);
-        assert!(!m[1].matches("b"));
     }
 }

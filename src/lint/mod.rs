@@ -171,7 +171,9 @@ pub fn check(source: &Source) -> Vec<Diagnostic> {
         findings.extend(found);
         Ok::<_, Infallible>(())
     });
-    let findings = suppress::apply(ctx, findings);
+    let mut findings = suppress::apply(ctx, findings);
+    // A problem in an alert rules file is not the linted file's to allow.
+    findings.extend(source.alerts.into_iter().flat_map(|a| a.problems.clone()));
     sorted(findings)
 }
 

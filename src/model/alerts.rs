@@ -237,42 +237,18 @@ impl Duration {
         self.0
     }
 
-    /// Parses `1w12h`, `45m`, `90s`: units w, d, h, m, s, largest first,
-    /// each at most once; the total must be above zero.
+    /// Parses a Prometheus duration ([`crate::promql::duration`]) of a
+    /// whole number of seconds above zero: `1w12h`, `45m`, `90s`. (The
+    /// catalogue's schema allows only the units w, d, h, m and s.)
     pub fn parse(text: &str) -> Result<Duration, String> {
-        let bad = || format!("{text:?} is not a duration such as 45m, 13h or 1w12h");
-        let mut rest = text;
-        let mut total: u64 = 0;
-        let mut last_unit = 0usize;
-        if rest.is_empty() {
-            return Err(bad());
-        }
-        while !rest.is_empty() {
-            let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
-            if digits == 0 {
-                return Err(bad());
-            }
-            let number: u64 = rest[..digits].parse().map_err(|_| bad())?;
-            rest = &rest[digits..];
-            let (index, (unit, seconds)) = UNITS
-                .iter()
-                .enumerate()
-                .find(|(_, (u, _))| rest.starts_with(u))
-                .ok_or_else(bad)?;
-            if index < last_unit || (index == last_unit && total > 0) {
-                return Err(bad());
-            }
-            last_unit = index;
-            rest = &rest[unit.len()..];
-            total = number
-                .checked_mul(*seconds)
-                .and_then(|s| total.checked_add(s))
-                .ok_or_else(bad)?;
-        }
-        if total == 0 {
+        let d = crate::promql::duration(text).map_err(|e| e.to_string())?;
+        if d.is_zero() {
             return Err(format!("{text:?} is zero: a duration must be above zero"));
         }
-        Ok(Duration(total))
+        match (u64::try_from(d.as_secs()), d.subsec_nanos()) {
+            (Ok(secs), 0) => Ok(Duration(secs)),
+            _ => Err(format!("{text:?} is not a whole number of seconds")),
+        }
     }
 
     /// The duration in hours, minutes and seconds, as a rule's `for:`
@@ -450,9 +426,13 @@ mod tests {
         assert_eq!(Duration::hours(13).for_clause(), "13h");
         assert_eq!(Duration(5_400).for_clause(), "1h30m");
         assert_eq!(Duration(648_000).to_string(), "1w12h");
-        for bad in ["", "h", "5", "1h1w", "1h1h", "0m", "1.5h", "-1h", " 1h"] {
+        for bad in [
+            "", "h", "5", "1h1w", "1h1h", "0m", "1.5h", "-1h", " 1h", "1500ms",
+        ] {
             assert!(Duration::parse(bad).is_err(), "{bad}");
         }
+        // Longer than Prometheus allows, rather than wrapped round.
+        assert!(Duration::parse("30500000000000w").is_err());
     }
 
     #[test]

@@ -12,8 +12,8 @@
 
 use crate::model::alerts::Duration;
 use crate::plan::{Op, Plan, Speed};
+use crate::promql::{self, Matcher};
 use crate::rules::RulesError;
-use crate::rules::promql::{Matcher, selector_matchers};
 use std::path::{Path, PathBuf};
 
 struct LongRule {
@@ -66,19 +66,19 @@ fn long_rules(plan: &Plan, env: &str, path: &Path) -> Result<Vec<LongRule>, Rule
         ) else {
             continue;
         };
-        let Ok(matchers) = selector_matchers(expr, "db_backup_job_state") else {
-            continue;
+        let matchers = match promql::selector(expr, "db_backup_job_state") {
+            Ok(Some(matchers)) => matchers,
+            Ok(None) => continue,
+            Err(e) => return Err(bad(format!("{alert}: {e}"))),
         };
         let for_ = Duration::parse(for_).map_err(|e| bad(format!("{alert}: for: {e}")))?;
         let mut ops = Vec::new();
         for op in Op::ALL {
-            let mut applies = true;
-            for m in matchers.iter().filter(|m| m.label == "operation") {
-                applies &= m
-                    .matches(op.as_str())
-                    .map_err(|e| bad(format!("{alert}: {e}")))?;
-            }
-            if !applies {
+            if !matchers
+                .iter()
+                .filter(|m| m.label == "operation")
+                .all(|m| m.matches(op.as_str()))
+            {
                 continue;
             }
             let thresholds = plan.alerts.taking_a_long_time.for_op(env, op);
@@ -170,16 +170,7 @@ pub fn import_speeds(plan: &mut Plan, rules_dir: &Path) -> Result<(), RulesError
                     let Some(&(_, speed)) = rule.ops.iter().find(|(k, _)| *k == kind) else {
                         continue;
                     };
-                    let mut matched = true;
-                    for m in &rule.instance {
-                        matched &= m
-                            .matches(job.host())
-                            .map_err(|message| RulesError::Import {
-                                path: path.clone(),
-                                message: format!("{}: {message}", rule.alert),
-                            })?;
-                    }
-                    if matched {
+                    if rule.instance.iter().all(|m| m.matches(job.host())) {
                         found.push((&rule.alert, speed, path));
                     }
                 }

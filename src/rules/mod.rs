@@ -25,7 +25,6 @@ mod cadence;
 mod gotmpl;
 mod import;
 mod model;
-mod promql;
 mod render;
 mod tests_gen;
 

@@ -5,12 +5,49 @@
 use crate::cron::Schedule;
 use crate::model::alerts::{Duration, Settings};
 use crate::plan::{Environment, Job, Op, Plan, Speed};
+use crate::promql::{quote, regex_escape};
 use crate::rules::RulesError;
 use crate::rules::cadence::{self, Cadence, CadenceError, Runs};
-use crate::rules::promql::Instances;
 use foldhash::{HashMap, HashMapExt};
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
+
+/// Which database instances an alert covers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Instances {
+    /// Every instance: no matcher.
+    All,
+    /// These instances (`=~`).
+    Only(BTreeSet<String>),
+    /// Every instance but these (`!~`).
+    AllBut(BTreeSet<String>),
+}
+
+impl Instances {
+    /// The `database_instance` matcher, if any.
+    pub fn matcher(&self) -> Option<String> {
+        let alternation = |names: &BTreeSet<String>| {
+            let mut names: Vec<String> = names.iter().map(|n| regex_escape(n)).collect();
+            names.sort();
+            names.dedup();
+            quote(&names.join("|"))
+        };
+        match self {
+            Instances::All => None,
+            Instances::Only(names) => Some(format!("database_instance=~{}", alternation(names))),
+            Instances::AllBut(names) => Some(format!("database_instance!~{}", alternation(names))),
+        }
+    }
+
+    /// Whether an instance name is covered.
+    pub fn covers(&self, name: &str) -> bool {
+        match self {
+            Instances::All => true,
+            Instances::Only(names) => names.contains(name),
+            Instances::AllBut(names) => !names.contains(name),
+        }
+    }
+}
 
 /// One series a job pushes: an operation on a database of an instance.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]

@@ -5,11 +5,11 @@
 
 use crate::model::alerts::Duration;
 use crate::plan::{Op, Plan};
+use crate::promql::{quote, regex_escape};
 use crate::rules::RulesError;
-use crate::rules::cadence::{DAY_NAMES, day_list};
+use crate::rules::cadence::{DAY_NAMES, day_list, day_runs};
 use crate::rules::gotmpl;
-use crate::rules::model::EnvModel;
-use crate::rules::promql::{Instances, day_condition, operation_matcher};
+use crate::rules::model::{EnvModel, Instances};
 use crate::templates::Templates;
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -432,9 +432,105 @@ pub(crate) fn to_yaml(file: &RulesFile, header: &str) -> Result<String, RulesErr
     ))
 }
 
+/// The `operation` matcher for a set of operations, if it is not all of them.
+fn operation_matcher(ops: &[&str], all: usize) -> Option<String> {
+    match ops {
+        _ if ops.len() >= all => None,
+        [] => None,
+        [one] => Some(format!("operation={}", quote(one))),
+        many => Some(format!(
+            "operation=~{}",
+            quote(
+                &many
+                    .iter()
+                    .map(|o| regex_escape(o))
+                    .collect::<Vec<_>>()
+                    .join("|")
+            )
+        )),
+    }
+}
+
+/// A `day_of_week()` condition for a set of days, or None for every day.
+fn day_condition(days: &[bool; 7]) -> Option<String> {
+    if days.iter().all(|&d| d) {
+        return None;
+    }
+    let runs = day_runs(days);
+    let part = |(start, len): (usize, usize)| {
+        let end = start + len - 1;
+        if end >= 7 {
+            // Wraps past Saturday.
+            format!(
+                "(day_of_week() > {} or day_of_week() <= {})",
+                start - 1,
+                end - 7
+            )
+        } else if len == 1 {
+            format!("day_of_week() == {start}")
+        } else if start == 0 {
+            format!("day_of_week() <= {end}")
+        } else if end == 6 {
+            format!("day_of_week() > {}", start - 1)
+        } else {
+            format!("day_of_week() > {} and day_of_week() <= {end}", start - 1)
+        }
+    };
+    let parts: Vec<String> = runs.into_iter().map(part).collect();
+    Some(if parts.len() == 1 {
+        parts.into_iter().next().unwrap_or_default()
+    } else {
+        parts
+            .iter()
+            .map(|p| format!("({p})"))
+            .collect::<Vec<_>>()
+            .join(" or ")
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn windows_as_conditions() {
+        let d = |list: &[usize]| {
+            let mut days = [false; 7];
+            for &i in list {
+                days[i] = true;
+            }
+            days
+        };
+        assert_eq!(day_condition(&[true; 7]), None);
+        assert_eq!(
+            day_condition(&d(&[2, 3, 4, 5])).unwrap(),
+            "day_of_week() > 1 and day_of_week() <= 5"
+        );
+        assert_eq!(
+            day_condition(&d(&[1, 2, 3, 4])).unwrap(),
+            "day_of_week() > 0 and day_of_week() <= 4"
+        );
+        assert_eq!(
+            day_condition(&d(&[5, 6, 0, 1])).unwrap(),
+            "(day_of_week() > 4 or day_of_week() <= 1)"
+        );
+        assert_eq!(
+            day_condition(&d(&[1, 3])).unwrap(),
+            "(day_of_week() == 1) or (day_of_week() == 3)"
+        );
+        assert_eq!(day_condition(&d(&[0, 1])).unwrap(), "day_of_week() <= 1");
+        assert_eq!(day_condition(&d(&[5, 6])).unwrap(), "day_of_week() > 4");
+    }
+
+    #[test]
+    fn instance_matchers() {
+        let i = Instances::AllBut(["b".into(), "a.x".into()].into());
+        assert_eq!(i.matcher().unwrap(), "database_instance!~\"a\\\\.x|b\"");
+        assert_eq!(
+            operation_matcher(&["backup", "restore"], 3).unwrap(),
+            "operation=~\"backup|restore\""
+        );
+    }
 
     #[test]
     fn folds_as_a_yaml_reader_does() {

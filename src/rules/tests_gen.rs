@@ -29,11 +29,12 @@
 
 use crate::model::alerts::Duration;
 use crate::plan::Op;
+use crate::promql::quote;
 use crate::rules::RulesError;
 use crate::rules::cadence::{DAY, day_of_week};
 use crate::rules::gotmpl;
+use crate::rules::model::Instances;
 use crate::rules::model::{self, EnvModel, RunningJob, SeriesKey};
-use crate::rules::promql::{Instances, quote};
 use crate::rules::render::{RulesFile, What};
 use indexmap::IndexMap;
 use jiff::Timestamp;
