@@ -3,13 +3,11 @@
 
 use crate::cron::Schedule;
 use crate::diagnostic::{Diagnostic, Diagnostics};
-use crate::parallel::{self, Task};
 use crate::plan::{Environment, Job, JobOrigin, Op, Operation, Order, Origin, Parsed, Plan, Speed};
 use crate::values::default_bucket;
 use crate::yaml::{self, Dialect, Node, Spanned, locate, locate_key};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
-use std::convert::Infallible;
 use std::path::Path;
 
 /// The catalogue's JSON Schema, as shipped in `schema/`.
@@ -376,44 +374,16 @@ impl Expander<'_> {
             });
         }
         let profiles = data["profiles"].as_object().unwrap_or(&no_entries);
-        let databases: Vec<(&String, &Value)> = data["databases"]
-            .as_object()
-            .unwrap_or(&no_entries)
-            .iter()
-            .collect();
-        // Databases expand independently: a large catalogue's are expanded
-        // on every core, a share at a time, and put together in order.
-        let threads = parallel::threads_for(databases.len() * plan.environments.len());
-        let share = databases.len().div_ceil(threads * 4).max(1);
-        let (path, root, environments) = (self.path, self.root, &plan.clone());
-        let no_entries = &no_entries;
-        let tasks = databases
-            .chunks(share)
-            .map(|share| -> Task<_, Infallible> {
-                Box::new(move || {
-                    let mut problems = Diagnostics::default();
-                    let mut expander = Expander {
-                        path,
-                        root,
-                        problems: &mut problems,
-                    };
-                    let mut expanded = Expanded::default();
-                    for (name, spec) in share {
-                        let spec = spec.as_object().unwrap_or(no_entries);
-                        expander.database(environments, profiles, name, spec, &mut expanded);
-                    }
-                    Ok((expanded, problems))
-                })
-            })
-            .collect();
-        let Ok(()) = parallel::in_order(threads, tasks, |(expanded, problems)| {
-            plan.orders.extend(expanded.orders);
-            for (env, job) in expanded.jobs {
-                plan.environments[env].jobs.push(job);
-            }
-            self.problems.0.extend(problems.0);
-            Ok::<_, Infallible>(())
-        });
+        let databases = data["databases"].as_object().unwrap_or(&no_entries);
+        let mut expanded = Expanded::default();
+        for (name, spec) in databases {
+            let spec = spec.as_object().unwrap_or(&no_entries);
+            self.database(&plan, profiles, name, spec, &mut expanded);
+        }
+        plan.orders.extend(expanded.orders);
+        for (env, job) in expanded.jobs {
+            plan.environments[env].jobs.push(job);
+        }
         plan
     }
 

@@ -5,7 +5,7 @@ use crate::diagnostic::Diagnostics;
 use crate::output::{self, File};
 use crate::plan::Plan;
 use crate::templates::{TemplateError, Templates};
-use crate::{catalogue, import, manifests, parallel, rules, values, yaml};
+use crate::{catalogue, import, manifests, rules, values, yaml};
 use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -524,35 +524,16 @@ pub fn render(plan: &Plan, templates: &Templates) -> Result<Vec<File>, Error> {
 }
 
 /// Renders the files of [`render`] and hands each to `each`, in order, as
-/// soon as it is made, so that a small render holds little more than the
-/// file being made. A large plan ([`parallel::threads`]) is rendered on
-/// every core, its rules alongside its values and manifests, so its rules
-/// files are held until the manifests are handed on.
+/// soon as it is made, so that a render holds little more than the file
+/// being made.
 pub fn render_each(
     plan: &Plan,
     templates: &Templates,
     mut each: impl FnMut(File) -> Result<(), Error>,
 ) -> Result<(), Error> {
     let rules_file = |f: rules::OutputFile| File::new(Path::new("rules").join(f.path), f.contents);
-    let values = || -> Result<File, Error> {
-        let text = yaml::to_string(&values::CronJobs(plan))?;
-        Ok(File::new("values/cronjobs.yaml", text))
-    };
-    if parallel::threads(plan) > 1 {
-        // A large plan's rules are made on a thread of their own while the
-        // values and manifests are, and handed on after them.
-        return std::thread::scope(|scope| {
-            let rules = scope.spawn(|| rules::render(plan, templates));
-            each(values()?)?;
-            manifests::render_each(plan, templates, &mut each)?;
-            let rules = rules
-                .join()
-                .unwrap_or_else(|p| std::panic::resume_unwind(p));
-            let files = rules.map_err(|e| rules_error(plan, e))?;
-            files.into_iter().try_for_each(|f| each(rules_file(f)))
-        });
-    }
-    each(values()?)?;
+    let values = yaml::to_string(&values::CronJobs(plan))?;
+    each(File::new("values/cronjobs.yaml", values))?;
     manifests::render_each(plan, templates, &mut each)?;
     rules::render_each(plan, templates, &mut |f| each(rules_file(f))).map_err(|e| match e {
         Error::Rules(e) => rules_error(plan, e),

@@ -14,7 +14,6 @@ pub mod import;
 pub mod lint;
 pub mod manifests;
 pub mod output;
-pub mod parallel;
 pub mod plan;
 pub mod rules;
 pub mod schedule;

@@ -11,7 +11,6 @@
 
 use crate::diff::sorted;
 use crate::output::File;
-use crate::parallel::{self, Task};
 use crate::plan::{Environment, Job, Plan};
 use crate::templates::{TemplateError, Templates};
 use serde::Serialize;
@@ -77,26 +76,18 @@ pub fn render(plan: &Plan, templates: &Templates) -> Result<Vec<File>, ManifestE
 }
 
 /// Renders the files of [`render`] and hands each to `each` in order as soon
-/// as it is made; for a large plan, environments are rendered on different
-/// threads ([`parallel::threads`]).
+/// as it is made.
 pub fn render_each<E: From<ManifestError>>(
     plan: &Plan,
     templates: &Templates,
     each: &mut impl FnMut(File) -> Result<(), E>,
 ) -> Result<(), E> {
     let chart = Chart::read(&plan.chart)?;
-    let chart = &chart;
-    let tasks = plan
-        .environments
-        .iter()
-        .map(|env| -> Task<File, ManifestError> {
-            Box::new(move || {
-                let contents = render_environment(chart, env, templates)?;
-                Ok(File::new(format!("manifests/{}.yaml", env.name), contents))
-            })
-        })
-        .collect();
-    parallel::in_order(parallel::threads(plan), tasks, each)
+    for env in &plan.environments {
+        let contents = render_environment(&chart, env, templates)?;
+        each(File::new(format!("manifests/{}.yaml", env.name), contents))?;
+    }
+    Ok(())
 }
 
 fn render_environment(

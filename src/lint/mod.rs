@@ -24,7 +24,6 @@ pub mod time;
 use crate::catalogue;
 use crate::cron::Schedule;
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::parallel::{self, Task};
 use crate::plan::{Environment, Job, Op, Operation, Origin, Plan, Speed};
 use crate::values;
 use crate::yaml::{self, Dialect, Node, Spanned};
@@ -32,7 +31,6 @@ use foldhash::{HashMap, HashMapExt};
 use jiff::SignedDuration;
 use std::borrow::Cow;
 use std::collections::BTreeSet;
-use std::convert::Infallible;
 use std::path::{Path, PathBuf};
 
 /// Declares a rule: its `///` doc comment becomes the text that
@@ -162,16 +160,10 @@ pub fn check(source: &Source) -> Vec<Diagnostic> {
     };
     let problems: Vec<Diagnostic> = problems.into_iter().map(reading_problem).collect();
     let ctx = &Context::new(&plan, source, root.as_ref(), &problems);
-    // Rules are independent: for a large plan they run on every core.
-    let checks = registry()
+    let findings = registry()
         .iter()
-        .map(|rule| -> Task<_, Infallible> { Box::new(move || Ok((rule.check)(ctx))) })
+        .flat_map(|rule| (rule.check)(ctx))
         .collect();
-    let mut findings = Vec::new();
-    let Ok(()) = parallel::in_order(parallel::threads(&plan), checks, |found| {
-        findings.extend(found);
-        Ok::<_, Infallible>(())
-    });
     let findings = suppress::apply(ctx, findings);
     sorted(findings)
 }

@@ -36,7 +36,6 @@ pub use settings::{
     json_schema,
 };
 
-use crate::parallel::{self, Task};
 use crate::plan::Plan;
 use crate::templates::{TemplateError, Templates};
 use std::path::{Path, PathBuf};
@@ -211,58 +210,46 @@ pub fn alerts(plan: &Plan, templates: &Templates) -> Result<Vec<Alert>, RulesErr
 }
 
 /// Renders the files of [`render`] and hands each to `each` in order as
-/// soon as it is made; for a large plan, the rules files of different
-/// environments are made on different threads ([`parallel::threads`]).
+/// soon as it is made: the common rules file, then each environment's that
+/// has jobs, each followed by its tests.
 pub fn render_each<E: From<RulesError>>(
     plan: &Plan,
     templates: &Templates,
     each: &mut impl FnMut(OutputFile) -> Result<(), E>,
 ) -> Result<(), E> {
     let header = &header(plan);
-    let models = &models(plan)?;
+    let models = models(plan)?;
     // A rules file, then its tests beside it.
-    let pair = |path: PathBuf, contents: String, tests: String| {
+    let mut pair = |path: PathBuf, contents: String, tests: String| {
         let beside = tests_path(&path);
-        [
-            OutputFile { path, contents },
-            OutputFile {
-                path: beside,
-                contents: tests,
-            },
-        ]
+        each(OutputFile { path, contents })?;
+        each(OutputFile {
+            path: beside,
+            contents: tests,
+        })
     };
-    let mut tasks: Vec<Task<[OutputFile; 2], RulesError>> = vec![Box::new(move || {
-        let common = render::common(plan, templates, true)?;
-        let text = render::to_yaml(&common, header)?;
-        let tests = tests_gen::common_tests(models, &common, COMMON_FILE)?;
-        Ok(pair(PathBuf::from(COMMON_FILE), text, tests))
-    })];
+    let common = render::common(plan, templates, true)?;
+    let text = render::to_yaml(&common, header)?;
+    let tests = tests_gen::common_tests(&models, &common, COMMON_FILE)?;
+    pair(PathBuf::from(COMMON_FILE), text, tests)?;
     for model in models.iter().filter(|m| !m.env.jobs.is_empty()) {
-        tasks.push(Box::new(move || {
-            let file = render::environment(plan, model, templates, true)?;
-            let text = render::to_yaml(&file, header)?;
-            let path = environment_file(&model.env.name);
-            let name = path
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            let tests = tests_gen::environment_tests(model, &file, &name)?;
-            Ok(pair(path, text, tests))
-        }));
+        let file = render::environment(plan, model, templates, true)?;
+        let text = render::to_yaml(&file, header)?;
+        let path = environment_file(&model.env.name);
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let tests = tests_gen::environment_tests(model, &file, &name)?;
+        pair(path, text, tests)?;
     }
-    let threads = parallel::threads(plan);
-    parallel::in_order(threads, tasks, |files| {
-        files.into_iter().try_for_each(&mut *each)
-    })
+    Ok(())
 }
 
 /// Each environment's rules model.
 fn models(plan: &Plan) -> Result<Vec<model::EnvModel<'_>>, RulesError> {
-    parallel::collect(
-        parallel::threads(plan),
-        plan.environments
-            .iter()
-            .map(|env| -> Task<_, RulesError> { Box::new(move || model::build(plan, env)) })
-            .collect(),
-    )
+    plan.environments
+        .iter()
+        .map(|env| model::build(plan, env))
+        .collect()
 }
