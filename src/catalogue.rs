@@ -3,7 +3,7 @@
 
 use crate::cron::Schedule;
 use crate::diagnostic::{Diagnostic, Diagnostics};
-use crate::plan::{Environment, Job, JobOrigin, Op, Operation, Order, Origin, Parsed, Plan, Speed};
+use crate::plan::{Environment, Job, JobOrigin, Op, Operation, Order, Origin, Plan, Speed};
 use crate::values::default_bucket;
 use crate::yaml::{self, Dialect, Node, Spanned, locate, locate_key};
 use serde::Deserialize;
@@ -527,8 +527,7 @@ impl Expander<'_> {
             return None;
         };
         let allowed = |rule: &str| s.allow.iter().flatten().any(|a| a.rule == rule);
-        let parsed = Schedule::parse(&schedule);
-        if let Err(e) = &parsed
+        if let Err(e) = Schedule::parse(&schedule)
             && !allowed("cron-syntax")
         {
             self.error_at_job(
@@ -679,7 +678,6 @@ impl Expander<'_> {
                 job: at,
                 schedule: self.at(&schedule_pointer),
             },
-            parsed: Parsed::keep(&parsed),
         })
     }
 

@@ -4,7 +4,7 @@
 use crate::catalogue::{Part, check_part};
 use crate::cron::Schedule;
 use crate::diagnostic::{Diagnostic, Diagnostics};
-use crate::plan::{Environment, Job, JobOrigin, Op, Operation, Origin, Parsed, Plan};
+use crate::plan::{Environment, Job, JobOrigin, Op, Operation, Origin, Plan};
 use crate::yaml::{self, Dialect, Node, Spanned, locate, origin};
 use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
@@ -328,9 +328,6 @@ impl Checker<'_> {
             ),
             Some(s) => {
                 let parsed = s.value.as_str().map(Schedule::parse);
-                if let Some(parsed) = &parsed {
-                    job.parsed = Parsed::keep(parsed);
-                }
                 if let Some((text, Err(e))) = s.value.as_str().zip(parsed)
                     && !self.lenient
                 {

@@ -29,7 +29,6 @@ use crate::values;
 use crate::yaml::{self, Dialect, Node, Spanned};
 use foldhash::{HashMap, HashMapExt};
 use jiff::SignedDuration;
-use std::borrow::Cow;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
@@ -225,7 +224,7 @@ pub struct Context<'a> {
     pub alerts: Option<&'a alerts::AlertRules>,
     /// Problems met while reading the file (findings of `schema`).
     pub problems: &'a [Diagnostic],
-    schedules: Vec<Vec<Option<Cow<'a, Schedule>>>>,
+    schedules: Vec<Vec<Option<Schedule>>>,
     by_host: HashMap<(usize, &'a str), Vec<usize>>,
     by_name: HashMap<(usize, &'a str), usize>,
     backups: HashMap<(&'a str, &'a str, &'a str), Vec<OpRef>>,
@@ -316,7 +315,7 @@ impl<'a> Context<'a> {
 
     /// The job's schedule, when Kubernetes would accept it.
     pub fn schedule(&self, r: JobRef) -> Option<&Schedule> {
-        self.schedules[r.env][r.job].as_deref()
+        self.schedules[r.env][r.job].as_ref()
     }
 
     pub fn suspended(&self, r: JobRef) -> bool {
