@@ -27,9 +27,8 @@ use crate::diagnostic::{Diagnostic, Severity};
 use crate::plan::{Environment, Job, Op, Operation, Origin, Plan, Speed};
 use crate::values;
 use crate::yaml::{self, Dialect, Node, Spanned};
-use foldhash::{HashMap, HashMapExt};
 use jiff::SignedDuration;
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
 /// Declares a rule: its `///` doc comment becomes the text that

@@ -8,8 +8,7 @@ use crate::rules::RulesError;
 use crate::rules::cadence::{self, Cadence, CadenceError, Runs};
 use crate::rules::promql::Instances;
 use crate::rules::settings::{Duration, Settings};
-use foldhash::{HashMap, HashMapExt};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// One series a job pushes: an operation on a database of an instance.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
