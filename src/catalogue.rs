@@ -3,13 +3,11 @@
 
 use crate::cron::Schedule;
 use crate::diagnostic::{Diagnostic, Diagnostics};
-use crate::parallel::{self, Task};
-use crate::plan::{Environment, Job, JobOrigin, Op, Operation, Order, Origin, Parsed, Plan, Speed};
+use crate::plan::{Environment, Job, JobOrigin, Op, Operation, Order, Origin, Plan, Speed};
 use crate::schema;
 use crate::yaml::{self, Dialect, Node, Spanned, locate, locate_key};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
-use std::convert::Infallible;
 use std::path::Path;
 
 /// The keys of a settings mapping (profiles, databases, environment
@@ -338,44 +336,16 @@ impl Expander<'_> {
             });
         }
         let profiles = data["profiles"].as_object().unwrap_or(&no_entries);
-        let databases: Vec<(&String, &Value)> = data["databases"]
-            .as_object()
-            .unwrap_or(&no_entries)
-            .iter()
-            .collect();
-        // Databases expand independently: a large catalogue's are expanded
-        // on every core, a share at a time, and put together in order.
-        let threads = parallel::threads_for(databases.len() * plan.environments.len());
-        let share = databases.len().div_ceil(threads * 4).max(1);
-        let (path, root, environments) = (self.path, self.root, &plan.clone());
-        let no_entries = &no_entries;
-        let tasks = databases
-            .chunks(share)
-            .map(|share| -> Task<_, Infallible> {
-                Box::new(move || {
-                    let mut problems = Diagnostics::default();
-                    let mut expander = Expander {
-                        path,
-                        root,
-                        problems: &mut problems,
-                    };
-                    let mut expanded = Expanded::default();
-                    for (name, spec) in share {
-                        let spec = spec.as_object().unwrap_or(no_entries);
-                        expander.database(environments, profiles, name, spec, &mut expanded);
-                    }
-                    Ok((expanded, problems))
-                })
-            })
-            .collect();
-        let Ok(()) = parallel::in_order(threads, tasks, |(expanded, problems)| {
-            plan.orders.extend(expanded.orders);
-            for (env, job) in expanded.jobs {
-                plan.environments[env].jobs.push(job);
-            }
-            self.problems.0.extend(problems.0);
-            Ok::<_, Infallible>(())
-        });
+        let databases = data["databases"].as_object().unwrap_or(&no_entries);
+        let mut expanded = Expanded::default();
+        for (name, spec) in databases {
+            let spec = spec.as_object().unwrap_or(&no_entries);
+            self.database(&plan, profiles, name, spec, &mut expanded);
+        }
+        plan.orders.extend(expanded.orders);
+        for (env, job) in expanded.jobs {
+            plan.environments[env].jobs.push(job);
+        }
         plan
     }
 
@@ -519,8 +489,7 @@ impl Expander<'_> {
             return None;
         };
         let allowed = |rule: &str| s.allow.iter().flatten().any(|a| a.rule == rule);
-        let parsed = Schedule::parse(&schedule);
-        if let Err(e) = &parsed
+        if let Err(e) = Schedule::parse(&schedule)
             && !allowed("cron-syntax")
         {
             self.error_at_job(
@@ -671,7 +640,6 @@ impl Expander<'_> {
                 job: at,
                 schedule: self.at(&schedule_pointer),
             },
-            parsed: Parsed::keep(&parsed),
         })
     }
 
@@ -695,26 +663,11 @@ fn names<'a>(names: impl Iterator<Item = &'a String>) -> String {
 pub fn suggest<'a>(word: &str, known: impl IntoIterator<Item = &'a str>) -> String {
     known
         .into_iter()
-        .map(|k| (edit_distance(word, k), k))
+        .map(|k| (strsim::levenshtein(word, k), k))
         .filter(|(d, _)| *d <= 2)
         .min()
         .map(|(_, k)| format!(" (did you mean `{k}`?)"))
         .unwrap_or_default()
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut prev = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let cur = row[j + 1];
-            row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
-            prev = cur;
-        }
-    }
-    row[b.len()]
 }
 
 #[cfg(test)]

@@ -33,6 +33,8 @@
 //! Unix epoch, so an `@every 1h` job fires on the hour.
 
 use jiff::Timestamp;
+use jiff::civil::{Date, DateTime, date};
+use jiff::tz::Offset;
 
 /// A schedule in Kubernetes' cron dialect.
 #[derive(Clone, Debug)]
@@ -80,8 +82,6 @@ struct Spec {
     dom_star: bool,
     dow_star: bool,
 }
-
-const SECONDS_PER_DAY: i64 = 86_400;
 
 /// The descriptors robfig recognises, apart from `@every`.
 const DESCRIPTORS: [&str; 7] = [
@@ -993,80 +993,14 @@ fn floor_second(t: Timestamp) -> i64 {
     if t.subsec_nanosecond() < 0 { s - 1 } else { s }
 }
 
-fn is_leap(year: i64) -> bool {
-    year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
+/// The UTC date and time of a time in whole seconds since the Unix epoch.
+fn utc(second: i64) -> Option<DateTime> {
+    Some(Offset::UTC.to_datetime(Timestamp::from_second(second).ok()?))
 }
 
-fn days_in_month(year: i64, month: u32) -> u32 {
-    match month {
-        2 if is_leap(year) => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
-}
-
-/// The civil date of a day counted from 1970-01-01 (Howard Hinnant's
-/// `civil_from_days`).
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
-}
-
-/// 0 is Sunday; 1970-01-01 was a Thursday.
-fn weekday(days: i64) -> u32 {
-    (days + 4).rem_euclid(7) as u32
-}
-
-/// Walks the calendar a day at a time.
-struct Day {
-    days: i64,
-    year: i64,
-    month: u32,
-    day: u32,
-}
-
-impl Day {
-    fn new(days: i64) -> Day {
-        let (year, month, day) = civil_from_days(days);
-        Day {
-            days,
-            year,
-            month,
-            day,
-        }
-    }
-
-    fn advance(&mut self) {
-        self.days += 1;
-        self.day += 1;
-        if self.day > days_in_month(self.year, self.month) {
-            self.next_month_start();
-        }
-    }
-
-    /// Moves to the first day of the next month.
-    fn skip_month(&mut self) {
-        self.days += i64::from(days_in_month(self.year, self.month) - self.day + 1);
-        self.next_month_start();
-    }
-
-    fn next_month_start(&mut self) {
-        self.day = 1;
-        self.month += 1;
-        if self.month > 12 {
-            self.month = 1;
-            self.year += 1;
-        }
-    }
+/// The start of `day` (UTC), in seconds since the Unix epoch.
+fn midnight(day: Date) -> Option<i64> {
+    Some(Offset::UTC.to_timestamp(day.into()).ok()?.as_second())
 }
 
 /// The lowest set bit at or above `from`.
@@ -1079,9 +1013,9 @@ fn next_bit(set: u64, from: u32) -> Option<u32> {
 }
 
 impl Spec {
-    fn day_matches(&self, day: u32, weekday: u32) -> bool {
-        let dom = self.dom & (1 << day) != 0;
-        let dow = self.dow & (1 << weekday) != 0;
+    fn day_matches(&self, day: Date) -> bool {
+        let dom = self.dom & (1 << day.day()) != 0;
+        let dow = self.dow & (1 << day.weekday().to_sunday_zero_offset()) != 0;
         if self.dom_star || self.dow_star {
             dom && dow
         } else {
@@ -1107,22 +1041,22 @@ impl Spec {
         if self.minute == 0 || self.hour == 0 || self.month == 0 {
             return None;
         }
-        let year_limit = civil_from_days(after.checked_add(1)?.div_euclid(SECONDS_PER_DAY)).0 + 5;
-        let start = after.div_euclid(60).checked_add(1)? * 60;
-        let mut day = Day::new(start.div_euclid(SECONDS_PER_DAY));
-        let mut from = (start.rem_euclid(SECONDS_PER_DAY) / 60) as u32;
-        while day.year <= year_limit {
-            if self.month & (1 << day.month) == 0 {
-                day.skip_month();
+        let year_limit = utc(after.checked_add(1)?)?.year() + 5;
+        let start = utc(after.div_euclid(60).checked_add(1)? * 60)?;
+        let mut day = start.date();
+        let mut from = start.hour() as u32 * 60 + start.minute() as u32;
+        while day.year() <= year_limit {
+            if self.month & (1 << day.month()) == 0 {
+                day = day.last_of_month().tomorrow().ok()?;
                 from = 0;
                 continue;
             }
-            if self.day_matches(day.day, weekday(day.days))
+            if self.day_matches(day)
                 && let Some(minute) = self.first_minute_from(from)
             {
-                return Some(day.days * SECONDS_PER_DAY + i64::from(minute) * 60);
+                return Some(midnight(day)? + i64::from(minute) * 60);
             }
-            day.advance();
+            day = day.tomorrow().ok()?;
             from = 0;
         }
         None
@@ -1148,26 +1082,31 @@ impl Spec {
         if times.is_empty() {
             return;
         }
-        let last = until.div_euclid(SECONDS_PER_DAY);
-        let mut day = Day::new((after + 1).div_euclid(SECONDS_PER_DAY));
-        while day.days <= last {
-            if self.month & (1 << day.month) == 0 {
-                day.skip_month();
-                continue;
-            }
-            if self.day_matches(day.day, weekday(day.days)) {
-                let base = day.days * SECONDS_PER_DAY;
-                for &time in &times {
-                    let t = base + time;
-                    if t > until {
-                        break;
-                    }
-                    if t > after {
-                        emit(t);
+        let (Some(first), Some(last)) = (utc(after + 1), utc(until)) else {
+            return;
+        };
+        let (mut day, last) = (first.date(), last.date());
+        while day <= last {
+            let next = if self.month & (1 << day.month()) == 0 {
+                day.last_of_month().tomorrow()
+            } else {
+                if self.day_matches(day)
+                    && let Some(base) = midnight(day)
+                {
+                    for &time in &times {
+                        let t = base + time;
+                        if t > until {
+                            break;
+                        }
+                        if t > after {
+                            emit(t);
+                        }
                     }
                 }
-            }
-            day.advance();
+                day.tomorrow()
+            };
+            let Ok(next) = next else { return };
+            day = next;
         }
     }
 
@@ -1195,7 +1134,8 @@ impl Spec {
         }
         let some_dom = (1..=12u32).any(|m| {
             self.month & (1 << m) != 0
-                && next_bit(self.dom, 1).is_some_and(|d| d <= days_in_month(2000, m))
+                && next_bit(self.dom, 1)
+                    .is_some_and(|d| d <= date(2000, m as i8, 1).days_in_month() as u32)
         });
         if self.dom_star || self.dow_star {
             some_dom && self.dow != 0

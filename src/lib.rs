@@ -16,7 +16,6 @@ pub mod manifests;
 pub mod model;
 pub mod output;
 pub mod outputs;
-pub mod parallel;
 pub mod plan;
 pub mod promql;
 pub mod rules;

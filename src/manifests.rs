@@ -11,7 +11,6 @@
 
 use crate::diff::sorted;
 use crate::output::File;
-use crate::parallel::{self, Task};
 use crate::plan::{Environment, Job, Plan};
 use crate::templates::{TemplateError, Templates};
 use serde::Serialize;
@@ -68,35 +67,14 @@ pub enum ManifestError {
 /// One file per environment, `<env>.yaml`: its CronJobs, one YAML
 /// document each, sorted by job name.
 pub fn render(plan: &Plan, templates: &Templates) -> Result<Vec<File>, ManifestError> {
-    let mut files = Vec::new();
-    render_each(plan, templates, &mut |f| {
-        files.push(f);
-        Ok::<_, ManifestError>(())
-    })?;
-    Ok(files)
-}
-
-/// Renders the files of [`render`] and hands each to `each` in order as soon
-/// as it is made; for a large plan, environments are rendered on different
-/// threads ([`parallel::threads`]).
-pub fn render_each<E: From<ManifestError>>(
-    plan: &Plan,
-    templates: &Templates,
-    each: &mut impl FnMut(File) -> Result<(), E>,
-) -> Result<(), E> {
     let chart = Chart::read(&plan.chart)?;
-    let chart = &chart;
-    let tasks = plan
-        .environments
+    plan.environments
         .iter()
-        .map(|env| -> Task<File, ManifestError> {
-            Box::new(move || {
-                let contents = render_environment(chart, env, templates)?;
-                Ok(File::new(format!("{}.yaml", env.name), contents))
-            })
+        .map(|env| {
+            let contents = render_environment(&chart, env, templates)?;
+            Ok(File::new(format!("{}.yaml", env.name), contents))
         })
-        .collect();
-    parallel::in_order(parallel::threads(plan), tasks, each)
+        .collect()
 }
 
 fn render_environment(

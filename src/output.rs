@@ -11,6 +11,7 @@
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use tempfile::NamedTempFile;
 
 /// A rendered file, its path relative to the output folder.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -55,7 +56,7 @@ pub struct Staging<'a> {
     dir: &'a Path,
     /// Each file's path and, unless it already holds these contents, its
     /// temporary file.
-    staged: Vec<(PathBuf, Option<tempfile_path::Temp>)>,
+    staged: Vec<(PathBuf, Option<NamedTempFile>)>,
     /// The folders made for them, parents first.
     made: Vec<PathBuf>,
 }
@@ -91,10 +92,8 @@ impl<'a> Staging<'a> {
             .collect();
         fs::create_dir_all(parent).map_err(err)?;
         self.made.extend(missing.into_iter().rev());
-        let temp = tempfile_path::Temp::create(parent).map_err(err)?;
-        temp.file()
-            .write_all(file.contents.as_bytes())
-            .map_err(err)?;
+        let mut temp = temporary(parent).map_err(err)?;
+        temp.write_all(file.contents.as_bytes()).map_err(err)?;
         self.staged.push((file.path.clone(), Some(temp)));
         Ok(())
     }
@@ -107,9 +106,9 @@ impl<'a> Staging<'a> {
             let changed = temp.is_some();
             if let Some(temp) = temp {
                 let target = self.dir.join(&path);
-                temp.persist(&target).map_err(|source| WriteError {
+                temp.persist(&target).map_err(|e| WriteError {
                     path: target,
-                    source,
+                    source: e.error,
                 })?;
             }
             done.push((path, changed));
@@ -130,55 +129,15 @@ impl Drop for Staging<'_> {
     }
 }
 
-/// A temporary file beside its target, removed unless persisted.
-mod tempfile_path {
-    use std::fs::{self, File, OpenOptions};
-    use std::path::{Path, PathBuf};
-
-    pub struct Temp {
-        path: PathBuf,
-        file: File,
-        kept: bool,
-    }
-
-    impl Temp {
-        pub fn create(dir: &Path) -> std::io::Result<Temp> {
-            let pid = std::process::id();
-            for n in 0..1000u32 {
-                let path = dir.join(format!(".envsync-{pid}-{n}.tmp"));
-                match OpenOptions::new().write(true).create_new(true).open(&path) {
-                    Ok(file) => {
-                        return Ok(Temp {
-                            path,
-                            file,
-                            kept: false,
-                        });
-                    }
-                    Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
-                    Err(e) => return Err(e),
-                }
-            }
-            Err(std::io::Error::other("no free temporary file name"))
-        }
-
-        pub fn file(&self) -> &File {
-            &self.file
-        }
-
-        pub fn persist(mut self, target: &Path) -> std::io::Result<()> {
-            fs::rename(&self.path, target)?;
-            self.kept = true;
-            Ok(())
-        }
-    }
-
-    impl Drop for Temp {
-        fn drop(&mut self) {
-            if !self.kept {
-                let _ = fs::remove_file(&self.path);
-            }
-        }
-    }
+/// A temporary file in `dir`, removed unless persisted, made with the
+/// permissions [`fs::write`] would give a new file (tempfile's own are
+/// for the owner alone).
+fn temporary(dir: &Path) -> std::io::Result<NamedTempFile> {
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".envsync-").suffix(".tmp");
+    #[cfg(unix)]
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
+    builder.tempfile_in(dir)
 }
 
 #[cfg(test)]
@@ -199,6 +158,22 @@ mod tests {
         );
         let leftovers: Vec<_> = fs::read_dir(dir.path().join("a")).unwrap().collect();
         assert_eq!(leftovers.len(), 1);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn written_files_have_the_permissions_of_a_new_file() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        write_all(dir.path(), &[File::new("a.yaml", "x: 1\n".into())]).unwrap();
+        fs::write(dir.path().join("b.yaml"), "x: 1\n").unwrap();
+        let mode = |name| {
+            fs::metadata(dir.path().join(name))
+                .unwrap()
+                .permissions()
+                .mode()
+        };
+        assert_eq!(mode("a.yaml"), mode("b.yaml"));
     }
 
     #[test]

@@ -7,7 +7,6 @@
 use crate::cron::{CronError, Schedule};
 use serde::Serialize;
 use serde_json::{Map, Value};
-use std::borrow::Cow;
 use std::fmt;
 use std::path::PathBuf;
 
@@ -138,28 +137,6 @@ pub struct Job {
     /// Lint suppressions that apply to this job: (rule, reason).
     pub allow: Vec<(String, String)>,
     pub origin: JobOrigin,
-    /// The schedule as parsed when the plan was built ([`Job::cron`]).
-    #[serde(skip)]
-    pub parsed: Parsed,
-}
-
-/// A job's schedule, parsed once when the plan is built so that lint and
-/// the rules need not parse it again. A cache: it is not part of what the
-/// job is, so any two compare equal.
-#[derive(Clone, Debug, Default)]
-pub struct Parsed(Option<Schedule>);
-
-impl Parsed {
-    /// Keeps `schedule` when it parsed.
-    pub fn keep(schedule: &Result<Schedule, CronError>) -> Parsed {
-        Parsed(schedule.as_ref().ok().cloned())
-    }
-}
-
-impl PartialEq for Parsed {
-    fn eq(&self, _: &Parsed) -> bool {
-        true
-    }
 }
 
 /// Where a job's values came from.
@@ -216,13 +193,9 @@ impl Job {
             || self.suspend.unwrap_or(false)
     }
 
-    /// The schedule, parsed: as it was when the plan was built, unless it
-    /// has changed since.
-    pub fn cron(&self) -> Result<Cow<'_, Schedule>, CronError> {
-        match &self.parsed.0 {
-            Some(s) if s.text() == self.schedule => Ok(Cow::Borrowed(s)),
-            _ => Schedule::parse(&self.schedule).map(Cow::Owned),
-        }
+    /// The schedule, parsed.
+    pub fn cron(&self) -> Result<Schedule, CronError> {
+        Schedule::parse(&self.schedule)
     }
 
     /// The CronJob's `activeDeadlineSeconds`.

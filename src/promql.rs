@@ -5,9 +5,9 @@
 //! `` `…` `` raw), and `#` starts a comment that runs to the end of the
 //! line.
 
-use foldhash::HashSet;
 use jiff::SignedDuration;
 use regex::Regex;
+use std::collections::HashSet;
 
 /// A PromQL string literal (Go escaping), double-quoted.
 pub fn quote(s: &str) -> String {

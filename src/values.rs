@@ -3,7 +3,7 @@
 
 use crate::cron::Schedule;
 use crate::diagnostic::{Diagnostic, Diagnostics};
-use crate::plan::{Environment, Job, JobOrigin, Op, Operation, Origin, Parsed, Plan};
+use crate::plan::{Environment, Job, JobOrigin, Op, Operation, Origin, Plan};
 use crate::schema::{Part, check_part};
 use crate::yaml::{self, Dialect, Node, Spanned, locate, origin};
 use serde::Serialize;
@@ -323,9 +323,6 @@ impl Checker<'_> {
             ),
             Some(s) => {
                 let parsed = s.value.as_str().map(Schedule::parse);
-                if let Some(parsed) = &parsed {
-                    job.parsed = Parsed::keep(parsed);
-                }
                 if let Some((text, Err(e))) = s.value.as_str().zip(parsed)
                     && !self.lenient
                 {

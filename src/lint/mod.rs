@@ -23,15 +23,11 @@ pub mod time;
 use crate::catalogue;
 use crate::cron::Schedule;
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::parallel::{self, Task};
 use crate::plan::{Environment, Job, Op, Operation, Origin, Plan, Speed};
 use crate::values;
 use crate::yaml::{self, Dialect, Node, Spanned};
-use foldhash::{HashMap, HashMapExt};
 use jiff::SignedDuration;
-use std::borrow::Cow;
-use std::collections::BTreeSet;
-use std::convert::Infallible;
+use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
 
 /// Declares a rule: its `///` doc comment becomes the text that
@@ -161,16 +157,10 @@ pub fn check(source: &Source) -> Vec<Diagnostic> {
     };
     let problems: Vec<Diagnostic> = problems.into_iter().map(reading_problem).collect();
     let ctx = &Context::new(&plan, source, root.as_ref(), &problems);
-    // Rules are independent: for a large plan they run on every core.
-    let checks = registry()
+    let findings = registry()
         .iter()
-        .map(|rule| -> Task<_, Infallible> { Box::new(move || Ok((rule.check)(ctx))) })
+        .flat_map(|rule| (rule.check)(ctx))
         .collect();
-    let mut findings = Vec::new();
-    let Ok(()) = parallel::in_order(parallel::threads(&plan), checks, |found| {
-        findings.extend(found);
-        Ok::<_, Infallible>(())
-    });
     let mut findings = suppress::apply(ctx, findings);
     // A problem in an alert rules file is not the linted file's to allow.
     findings.extend(source.alerts.into_iter().flat_map(|a| a.problems.clone()));
@@ -234,7 +224,7 @@ pub struct Context<'a> {
     pub alerts: Option<&'a alerts::AlertRules>,
     /// Problems met while reading the file (findings of `schema`).
     pub problems: &'a [Diagnostic],
-    schedules: Vec<Vec<Option<Cow<'a, Schedule>>>>,
+    schedules: Vec<Vec<Option<Schedule>>>,
     by_host: HashMap<(usize, &'a str), Vec<usize>>,
     by_name: HashMap<(usize, &'a str), usize>,
     backups: HashMap<(&'a str, &'a str, &'a str), Vec<OpRef>>,
@@ -325,7 +315,7 @@ impl<'a> Context<'a> {
 
     /// The job's schedule, when Kubernetes would accept it.
     pub fn schedule(&self, r: JobRef) -> Option<&Schedule> {
-        self.schedules[r.env][r.job].as_deref()
+        self.schedules[r.env][r.job].as_ref()
     }
 
     pub fn suspended(&self, r: JobRef) -> bool {

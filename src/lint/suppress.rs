@@ -5,8 +5,8 @@ use super::rules::{allow_without_reason, unused_allow};
 use super::{Context, JobRef, Mode, registry, suggest};
 use crate::diagnostic::Diagnostic;
 use crate::plan::Origin;
-use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 use std::cell::Cell;
+use std::collections::{HashMap, HashSet};
 
 /// One suppression, wherever it was written.
 #[derive(Debug)]

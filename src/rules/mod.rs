@@ -31,7 +31,6 @@ mod tests_gen;
 pub use import::import_speeds;
 
 use crate::output::File;
-use crate::parallel::{self, Task};
 use crate::plan::Plan;
 use crate::templates::{TemplateError, Templates};
 use std::path::{Path, PathBuf};
@@ -150,17 +149,6 @@ pub fn not_completed_alert(
     })
 }
 
-/// Renders the rules files (the common one first, then one per environment
-/// that has jobs) and a promtool test file beside each.
-pub fn render(plan: &Plan, templates: &Templates) -> Result<Vec<File>, RulesError> {
-    let mut files = Vec::new();
-    render_each(plan, templates, &mut |f| {
-        files.push(f);
-        Ok::<_, RulesError>(())
-    })?;
-    Ok(files)
-}
-
 /// An alert the rules files hold, without its annotations: what lint reads.
 pub struct Alert {
     /// The rules file, relative to the rules folder.
@@ -198,53 +186,40 @@ pub fn alerts(plan: &Plan, templates: &Templates) -> Result<Vec<Alert>, RulesErr
         .collect())
 }
 
-/// Renders the files of [`render`] and hands each to `each` in order as
-/// soon as it is made; for a large plan, the rules files of different
-/// environments are made on different threads ([`parallel::threads`]).
-pub fn render_each<E: From<RulesError>>(
-    plan: &Plan,
-    templates: &Templates,
-    each: &mut impl FnMut(File) -> Result<(), E>,
-) -> Result<(), E> {
+/// Renders the rules files (the common one first, then one per environment
+/// that has jobs) and a promtool test file beside each.
+pub fn render(plan: &Plan, templates: &Templates) -> Result<Vec<File>, RulesError> {
     let header = &header(plan);
-    let models = &models(plan)?;
+    let models = models(plan)?;
+    let mut files = Vec::new();
     // A rules file, then its tests beside it.
-    let pair = |path: PathBuf, contents: String, tests: String| {
+    let mut pair = |path: PathBuf, contents: String, tests: String| {
         let beside = tests_path(&path);
-        [File::new(path, contents), File::new(beside, tests)]
+        files.push(File::new(path, contents));
+        files.push(File::new(beside, tests));
     };
-    let mut tasks: Vec<Task<[File; 2], RulesError>> = vec![Box::new(move || {
-        let common = render::common(plan, templates, true)?;
-        let text = render::to_yaml(&common, header)?;
-        let tests = tests_gen::common_tests(models, &common, COMMON_FILE)?;
-        Ok(pair(PathBuf::from(COMMON_FILE), text, tests))
-    })];
+    let common = render::common(plan, templates, true)?;
+    let text = render::to_yaml(&common, header)?;
+    let tests = tests_gen::common_tests(&models, &common, COMMON_FILE)?;
+    pair(PathBuf::from(COMMON_FILE), text, tests);
     for model in models.iter().filter(|m| !m.env.jobs.is_empty()) {
-        tasks.push(Box::new(move || {
-            let file = render::environment(plan, model, templates, true)?;
-            let text = render::to_yaml(&file, header)?;
-            let path = environment_file(&model.env.name);
-            let name = path
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            let tests = tests_gen::environment_tests(model, &file, &name)?;
-            Ok(pair(path, text, tests))
-        }));
+        let file = render::environment(plan, model, templates, true)?;
+        let text = render::to_yaml(&file, header)?;
+        let path = environment_file(&model.env.name);
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let tests = tests_gen::environment_tests(model, &file, &name)?;
+        pair(path, text, tests);
     }
-    let threads = parallel::threads(plan);
-    parallel::in_order(threads, tasks, |files| {
-        files.into_iter().try_for_each(&mut *each)
-    })
+    Ok(files)
 }
 
 /// Each environment's rules model.
 fn models(plan: &Plan) -> Result<Vec<model::EnvModel<'_>>, RulesError> {
-    parallel::collect(
-        parallel::threads(plan),
-        plan.environments
-            .iter()
-            .map(|env| -> Task<_, RulesError> { Box::new(move || model::build(plan, env)) })
-            .collect(),
-    )
+    plan.environments
+        .iter()
+        .map(|env| model::build(plan, env))
+        .collect()
 }

@@ -8,9 +8,7 @@ use crate::plan::{Environment, Job, Op, Plan, Speed};
 use crate::promql::{quote, regex_escape};
 use crate::rules::RulesError;
 use crate::rules::cadence::{self, Cadence, CadenceError, Runs};
-use foldhash::{HashMap, HashMapExt};
-use std::borrow::Cow;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// Which database instances an alert covers.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -60,7 +58,7 @@ pub(crate) struct SeriesKey<'a> {
 /// A running job, as the tests simulate it.
 pub(crate) struct RunningJob<'a> {
     pub job: &'a Job,
-    pub schedule: Cow<'a, Schedule>,
+    pub schedule: Schedule,
     /// Its operations in order: kind, database, threshold in seconds.
     pub steps: Vec<(Op, &'a str, i64)>,
     /// How long a run may take: the sum of the thresholds.
@@ -263,7 +261,7 @@ pub(crate) fn build<'a>(plan: &'a Plan, env: &'a Environment) -> Result<EnvModel
         let runs: Vec<Runs> = per_series
             .values()
             .map(|js| Runs {
-                schedules: js.iter().map(|&j| &*running[j].schedule).collect(),
+                schedules: js.iter().map(|&j| &running[j].schedule).collect(),
                 budget: js.iter().map(|&j| running[j].budget).max().unwrap_or(0),
             })
             .collect();

@@ -1,6 +1,6 @@
 use crate::diagnostic::Diagnostic;
 use crate::lint::{Context, Mode};
-use foldhash::{HashSet, HashSetExt};
+use std::collections::HashSet;
 
 /// The longest CronJob name Kubernetes accepts.
 pub const MAX: usize = 52;
