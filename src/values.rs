@@ -3,7 +3,7 @@
 
 use crate::catalogue::{Part, check_part};
 use crate::cron::Schedule;
-use crate::diagnostic::{Diagnostic, Diagnostics};
+use crate::diagnostic::{Diagnostic, Diagnostics, Kind};
 use crate::plan::{Environment, Job, JobOrigin, Op, Operation, Origin, Parsed, Plan};
 use crate::yaml::{self, Dialect, Node, Spanned, locate, origin};
 use serde::Serialize;
@@ -340,7 +340,9 @@ impl Checker<'_> {
                         job.allow.push(("cron-syntax".to_owned(), why));
                     } else {
                         let message = format!("schedule `{text}`: {}", e.message);
-                        self.error(env, job_name, origin(s), message);
+                        let d = Diagnostic::error("values", self.path, origin(s), message);
+                        let d = d.at_job(env, job_name).of_kind(Kind::Schedule);
+                        self.problems.push(d);
                     }
                 }
             }
