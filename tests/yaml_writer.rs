@@ -28,6 +28,9 @@ fn written(plans: &[envsync::plan::Plan]) -> Vec<File> {
 
 #[test]
 fn writes_what_serde_saphyr_writes() {
+    let Some(cases) = common::conformance_cases() else {
+        return;
+    };
     let root = common::manifest_dir();
     let fixture = root.join("fixtures/govuk/catalogue.yaml");
     let text = std::fs::read_to_string(&fixture).expect("the fixture is readable");
@@ -36,7 +39,7 @@ fn writes_what_serde_saphyr_writes() {
         let text = envsync::synthetic::catalogue(n);
         plans.push(catalogue::load(Path::new("synthetic.yaml"), &text).expect("it loads"));
     }
-    for case in common::conformance_cases() {
+    for case in cases {
         let path = case.join("values.yaml");
         let text = std::fs::read_to_string(&path).expect("the values are readable");
         // Rendered with the fixture's chart-level settings: not every
