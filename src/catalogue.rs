@@ -2,7 +2,7 @@
 //! meaning, and expanding it into a [`Plan`].
 
 use crate::cron::Schedule;
-use crate::diagnostic::{Diagnostic, Diagnostics};
+use crate::diagnostic::{Diagnostic, Diagnostics, Kind};
 use crate::plan::{Environment, Job, JobOrigin, Op, Operation, Order, Origin, Plan, Speed};
 use crate::schema;
 use crate::yaml::{self, Dialect, Node, Spanned, locate, locate_key};
@@ -492,12 +492,10 @@ impl Expander<'_> {
         if let Err(e) = Schedule::parse(&schedule)
             && !allowed("cron-syntax")
         {
-            self.error_at_job(
-                &schedule_pointer,
-                &env.name,
-                name,
-                format!("schedule `{schedule}`: {}", e.message),
-            );
+            let message = format!("schedule `{schedule}`: {}", e.message);
+            let at = self.at(&schedule_pointer);
+            let d = Diagnostic::error("model", self.path, at, message).at_job(&env.name, name);
+            self.problems.push(d.of_kind(Kind::Schedule));
         }
         let source_bucket = env
             .restore_from

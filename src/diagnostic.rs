@@ -22,6 +22,17 @@ impl fmt::Display for Severity {
     }
 }
 
+/// What kind of problem a reader met, so that lint can name the rule it
+/// breaks without reading the message.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Kind {
+    /// The file is not what the schema or the model allows.
+    #[default]
+    Schema,
+    /// A schedule outside Kubernetes' cron dialect.
+    Schedule,
+}
+
 /// One problem: what is wrong, where, and which check found it.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Diagnostic {
@@ -36,6 +47,8 @@ pub struct Diagnostic {
     pub env: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub job: Option<String>,
+    #[serde(skip)]
+    pub kind: Kind,
 }
 
 impl Diagnostic {
@@ -49,12 +62,18 @@ impl Diagnostic {
             column: origin.column,
             env: None,
             job: None,
+            kind: Kind::default(),
         }
     }
 
     pub fn at_job(mut self, env: &str, job: &str) -> Self {
         self.env = Some(env.to_owned());
         self.job = Some(job.to_owned());
+        self
+    }
+
+    pub fn of_kind(mut self, kind: Kind) -> Self {
+        self.kind = kind;
         self
     }
 

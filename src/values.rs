@@ -2,7 +2,7 @@
 //! and printing a plan's `cronjobs` block.
 
 use crate::cron::Schedule;
-use crate::diagnostic::{Diagnostic, Diagnostics};
+use crate::diagnostic::{Diagnostic, Diagnostics, Kind};
 use crate::plan::{Environment, Job, JobOrigin, Op, Operation, Origin, Plan};
 use crate::schema::{Part, check_part};
 use crate::yaml::{self, Dialect, Node, Spanned, locate, origin};
@@ -332,7 +332,9 @@ impl Checker<'_> {
                         job.allow.push(("cron-syntax".to_owned(), why));
                     } else {
                         let message = format!("schedule `{text}`: {}", e.message);
-                        self.error(env, job_name, origin(s), message);
+                        let d = Diagnostic::error("values", self.path, origin(s), message);
+                        let d = d.at_job(env, job_name).of_kind(Kind::Schedule);
+                        self.problems.push(d);
                     }
                 }
             }

@@ -87,7 +87,13 @@ pub fn parse(text: &str, dialect: Dialect) -> Result<Spanned<Node>, ParseError> 
             Some(i) => message[..i].to_owned(),
             None => message,
         };
-        if message.starts_with("budget breached") {
+        let mut cause = &e;
+        while let serde_saphyr::Error::AliasError { error, .. }
+        | serde_saphyr::Error::WithSnippet { error, .. } = cause
+        {
+            cause = error;
+        }
+        if matches!(cause, serde_saphyr::Error::Budget { .. }) {
             message = format!(
                 "the document is too large, or its aliases expand too far, to read safely ({message})"
             );

@@ -9,7 +9,9 @@ use std::path::Path;
 
 #[test]
 fn every_revision_round_trips_through_a_catalogue() {
-    let cases = common::conformance_cases();
+    let Some(cases) = common::conformance_cases() else {
+        return;
+    };
     let mut failures = Vec::new();
     let mut refused: Vec<String> = Vec::new();
     for case in &cases {
@@ -57,9 +59,10 @@ fn every_revision_round_trips_through_a_catalogue() {
 
 #[test]
 fn import_and_render_write_yaml_that_passes_yamllint() {
-    let Some(case) = common::conformance_cases().pop() else {
+    let Some(cases) = common::conformance_cases() else {
         return;
     };
+    let case = cases.last().expect("a conformance case");
     let dir = tempfile::tempdir().unwrap();
     let catalogue = dir.path().join("catalogue.yaml");
     common::envsync()

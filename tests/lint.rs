@@ -4,6 +4,8 @@
 //! The chart tests build a scratch govuk-helm-charts checkout from the
 //! conformance data at test time.
 
+mod common;
+
 use assert_cmd::Command;
 use serde_json::Value;
 use std::collections::BTreeSet;
@@ -11,22 +13,6 @@ use std::path::{Path, PathBuf};
 
 const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/govuk/catalogue.yaml");
 const NEWEST: &str = "2026-08-14-8603dc7c41";
-
-fn case_dir(case: &str) -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/conformance/cases")
-        .join(case);
-    if dir.is_dir() {
-        return Some(dir);
-    }
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "no conformance data at {}",
-        dir.display()
-    );
-    eprintln!("skipping: no conformance data at {}", dir.display());
-    None
-}
 
 /// A govuk-helm-charts checkout as lint reads it: the values file, the
 /// script names of the revision as empty files, and its alert rules.
@@ -151,7 +137,7 @@ fn mutate(values: &str, env: &str, job: &str, from: &str, to: &str) -> String {
 }
 
 fn newest() -> Option<(PathBuf, String)> {
-    let dir = case_dir(NEWEST)?;
+    let dir = common::conformance_dir()?.join(NEWEST);
     let values = std::fs::read_to_string(dir.join("values.yaml")).unwrap();
     Some((dir, values))
 }
@@ -405,12 +391,11 @@ fn a_real_renamed_host_left_restores_reading_nothing() {
     // In January 2026 imminence-postgres became places-manager-postgres in
     // production and staging, but integration still restored the old host
     // from staging's bucket; a later revision fixed it.
-    let (Some(broken), Some(fixed)) = (
-        case_dir("2026-01-16-b4e530eff0"),
-        case_dir("2026-01-22-cbe101546e"),
-    ) else {
+    let Some(cases) = common::conformance_dir() else {
         return;
     };
+    let broken = cases.join("2026-01-16-b4e530eff0");
+    let fixed = cases.join("2026-01-22-cbe101546e");
     let read = |dir: &Path| std::fs::read_to_string(dir.join("values.yaml")).unwrap();
     let (code, findings) = lint_chart(&Repo::new(&broken, &read(&broken)));
     assert_eq!(code, 1);

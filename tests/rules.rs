@@ -394,8 +394,11 @@ const KNOWN_FIXES: &[(&str, &str, &str)] = &[
 /// mistakes fixed since.
 #[test]
 fn older_revisions_mean_the_same_but_for_later_fixes() {
+    let Some(cases) = common::conformance_cases() else {
+        return;
+    };
     let mut compared = 0;
-    for case in common::conformance_cases() {
+    for case in cases {
         let name = case.file_name().unwrap().to_string_lossy().into_owned();
         if !case.join("rules").is_dir() {
             continue;

@@ -22,7 +22,7 @@ pub mod time;
 
 use crate::catalogue;
 use crate::cron::Schedule;
-use crate::diagnostic::{Diagnostic, Severity};
+use crate::diagnostic::{Diagnostic, Kind, Severity};
 use crate::plan::{Environment, Job, Op, Operation, Origin, Plan, Speed};
 use crate::values;
 use crate::yaml::{self, Dialect, Node, Spanned};
@@ -104,6 +104,7 @@ impl Rule {
             column: at.column,
             env: None,
             job: None,
+            kind: Kind::default(),
         }
     }
 }
@@ -167,13 +168,12 @@ pub fn check(source: &Source) -> Vec<Diagnostic> {
     sorted(findings)
 }
 
-/// A problem met while reading the file, as a finding of `schema` (or of
-/// `cron-syntax`, for a schedule the catalogue's checks rejected).
+/// A problem met while reading the file, as a finding of the rule its
+/// kind breaks.
 fn reading_problem(mut d: Diagnostic) -> Diagnostic {
-    let rule = if d.rule == "model" && d.message.starts_with("schedule `") {
-        &rules::cron_syntax::RULE
-    } else {
-        &rules::schema::RULE
+    let rule = match d.kind {
+        Kind::Schema => &rules::schema::RULE,
+        Kind::Schedule => &rules::cron_syntax::RULE,
     };
     d.rule = rule.name.to_owned();
     d.severity = rule.severity;

@@ -1,8 +1,10 @@
 //! Helpers shared by the integration tests: `mod common;` in a test file.
 //!
-//! Outputs are checked with the real tools (yamllint, promtool,
-//! kubernetes-validate, pre-commit, rsvg-convert, groff) that `scripts/test`
-//! installs. Without one, a test that needs it is skipped with a message,
+//! Outputs are checked with the real tools that `scripts/test` installs
+//! (yamllint, promtool, kubernetes-validate, helm, pre-commit, rsvg-convert,
+//! groff), with bash and git, and against the conformance data beside the
+//! clone (`../shared/conformance`). Every test that needs one finds it
+//! through these helpers: without it, the test is skipped with a message,
 //! except under CI (the `CI` variable set), where it fails.
 
 // Each test file uses only some of these helpers.
@@ -50,7 +52,9 @@ fn is_executable(path: &Path) -> bool {
 pub fn require_tool(name: &str) -> Option<PathBuf> {
     let found = tool(name);
     if found.is_none() {
-        skip_or_fail(&format!("{name} not installed; run scripts/test"));
+        skip_or_fail(&format!(
+            "{name} not found in .ci/venv/bin or on PATH (scripts/test installs the checking tools)"
+        ));
     }
     found
 }
@@ -74,8 +78,11 @@ fn skip_or_fail(why: &str) {
         panic!("{why} (CI is set, so this is a failure)");
     }
     // Written past the test harness's capture, so that a skip shows in
-    // `cargo test` output even when the test passes.
-    let line = format!("skipping: {why}\n");
+    // `cargo test` output even when the test passes; the harness names each
+    // test's thread after it.
+    let thread = std::thread::current();
+    let test = thread.name().map(|n| format!(" {n}")).unwrap_or_default();
+    let line = format!("skipping{test}: {why}\n");
     let _ = std::io::stderr().write_all(line.as_bytes());
 }
 
@@ -91,18 +98,16 @@ pub fn conformance_dir() -> Option<PathBuf> {
     }
 }
 
-/// Every conformance case directory, sorted; empty when they are missing.
-pub fn conformance_cases() -> Vec<PathBuf> {
-    let Some(dir) = conformance_dir() else {
-        return Vec::new();
-    };
+/// Every conformance case directory, sorted. Missing: as [`conformance_dir`].
+pub fn conformance_cases() -> Option<Vec<PathBuf>> {
+    let dir = conformance_dir()?;
     let mut cases: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("reading {}: {e}", dir.display()))
         .map(|entry| entry.expect("reading a directory entry").path())
         .filter(|path| path.is_dir())
         .collect();
     cases.sort();
-    cases
+    Some(cases)
 }
 
 /// The envsync binary built for these tests.
