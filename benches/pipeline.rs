@@ -10,9 +10,10 @@
 //! times slower at 10,000 than at 1,000.
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use envsync::cli;
 use envsync::lint::{self, Mode, Source};
-use envsync::templates::Templates;
-use envsync::{catalogue, cli};
+use envsync::read::catalogue;
+use envsync::render::templates::Templates;
 use std::hint::black_box;
 use std::path::Path;
 use std::time::Duration;

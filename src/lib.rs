@@ -1,27 +1,19 @@
 //! envsync: one catalogue for GOV.UK's environment data sync.
 //!
-//! The pipeline: catalogue (YAML) → validated model → [`plan::Plan`] →
-//! rendered values, CronJob manifests and alert rules.
+//! The pipeline, a module each: [`read`] a catalogue (or a chart's values
+//! and rules) into the [`model`]'s `Plan`; [`lint`] it; [`render`] the
+//! chart's values, CronJob manifests and alert rules from it; compare them
+//! with a govuk-helm-charts checkout and write them into one ([`chart`]).
+//! [`cli`] is the command line; [`cron`] and [`promql`] are the two
+//! languages the chart speaks besides YAML.
 
-pub mod catalogue;
-pub mod checkout;
+pub mod chart;
 pub mod cli;
 pub mod cron;
-pub mod diagnostic;
-pub mod diff;
-pub mod explain;
-pub mod import;
 pub mod lint;
-pub mod manifests;
 pub mod model;
 pub mod output;
-pub mod outputs;
-pub mod plan;
 pub mod promql;
-pub mod rules;
-pub mod schedule;
-pub mod schema;
+pub mod read;
+pub mod render;
 pub mod synthetic;
-pub mod templates;
-pub mod values;
-pub mod yaml;

@@ -12,7 +12,7 @@ use serde_json::{Map, Value, json};
 
 /// A catalogue of `n` databases, as YAML.
 pub fn catalogue(n: usize) -> String {
-    crate::yaml::to_string(&catalogue_value(n)).expect("a JSON value always serializes")
+    crate::read::yaml::to_string(&catalogue_value(n)).expect("a JSON value always serializes")
 }
 
 fn catalogue_value(n: usize) -> Value {
@@ -123,7 +123,7 @@ mod tests {
     #[test]
     fn a_synthetic_catalogue_loads_and_lints_without_errors() {
         let text = catalogue(60);
-        let plan = crate::catalogue::load(Path::new("synthetic.yaml"), &text)
+        let plan = crate::read::catalogue::load(Path::new("synthetic.yaml"), &text)
             .unwrap_or_else(|e| panic!("{e:?}\n{text}"));
         assert_eq!(plan.environments.len(), 3);
         let findings = crate::lint::check(&crate::lint::Source {
@@ -135,7 +135,7 @@ mod tests {
         });
         let errors: Vec<_> = findings
             .iter()
-            .filter(|d| d.severity == crate::diagnostic::Severity::Error)
+            .filter(|d| d.severity == crate::model::diagnostic::Severity::Error)
             .collect();
         assert!(errors.is_empty(), "{errors:#?}");
     }

@@ -8,13 +8,15 @@
 
 mod common;
 
-use envsync::{catalogue, import, values, yaml};
+use envsync::read::catalogue;
+use envsync::read::yaml;
+use envsync::render::catalogue as import;
 use std::path::Path;
 
 /// Imports `text`: either it is refused, with `message` among the problems
 /// at `line`, or (a failure) the catalogue written must at least load.
 fn refused(text: &str, line: usize, message: &str) {
-    match values::import(Path::new("values.yaml"), text) {
+    match envsync::read::values::import(Path::new("values.yaml"), text) {
         Ok(plan) => {
             let data = import::catalogue(&plan, &import::profiles_in_values(text));
             let written = yaml::to_string(&data).unwrap();
@@ -129,12 +131,13 @@ fn fuzz_values_what_the_schema_refuses_is_refused() {
 #[test]
 fn fuzz_values_the_same_job_without_the_problem_imports() {
     let text = job("      resources:\n        limits: {memory: 1Gi}\n");
-    let plan = values::import(Path::new("values.yaml"), &text).unwrap();
+    let plan = envsync::read::values::import(Path::new("values.yaml"), &text).unwrap();
     let data = import::catalogue(&plan, &[]);
     let written = yaml::to_string(&data).unwrap();
     catalogue::load(Path::new("imported.yaml"), &written).unwrap();
     // An environment with no jobs yet is still an environment.
-    values::import(Path::new("values.yaml"), "cronjobs:\n  production: {}\n").unwrap();
+    envsync::read::values::import(Path::new("values.yaml"), "cronjobs:\n  production: {}\n")
+        .unwrap();
 }
 
 /// Found while writing the cron fuzzer's dictionary, which the fuzzer then
@@ -179,7 +182,7 @@ fn fuzz_cron_every_duration_sum_validates_without_a_panic() {
 /// at the end of its line, after any spaces and comment.
 #[test]
 fn fuzz_yaml_a_null_item_is_placed_at_the_end_of_its_line() {
-    let at = |line, column| envsync::plan::Origin { line, column };
+    let at = |line, column| envsync::model::plan::Origin { line, column };
     for (text, pointer, place) in [
         ("# a comment\n        - \n", "/0", at(2, 11)),
         ("- \n-   # a comment\n-\n", "/0", at(1, 3)),

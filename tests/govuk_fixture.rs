@@ -2,7 +2,7 @@
 
 mod common;
 
-use envsync::{catalogue, values};
+use envsync::read::catalogue;
 use std::path::Path;
 
 const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/govuk/catalogue.yaml");
@@ -20,8 +20,8 @@ fn renders_the_newest_chart_values_exactly() {
     };
     let text = std::fs::read_to_string(FIXTURE).unwrap();
     let plan = catalogue::load(Path::new(FIXTURE), &text).unwrap_or_else(|e| panic!("{e}"));
-    let rendered = values::cronjobs(&plan);
-    let expected = values::read_cronjobs(&original).unwrap();
+    let rendered = envsync::render::values::cronjobs(&plan);
+    let expected = envsync::read::values::read_cronjobs(&original).unwrap();
     for (env, jobs) in expected.as_object().unwrap() {
         for (job, spec) in jobs.as_object().unwrap() {
             assert_eq!(&rendered["cronjobs"][env][job], spec, "{env}/{job}");

@@ -4,7 +4,9 @@
 
 mod common;
 
-use envsync::{catalogue, import, values, yaml};
+use envsync::read::catalogue;
+use envsync::read::yaml;
+use envsync::render::catalogue as import;
 use std::path::Path;
 
 #[test]
@@ -19,11 +21,11 @@ fn every_revision_round_trips_through_a_catalogue() {
         let text = std::fs::read_to_string(&path).unwrap();
         // One revision shipped day-of-week 7, which Kubernetes rejects: a plain
         // import refuses it, and keeping it as found is asked for by name.
-        let plan = match values::import(&path, &text) {
+        let plan = match envsync::read::values::import(&path, &text) {
             Ok(plan) => plan,
             Err(e) if e.0.iter().all(|d| d.message.contains("day-of-week 7")) => {
                 refused.push(case.file_name().unwrap().to_string_lossy().into_owned());
-                values::import_keeping_invalid_schedules(&path, &text).unwrap()
+                envsync::read::values::import_keeping_invalid_schedules(&path, &text).unwrap()
             }
             Err(e) => panic!("{}: {e}", path.display()),
         };
@@ -35,8 +37,8 @@ fn every_revision_round_trips_through_a_catalogue() {
                 path.display()
             )
         });
-        let rendered = values::cronjobs(&reread);
-        let original = values::read_cronjobs(&text).unwrap();
+        let rendered = envsync::render::values::cronjobs(&reread);
+        let original = envsync::read::values::read_cronjobs(&text).unwrap();
         if rendered["cronjobs"] != original {
             failures.push(case.file_name().unwrap().to_string_lossy().into_owned());
         }
@@ -95,15 +97,20 @@ fn a_jobs_own_database_user_round_trips() {
         - op: backup
 ";
     let path = Path::new("values.yaml");
-    let plan = values::import(path, text).unwrap_or_else(|e| panic!("{e}"));
+    let plan = envsync::read::values::import(path, text).unwrap_or_else(|e| panic!("{e}"));
     let data = import::catalogue(&plan, &import::profiles_in_values(text));
     let written = yaml::to_string(&data).unwrap();
     assert!(written.contains("db_user: signon_reader"), "{written}");
     let reread = catalogue::load(Path::new("imported.yaml"), &written).unwrap();
-    let rendered = values::cronjobs(&reread);
-    assert_eq!(rendered["cronjobs"], values::read_cronjobs(text).unwrap());
+    let rendered = envsync::render::values::cronjobs(&reread);
+    assert_eq!(
+        rendered["cronjobs"],
+        envsync::read::values::read_cronjobs(text).unwrap()
+    );
 
     let wrong = text.replace("dbUser: signon_reader", "dbUser: [a]");
-    let e = values::import(path, &wrong).unwrap_err().to_string();
+    let e = envsync::read::values::import(path, &wrong)
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("`dbUser` must be a string"), "{e}");
 }

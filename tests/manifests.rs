@@ -4,12 +4,12 @@
 
 mod common;
 
-use envsync::manifests::{self, ManifestError};
+use envsync::model::plan::{Environment, Job, Operation, Plan};
 use envsync::output::File;
-use envsync::plan::{Environment, Job, Operation, Plan};
-use envsync::templates::Templates;
-use envsync::yaml::{self, Dialect};
-use envsync::{catalogue, values};
+use envsync::read::catalogue;
+use envsync::read::yaml::{self, Dialect};
+use envsync::render::manifests::{self, ManifestError};
+use envsync::render::templates::Templates;
 use proptest::prelude::*;
 use serde_json::{Map, Value, json};
 use std::collections::{BTreeMap, HashMap};
@@ -125,7 +125,8 @@ fn revision(case: &Path) -> Vec<(String, String, String)> {
     let name = case.file_name().unwrap().to_string_lossy();
     let path = case.join("values.yaml");
     let text = std::fs::read_to_string(&path).unwrap();
-    let plan = values::import(&path, &text).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let plan =
+        envsync::read::values::import(&path, &text).unwrap_or_else(|e| panic!("{name}: {e}"));
     let rendered = render(&plan).unwrap_or_else(|e| panic!("{name}: {e}"));
     ENVIRONMENTS
         .iter()
@@ -371,7 +372,7 @@ fn helm_template(helm: &Path, values: &Path, settings: &str) -> String {
 fn the_bench_chart_has_the_catalogues_chart_settings() {
     let path = bench_chart().join("values.yaml");
     let text = std::fs::read_to_string(&path).unwrap();
-    let chart = values::chart(&path, &text).unwrap_or_else(|e| panic!("{e}"));
+    let chart = envsync::read::values::chart(&path, &text).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(
         chart,
         govuk_plan().chart,
@@ -389,7 +390,7 @@ fn helm_renders_the_bench_chart_as_envsync_renders_the_catalogue() {
     let cronjobs = dir.path().join("cronjobs.yaml");
     std::fs::write(
         &cronjobs,
-        yaml::to_string(&values::cronjobs(&plan)).unwrap(),
+        yaml::to_string(&envsync::render::values::cronjobs(&plan)).unwrap(),
     )
     .unwrap();
 
@@ -422,7 +423,7 @@ fn helm_renders_the_bench_chart_as_envsync_renders_the_catalogue() {
         .filter(|j| j.dbms() != "mongo");
     jobs.next().unwrap().db_user = Some("reader: \"ro\"".into());
     jobs.next().unwrap().db_user = Some(String::new());
-    let text = yaml::to_string(&values::cronjobs(&plan)).unwrap();
+    let text = yaml::to_string(&envsync::render::values::cronjobs(&plan)).unwrap();
     assert!(text.contains("dbUser:"), "{text}");
     std::fs::write(&cronjobs, text).unwrap();
     let rendered = render(&plan).unwrap();
@@ -576,7 +577,9 @@ fn awkward() -> impl Strategy<Value = String> {
 
 /// An awkward text that is a valid sanitise script name.
 fn script() -> impl Strategy<Value = String> {
-    awkward().prop_filter("a file name", |s| values::check_script(s).is_ok())
+    awkward().prop_filter("a file name", |s| {
+        envsync::read::values::check_script(s).is_ok()
+    })
 }
 
 fn plan_with(

@@ -5,10 +5,10 @@
 
 mod common;
 
+use envsync::model::plan::{Plan, Speed};
 use envsync::output::File;
-use envsync::plan::{Plan, Speed};
-use envsync::rules;
-use envsync::templates::Templates;
+use envsync::render::rules;
+use envsync::render::templates::Templates;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
@@ -19,9 +19,9 @@ fn govuk_plan(case: &str) -> Option<(Plan, PathBuf)> {
     let dir = common::conformance_dir()?.join(case);
     let values = dir.join("values.yaml");
     let text = std::fs::read_to_string(&values).unwrap();
-    let mut plan = envsync::values::import(&values, &text).unwrap_or_else(|e| panic!("{e}"));
+    let mut plan = envsync::read::values::import(&values, &text).unwrap_or_else(|e| panic!("{e}"));
     let rules_dir = dir.join("rules");
-    rules::import_speeds(&mut plan, &rules_dir).unwrap_or_else(|e| panic!("{e}"));
+    envsync::read::rules::import_speeds(&mut plan, &rules_dir).unwrap_or_else(|e| panic!("{e}"));
     Some((plan, rules_dir))
 }
 
@@ -451,7 +451,7 @@ fn selects(a: &Alert, universe: &BTreeSet<String>) -> BTreeSet<String> {
     selected(&split_expr(&a.expr).0, universe)
 }
 
-fn job_mut<'a>(plan: &'a mut Plan, env: &str, job: &str) -> &'a mut envsync::plan::Job {
+fn job_mut<'a>(plan: &'a mut Plan, env: &str, job: &str) -> &'a mut envsync::model::plan::Job {
     plan.environments
         .iter_mut()
         .find(|e| e.name == env)
@@ -851,7 +851,7 @@ fn import_recovers_speed_groups() {
             }
         }
     }
-    rules::import_speeds(&mut again, out.path()).unwrap();
+    envsync::read::rules::import_speeds(&mut again, out.path()).unwrap();
     for env in &plan.environments {
         assert_eq!(
             speeds(&plan, &env.name),
@@ -897,7 +897,7 @@ fn import_evaluates_the_regexes() {
     )
     .unwrap();
     let mut imported = plan.clone();
-    rules::import_speeds(&mut imported, dir.path()).unwrap();
+    envsync::read::rules::import_speeds(&mut imported, dir.path()).unwrap();
     let staging = speeds(&imported, "staging");
     for job in [
         "content-store-postgres",
@@ -933,7 +933,7 @@ fn import_evaluates_the_regexes() {
         ),
     )
     .unwrap();
-    let message = rules::import_speeds(&mut plan.clone(), dir.path())
+    let message = envsync::read::rules::import_speeds(&mut plan.clone(), dir.path())
         .unwrap_err()
         .to_string();
     assert!(
@@ -951,7 +951,7 @@ fn the_govuk_catalogue_renders_todays_rules() {
     };
     let path = common::manifest_dir().join("fixtures/govuk/catalogue.yaml");
     let text = std::fs::read_to_string(&path).unwrap();
-    let plan = envsync::catalogue::load(&path, &text).unwrap_or_else(|e| panic!("{e}"));
+    let plan = envsync::read::catalogue::load(&path, &text).unwrap_or_else(|e| panic!("{e}"));
     let files = render(&plan);
     let universe = universe(&values_plan);
     for f in files
@@ -969,7 +969,7 @@ fn the_govuk_catalogue_renders_todays_rules() {
 #[test]
 fn a_large_synthetic_catalogue_renders_rules_that_pass_their_tests() {
     let text = envsync::synthetic::catalogue(120);
-    let plan = envsync::catalogue::load(Path::new("synthetic.yaml"), &text)
+    let plan = envsync::read::catalogue::load(Path::new("synthetic.yaml"), &text)
         .unwrap_or_else(|e| panic!("{e:?}"));
     let files = render(&plan);
     let tests = file(

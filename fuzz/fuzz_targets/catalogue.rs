@@ -3,8 +3,11 @@
 
 #![no_main]
 
-use envsync::templates::Templates;
-use envsync::{catalogue, manifests, rules, values, yaml};
+use envsync::render::templates::Templates;
+use envsync::read::catalogue;
+use envsync::render::manifests;
+use envsync::render::rules;
+use envsync::read::yaml;
 use libfuzzer_sys::fuzz_target;
 use std::path::Path;
 use std::sync::OnceLock;
@@ -22,7 +25,7 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     // A loaded plan renders or fails with an error; it never panics.
-    let _ = yaml::to_string(&values::cronjobs(&plan));
+    let _ = yaml::to_string(&envsync::render::values::cronjobs(&plan));
     let _ = manifests::render(&plan, templates());
     let _ = rules::render(&plan, templates());
 });

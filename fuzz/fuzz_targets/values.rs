@@ -5,19 +5,21 @@
 
 #![no_main]
 
-use envsync::{catalogue, import, values, yaml};
+use envsync::read::catalogue;
+use envsync::render::catalogue as import;
+use envsync::read::yaml;
 use libfuzzer_sys::fuzz_target;
 use serde_json::Value;
 use std::path::Path;
 
 /// Import a values file, write the catalogue, load it back, render `cronjobs`.
 fn import_and_render(path: &str, text: &str) -> Option<Value> {
-    let plan = values::import(Path::new(path), text).ok()?;
+    let plan = envsync::read::values::import(Path::new(path), text).ok()?;
     let data = import::catalogue(&plan, &import::profiles_in_values(text));
     let written = yaml::to_string(&data).expect("an imported catalogue serialises");
     let reread = catalogue::load(Path::new("imported.yaml"), &written)
         .unwrap_or_else(|e| panic!("import wrote a catalogue that does not load:\n{e}\n{written}"));
-    Some(values::cronjobs(&reread))
+    Some(envsync::render::values::cronjobs(&reread))
 }
 
 fuzz_target!(|data: &[u8]| {
@@ -27,7 +29,7 @@ fuzz_target!(|data: &[u8]| {
     let Some(rendered) = import_and_render("values.yaml", text) else {
         return;
     };
-    let mut original = values::read_cronjobs(text).expect("an imported file reads");
+    let mut original = envsync::read::values::read_cronjobs(text).expect("an imported file reads");
     // An environment with nothing under it has no jobs, for the chart as for
     // import; the render writes it as `{}`.
     for jobs in original

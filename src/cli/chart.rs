@@ -2,10 +2,10 @@
 //! govuk-helm-charts checkout.
 
 use super::{DiffFormat, Error, checkout_outputs, load_catalogue, now, print, print_styled};
-use crate::checkout::{self, Checkout, Drift};
-use crate::plan::{Job, Plan};
-use crate::rules;
-use crate::templates::Templates;
+use crate::chart::{self, Checkout, Drift};
+use crate::model::plan::{Job, Plan};
+use crate::render::rules;
+use crate::render::templates::Templates;
 use std::fmt::Write;
 use std::path::Path;
 
@@ -21,7 +21,7 @@ pub fn diff(
     let alert_of = |plan: &Plan, env: &str, job: &Job| {
         rules::not_completed_alert(plan, &templates, env, job.host())
     };
-    let drift = checkout::compare(&plan, &rendered, &Checkout::new(repo), now()?, &alert_of)?;
+    let drift = chart::compare(&plan, &rendered, &Checkout::new(repo), now()?, &alert_of)?;
     match format {
         DiffFormat::Json => {
             let json = serde_json::to_string_pretty(&drift)
@@ -69,7 +69,7 @@ pub fn apply(catalogue: &Path, repo: &Path, templates: Option<&Path>) -> Result<
     let plan = load_catalogue(catalogue)?;
     let templates = Templates::load(templates)?;
     let rendered = checkout_outputs(&plan, &templates)?;
-    let written = checkout::apply(&rendered, &Checkout::new(repo))?;
+    let written = chart::apply(&rendered, &Checkout::new(repo))?;
     if written.is_empty() {
         eprintln!("nothing to change: the checkout matches the catalogue");
     }

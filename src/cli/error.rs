@@ -1,8 +1,10 @@
 //! Why a command failed.
 
-use crate::diagnostic::Diagnostics;
-use crate::templates::TemplateError;
-use crate::{checkout, manifests, output, rules};
+use crate::chart;
+use crate::model::diagnostic::Diagnostics;
+use crate::output;
+use crate::render::templates::TemplateError;
+use crate::render::{manifests, rules};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -34,7 +36,7 @@ pub enum Error {
     #[error(transparent)]
     Manifest(#[from] manifests::ManifestError),
     #[error(transparent)]
-    Checkout(#[from] checkout::CheckoutError),
+    Checkout(#[from] chart::CheckoutError),
     #[error("cannot write to standard output: {0}")]
     Stdout(std::io::Error),
     #[error("the checkout differs from the catalogue")]

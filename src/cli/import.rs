@@ -2,7 +2,8 @@
 
 use super::{Error, Format, invalid, print, read};
 use crate::output::{self, File};
-use crate::{import, rules, values, yaml};
+use crate::read::{rules, yaml};
+use crate::render::catalogue;
 use std::path::{Path, PathBuf};
 
 pub fn run(
@@ -13,9 +14,9 @@ pub fn run(
 ) -> Result<(), Error> {
     let text = read(values_path)?;
     let imported = if keep_invalid_schedules {
-        values::import_keeping_invalid_schedules(values_path, &text)
+        crate::read::values::import_keeping_invalid_schedules(values_path, &text)
     } else {
-        values::import(values_path, &text)
+        crate::read::values::import(values_path, &text)
     };
     let mut plan = match imported {
         Ok(plan) => plan,
@@ -24,8 +25,8 @@ pub fn run(
     if let Some(dir) = rules_dir {
         rules::import_speeds(&mut plan, dir)?;
     }
-    let profiles = import::profiles_in_values(&text);
-    let data = import::catalogue(&plan, &profiles);
+    let profiles = catalogue::profiles_in_values(&text);
+    let data = catalogue::catalogue(&plan, &profiles);
     let body = yaml::to_string(&data)?;
     match output {
         Some(path) => {
@@ -42,7 +43,10 @@ pub fn run(
             let header = format!("# yaml-language-server: $schema={schema}\n");
             let mut files = vec![File::new(name, format!("{header}{body}"))];
             if found.is_none() {
-                files.push(File::new(SCHEMA_FILE, crate::schema::SCHEMA.to_owned()));
+                files.push(File::new(
+                    SCHEMA_FILE,
+                    crate::read::schema::SCHEMA.to_owned(),
+                ));
             }
             output::write_all(dir, &files)?;
             eprintln!("wrote {}", path.display());

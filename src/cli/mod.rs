@@ -17,13 +17,13 @@ mod validate;
 pub use error::Error;
 pub use render::RenderArgs;
 
-use crate::catalogue;
-use crate::diagnostic::{Diagnostic, Diagnostics};
+use crate::model::diagnostic::{Diagnostic, Diagnostics};
+use crate::model::plan::{Origin, Plan};
 use crate::output::File;
-use crate::outputs::{self, RenderError, Rendered};
-use crate::plan::{Origin, Plan};
-use crate::rules;
-use crate::templates::Templates;
+use crate::read::catalogue;
+use crate::render::rules;
+use crate::render::templates::Templates;
+use crate::render::{RenderError, Rendered};
 use clap::{Parser, Subcommand, ValueEnum};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -322,12 +322,13 @@ fn write_out(out: &mut impl Write, bytes: &[u8]) -> Result<(), Error> {
 
 /// Every file a render writes, relative to the output folder.
 pub fn render(plan: &Plan, templates: &Templates) -> Result<Vec<File>, Error> {
-    outputs::all_files(plan, templates).map_err(|e| render_error(plan, e))
+    crate::render::all_files(plan, templates).map_err(|e| render_error(plan, e))
 }
 
 /// The outputs a checkout holds, rendered.
 fn checkout_outputs(plan: &Plan, templates: &Templates) -> Result<Vec<Rendered>, Error> {
-    outputs::render(plan, templates, |o| o.checkout.is_some()).map_err(|e| render_error(plan, e))
+    crate::render::render(plan, templates, |o| o.checkout.is_some())
+        .map_err(|e| render_error(plan, e))
 }
 
 /// A render error; one that points into the catalogue is a located problem.

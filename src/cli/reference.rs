@@ -7,7 +7,7 @@ use std::path::Path;
 
 /// The catalogue's JSON Schema.
 pub fn schema() -> Result<(), Error> {
-    print(crate::schema::SCHEMA)
+    print(crate::read::schema::SCHEMA)
 }
 
 /// A completion script for a shell.

@@ -1,10 +1,9 @@
 //! `envsync render`: every output of a catalogue, into a folder.
 
 use super::{Error, Format, invalid, load_catalogue, only_envs, read, render};
-use crate::checkout::{self, Checkout};
+use crate::chart::{self, Checkout};
 use crate::output;
-use crate::templates::Templates;
-use crate::values;
+use crate::render::templates::Templates;
 use clap::Args;
 use std::path::PathBuf;
 
@@ -32,9 +31,9 @@ pub struct RenderArgs {
 pub fn run(args: &RenderArgs) -> Result<(), Error> {
     let mut plan = load_catalogue(&args.catalogue)?;
     if let Some(repo) = &args.chart_repo {
-        let path = Checkout::new(repo).path(checkout::VALUES);
+        let path = Checkout::new(repo).path(chart::VALUES);
         let text = read(&path)?;
-        match values::chart(&path, &text) {
+        match crate::read::values::chart(&path, &text) {
             Ok(chart) => plan.chart = chart,
             Err(problems) => return Err(invalid(&path, text, problems, Format::Human)),
         }

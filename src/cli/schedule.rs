@@ -1,7 +1,7 @@
 //! `envsync schedule`: the week at a glance, as text and as a picture.
 
 use super::{Error, load_catalogue, now, only_envs, print_styled, read};
-use crate::schedule;
+use crate::render::schedule;
 use std::path::Path;
 
 pub fn run(catalogue: &Path, envs: &[String], svg: Option<&Path>) -> Result<(), Error> {

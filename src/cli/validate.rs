@@ -1,7 +1,7 @@
 //! `envsync validate`: a catalogue against its schema and its meaning.
 
 use super::{Error, Format, invalid, read};
-use crate::catalogue;
+use crate::read::catalogue;
 use std::path::Path;
 
 pub fn run(path: &Path, format: Format) -> Result<(), Error> {

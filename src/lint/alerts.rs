@@ -11,10 +11,10 @@
 //! database); other labels are taken to match.
 
 use super::rules::schema;
-use crate::diagnostic::Diagnostic;
-use crate::plan::{Job, Op};
+use crate::model::diagnostic::Diagnostic;
+use crate::model::plan::{Job, Op};
 use crate::promql::{self, Matcher};
-use crate::yaml::{self, Dialect, Node};
+use crate::read::yaml::{self, Dialect, Node};
 use jiff::SignedDuration;
 use std::path::{Path, PathBuf};
 
@@ -113,7 +113,7 @@ impl AlertRules {
 
     /// The alerts of rules a catalogue renders, read as their files would
     /// be (their place is in no file yet: line 0).
-    pub fn from_rendered(rendered: Vec<crate::rules::Alert>) -> AlertRules {
+    pub fn from_rendered(rendered: Vec<crate::render::rules::Alert>) -> AlertRules {
         let alerts = rendered
             .into_iter()
             .filter_map(|a| {
@@ -273,7 +273,7 @@ mod tests {
             name: name.to_owned(),
             operations: ops
                 .iter()
-                .map(|op| crate::plan::Operation {
+                .map(|op| crate::model::plan::Operation {
                     op: (*op).to_owned(),
                     ..Default::default()
                 })

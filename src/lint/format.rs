@@ -1,7 +1,7 @@
 //! Printing findings: human, concise, json, github and sarif.
 
 use super::registry;
-use crate::diagnostic::{Diagnostic, Severity};
+use crate::model::diagnostic::{Diagnostic, Severity};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::io::{self, Write};
@@ -244,7 +244,7 @@ fn uri(path: &Path) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::Origin;
+    use crate::model::plan::Origin;
 
     fn finding() -> Diagnostic {
         super::super::rules::host_overlap::RULE

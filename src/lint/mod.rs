@@ -20,12 +20,11 @@ pub mod alerts;
 pub mod format;
 pub mod time;
 
-use crate::catalogue;
 use crate::cron::Schedule;
-use crate::diagnostic::{Diagnostic, Kind, Severity};
-use crate::plan::{Environment, Job, Op, Operation, Origin, Plan, Speed};
-use crate::values;
-use crate::yaml::{self, Dialect, Node, Spanned};
+use crate::model::diagnostic::{Diagnostic, Kind, Severity};
+use crate::model::plan::{Environment, Job, Op, Operation, Origin, Plan, Speed};
+use crate::read::catalogue;
+use crate::read::yaml::{self, Dialect, Node, Spanned};
 use jiff::SignedDuration;
 use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
@@ -47,7 +46,7 @@ macro_rules! declare_rule {
         /// The rule, for the registry.
         pub const RULE: $crate::lint::Rule = $crate::lint::Rule {
             name: $name,
-            severity: $crate::diagnostic::Severity::$severity,
+            severity: $crate::model::diagnostic::Severity::$severity,
             timing: declare_rule!(@timing $($timing)?),
             doc: concat!($($doc, "\n"),*),
             check: $check,
@@ -147,10 +146,12 @@ pub fn check(source: &Source) -> Vec<Diagnostic> {
             let plan = document.plan()?;
             Ok((plan, Vec::new(), Some(document.root)))
         }),
-        Mode::Chart => values::import_lenient(source.path, source.text).map(|(plan, problems)| {
-            let root = yaml::parse(source.text, Dialect::HelmValues).ok();
-            (plan, problems.0, root)
-        }),
+        Mode::Chart => {
+            crate::read::values::import_lenient(source.path, source.text).map(|(plan, problems)| {
+                let root = yaml::parse(source.text, Dialect::HelmValues).ok();
+                (plan, problems.0, root)
+            })
+        }
     };
     let (plan, problems, root) = match read {
         Ok(read) => read,
@@ -598,7 +599,7 @@ pub fn budget(plan: &Plan, env: &str, op: Op, speed: Speed) -> SignedDuration {
         })
 }
 
-pub use crate::catalogue::suggest;
+pub use crate::read::catalogue::suggest;
 
 mod suppress;
 

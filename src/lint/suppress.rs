@@ -3,8 +3,8 @@
 
 use super::rules::{allow_without_reason, unused_allow};
 use super::{Context, JobRef, Mode, registry, suggest};
-use crate::diagnostic::Diagnostic;
-use crate::plan::Origin;
+use crate::model::diagnostic::Diagnostic;
+use crate::model::plan::Origin;
 use std::cell::Cell;
 use std::collections::{HashMap, HashSet};
 
@@ -221,7 +221,7 @@ fn allow_items(ctx: &Context, pointer: &str) -> Vec<(String, Option<String>, Ori
     let Some(list) = ctx.node(pointer) else {
         return Vec::new();
     };
-    let crate::yaml::Node::Seq(items) = &list.value else {
+    let crate::read::yaml::Node::Seq(items) = &list.value else {
         return Vec::new();
     };
     items
@@ -240,10 +240,10 @@ fn allow_items(ctx: &Context, pointer: &str) -> Vec<(String, Option<String>, Ori
                 .map(str::trim)
                 .filter(|r| !r.is_empty())
                 .map(str::to_owned);
-            let at = item
-                .value
-                .get("rule")
-                .map_or_else(|| crate::yaml::origin(item), crate::yaml::origin);
+            let at = item.value.get("rule").map_or_else(
+                || crate::read::yaml::origin(item),
+                crate::read::yaml::origin,
+            );
             (rule, reason, at)
         })
         .collect()

@@ -1,7 +1,7 @@
 //! The catalogue's `alerts:` settings: labels, "taking a long time"
 //! thresholds and the grace the "not completed" alerts allow.
 
-use crate::plan::{Op, Speed};
+use crate::model::plan::{Op, Speed};
 use indexmap::IndexMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;

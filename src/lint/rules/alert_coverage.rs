@@ -1,8 +1,8 @@
-use crate::diagnostic::Diagnostic;
 use crate::lint::alerts::AlertRules;
 use crate::lint::{Context, JobRef, Mode};
-use crate::rules::{self, RulesError};
-use crate::templates::Templates;
+use crate::model::diagnostic::Diagnostic;
+use crate::render::rules::{self, RulesError};
+use crate::render::templates::Templates;
 
 declare_rule! {
     /// A suspended job still covered by a not-completed alert, or a running job covered by none.

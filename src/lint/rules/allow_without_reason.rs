@@ -1,5 +1,5 @@
-use crate::diagnostic::Diagnostic;
 use crate::lint::Context;
+use crate::model::diagnostic::Diagnostic;
 
 declare_rule! {
     /// A suppression without a reason.

@@ -1,6 +1,6 @@
-use crate::diagnostic::Diagnostic;
 use crate::lint::Context;
-use crate::plan::Origin;
+use crate::model::diagnostic::Diagnostic;
+use crate::model::plan::Origin;
 
 declare_rule! {
     /// A schedule the Kubernetes API server rejects.

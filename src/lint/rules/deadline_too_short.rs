@@ -1,5 +1,5 @@
-use crate::diagnostic::Diagnostic;
 use crate::lint::{Context, time};
+use crate::model::diagnostic::Diagnostic;
 use jiff::SignedDuration;
 
 declare_rule! {

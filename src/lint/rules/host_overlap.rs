@@ -1,6 +1,6 @@
-use crate::diagnostic::Diagnostic;
 use crate::lint::time::{self, T0};
 use crate::lint::{Context, JobRef};
+use crate::model::diagnostic::Diagnostic;
 use jiff::{SignedDuration, Timestamp};
 
 declare_rule! {

@@ -1,5 +1,5 @@
-use crate::diagnostic::Diagnostic;
 use crate::lint::{Context, Mode};
+use crate::model::diagnostic::Diagnostic;
 use std::collections::HashSet;
 
 /// The longest CronJob name Kubernetes accepts.

@@ -1,6 +1,6 @@
-use crate::diagnostic::Diagnostic;
 use crate::lint::Context;
 use crate::lint::time::{self, T0};
+use crate::model::diagnostic::Diagnostic;
 use jiff::SignedDuration;
 
 declare_rule! {

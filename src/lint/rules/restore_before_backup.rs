@@ -1,8 +1,8 @@
 use crate::cron::Schedule;
-use crate::diagnostic::Diagnostic;
 use crate::lint::time::{self, T0};
 use crate::lint::{Context, OpRef};
-use crate::plan::Op;
+use crate::model::diagnostic::Diagnostic;
+use crate::model::plan::Op;
 use jiff::{SignedDuration, Timestamp};
 
 declare_rule! {

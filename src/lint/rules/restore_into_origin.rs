@@ -1,6 +1,6 @@
-use crate::diagnostic::Diagnostic;
 use crate::lint::{Context, OpRef};
-use crate::plan::Op;
+use crate::model::diagnostic::Diagnostic;
+use crate::model::plan::Op;
 
 declare_rule! {
     /// A restore in an environment that restores from nothing (production).

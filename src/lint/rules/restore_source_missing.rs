@@ -1,6 +1,6 @@
-use crate::diagnostic::Diagnostic;
 use crate::lint::{Context, OpRef};
-use crate::plan::Op;
+use crate::model::diagnostic::Diagnostic;
+use crate::model::plan::Op;
 
 declare_rule! {
     /// A restore reads from an environment that never backs that database up, or only in a suspended job.

@@ -1,5 +1,5 @@
-use crate::diagnostic::Diagnostic;
 use crate::lint::Context;
+use crate::model::diagnostic::Diagnostic;
 
 declare_rule! {
     /// The file breaks the schema: it cannot be read as a catalogue or a values file.

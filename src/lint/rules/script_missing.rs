@@ -1,7 +1,7 @@
-use crate::diagnostic::Diagnostic;
 use crate::lint::{Context, OpRef, suggest};
-use crate::plan::Op;
-use crate::values::check_script;
+use crate::model::diagnostic::Diagnostic;
+use crate::model::plan::Op;
+use crate::read::values::check_script;
 
 declare_rule! {
     /// A sanitise script that is not in the chart's scripts/, or whose kind does not fit the DBMS.

@@ -1,6 +1,6 @@
-use crate::diagnostic::Diagnostic;
 use crate::lint::Context;
 use crate::lint::time::{self, T0};
+use crate::model::diagnostic::Diagnostic;
 
 declare_rule! {
     /// A job's expected duration is longer than the gap to its next run, so Forbid skips runs.

@@ -1,6 +1,6 @@
-use crate::diagnostic::Diagnostic;
 use crate::lint::{Context, OpRef};
-use crate::plan::Op;
+use crate::model::diagnostic::Diagnostic;
+use crate::model::plan::Op;
 
 declare_rule! {
     /// Personal data is restored into an environment with wider access than its source, with no sanitise step after the restore.

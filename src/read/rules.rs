@@ -11,9 +11,9 @@
 //! `(draft-)?content-store-postgres` all work.
 
 use crate::model::alerts::Duration;
-use crate::plan::{Op, Plan, Speed};
+use crate::model::plan::{Op, Plan, Speed};
 use crate::promql::{self, Matcher};
-use crate::rules::RulesError;
+use crate::render::rules::RulesError;
 use std::path::{Path, PathBuf};
 
 struct LongRule {

@@ -28,14 +28,14 @@
 //! pod, which keeps the files small.
 
 use crate::model::alerts::Duration;
-use crate::plan::Op;
+use crate::model::plan::Op;
 use crate::promql::quote;
-use crate::rules::RulesError;
-use crate::rules::cadence::{DAY, day_of_week};
-use crate::rules::gotmpl;
-use crate::rules::model::Instances;
-use crate::rules::model::{self, EnvModel, RunningJob, SeriesKey};
-use crate::rules::render::{RulesFile, What};
+use crate::render::rules::RulesError;
+use crate::render::rules::cadence::{DAY, day_of_week};
+use crate::render::rules::gotmpl;
+use crate::render::rules::model::Instances;
+use crate::render::rules::model::{self, EnvModel, RunningJob, SeriesKey};
+use crate::render::rules::render::{RulesFile, What};
 use indexmap::IndexMap;
 use jiff::Timestamp;
 use serde::Serialize;
@@ -225,7 +225,7 @@ fn segments<'a>(
         let ds = durations(job, allowed);
         // Each step's runs, one after the other from each firing.
         let mut runs: Vec<Vec<Segment>> = vec![Vec::new(); job.steps.len().min(ds.len())];
-        for f in crate::rules::cadence::fires(&[&job.schedule], -HISTORY, until) {
+        for f in crate::render::rules::cadence::fires(&[&job.schedule], -HISTORY, until) {
             let mut t = f;
             for (step, d) in runs.iter_mut().zip(&ds) {
                 step.push(Segment {
@@ -919,7 +919,7 @@ fn write(rules_file_name: &str, groups: &[Group]) -> Result<String, RulesError> 
             })
             .collect(),
     };
-    let yaml = crate::yaml::to_string(&file).map_err(|e| RulesError::Internal {
+    let yaml = crate::read::yaml::to_string(&file).map_err(|e| RulesError::Internal {
         message: format!("cannot write the tests of {rules_file_name}: {e}"),
     })?;
     Ok(format!(

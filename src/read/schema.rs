@@ -4,7 +4,7 @@
 use serde_json::Value;
 
 /// The catalogue's JSON Schema, as `envsync schema` prints it.
-pub const SCHEMA: &str = include_str!("../schema/catalogue.schema.json");
+pub const SCHEMA: &str = include_str!("../../schema/catalogue.schema.json");
 
 /// Every way catalogue data breaks the schema.
 pub fn errors(data: &Value) -> impl Iterator<Item = jsonschema::ValidationError<'_>> {

@@ -11,54 +11,54 @@ use std::path::{Path, PathBuf};
 /// The default templates, by name. A file of the same name in a
 /// `--templates DIR` replaces one of these.
 const EMBEDDED: &[(&str, &str)] = &[
-    ("cronjob.yaml", include_str!("../templates/cronjob.yaml")),
+    ("cronjob.yaml", include_str!("../../templates/cronjob.yaml")),
     (
         "rules/group_name.txt",
-        include_str!("../templates/rules/group_name.txt"),
+        include_str!("../../templates/rules/group_name.txt"),
     ),
     (
         "rules/links.txt",
-        include_str!("../templates/rules/links.txt"),
+        include_str!("../../templates/rules/links.txt"),
     ),
     (
         "rules/runbook_url.txt",
-        include_str!("../templates/rules/runbook_url.txt"),
+        include_str!("../../templates/rules/runbook_url.txt"),
     ),
     (
         "rules/failed/alert.txt",
-        include_str!("../templates/rules/failed/alert.txt"),
+        include_str!("../../templates/rules/failed/alert.txt"),
     ),
     (
         "rules/failed/summary.txt",
-        include_str!("../templates/rules/failed/summary.txt"),
+        include_str!("../../templates/rules/failed/summary.txt"),
     ),
     (
         "rules/failed/description.txt",
-        include_str!("../templates/rules/failed/description.txt"),
+        include_str!("../../templates/rules/failed/description.txt"),
     ),
     (
         "rules/taking_a_long_time/alert.txt",
-        include_str!("../templates/rules/taking_a_long_time/alert.txt"),
+        include_str!("../../templates/rules/taking_a_long_time/alert.txt"),
     ),
     (
         "rules/taking_a_long_time/summary.txt",
-        include_str!("../templates/rules/taking_a_long_time/summary.txt"),
+        include_str!("../../templates/rules/taking_a_long_time/summary.txt"),
     ),
     (
         "rules/taking_a_long_time/description.txt",
-        include_str!("../templates/rules/taking_a_long_time/description.txt"),
+        include_str!("../../templates/rules/taking_a_long_time/description.txt"),
     ),
     (
         "rules/not_completed/alert.txt",
-        include_str!("../templates/rules/not_completed/alert.txt"),
+        include_str!("../../templates/rules/not_completed/alert.txt"),
     ),
     (
         "rules/not_completed/summary.txt",
-        include_str!("../templates/rules/not_completed/summary.txt"),
+        include_str!("../../templates/rules/not_completed/summary.txt"),
     ),
     (
         "rules/not_completed/description.txt",
-        include_str!("../templates/rules/not_completed/description.txt"),
+        include_str!("../../templates/rules/not_completed/description.txt"),
     ),
 ];
 

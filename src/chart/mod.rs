@@ -1,12 +1,14 @@
 //! A govuk-helm-charts checkout: what it holds of the sync, how that
 //! differs from what a catalogue renders, and applying a render into it.
 
-use crate::diff::{self, JobChange};
+pub mod diff;
+pub mod splice;
+
+use crate::model::plan::Plan;
 use crate::output::{self, File};
-use crate::outputs::{Place, Rendered};
-use crate::plan::Plan;
-use crate::values;
-use crate::yaml;
+use crate::read::yaml;
+use crate::render::{Place, Rendered};
+use diff::JobChange;
 use jiff::Timestamp;
 use serde::Serialize;
 use serde_json::Value;
@@ -94,7 +96,7 @@ impl Checkout {
     pub fn plan(&self, values: &str) -> Result<Plan, CheckoutError> {
         let text = self.text(values)?;
         let path = self.root.join(values);
-        values::import_keeping_invalid_schedules(&path, &text).map_err(|problems| {
+        crate::read::values::import_keeping_invalid_schedules(&path, &text).map_err(|problems| {
             CheckoutError::Invalid {
                 path,
                 message: problems.to_string(),
@@ -144,8 +146,8 @@ pub fn compare(
             Some(Place::CronjobsBlock(values)) => {
                 let old = checkout.plan(values)?;
                 drift.jobs.extend(diff::jobs(&old, new, now, alert_of));
-                let before = normalised(&values::cronjobs(&old))?;
-                let after = normalised(&values::cronjobs(new))?;
+                let before = normalised(&crate::render::values::cronjobs(&old))?;
+                let after = normalised(&crate::render::values::cronjobs(new))?;
                 push_drift(&mut drift, Path::new(values), false, &before, &after);
             }
             Some(Place::Folder(folder)) => {
@@ -396,7 +398,7 @@ pub fn apply(rendered: &[Rendered], checkout: &Checkout) -> Result<Vec<PathBuf>,
                 let text = checkout.text(values)?;
                 for block in rendered {
                     let updated =
-                        values::replace_cronjobs(&text, &block.contents).ok_or_else(|| {
+                        splice::replace_cronjobs(&text, &block.contents).ok_or_else(|| {
                             CheckoutError::NoCronjobs {
                                 path: checkout.root.join(values),
                             }

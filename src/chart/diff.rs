@@ -2,8 +2,7 @@
 //! a unified diff of the normalised files.
 
 use crate::cron::Schedule;
-use crate::plan::{Job, Plan};
-use crate::values;
+use crate::model::plan::{Job, Plan};
 use jiff::Timestamp;
 use serde::Serialize;
 use serde_json::Value;
@@ -155,7 +154,10 @@ fn plain(v: &Value) -> String {
 /// The keys of the jobs' values that differ.
 fn fields(a: Option<&Job>, b: Option<&Job>) -> Vec<FieldChange> {
     let empty = serde_json::Map::new();
-    let (va, vb) = (a.map(values::job_values), b.map(values::job_values));
+    let (va, vb) = (
+        a.map(crate::render::values::job_values),
+        b.map(crate::render::values::job_values),
+    );
     let (ma, mb) = (
         va.as_ref().and_then(Value::as_object).unwrap_or(&empty),
         vb.as_ref().and_then(Value::as_object).unwrap_or(&empty),

@@ -1,6 +1,6 @@
 //! Problems found in a source file, with the place that caused them.
 
-use crate::plan::Origin;
+use crate::model::plan::Origin;
 use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
 use serde::Serialize;
 use std::fmt;

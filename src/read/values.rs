@@ -1,13 +1,10 @@
-//! The db-backup chart's values: importing a values.yaml into a [`Plan`],
-//! and printing a plan's `cronjobs` block.
+//! The db-backup chart's values: importing a values.yaml into a [`Plan`].
 
 use crate::cron::Schedule;
-use crate::diagnostic::{Diagnostic, Diagnostics, Kind};
-use crate::plan::{Environment, Job, JobOrigin, Op, Operation, Origin, Plan};
-use crate::schema::{Part, check_part};
-use crate::yaml::{self, Dialect, Node, Spanned, locate, origin};
-use serde::Serialize;
-use serde::ser::{SerializeMap, Serializer};
+use crate::model::diagnostic::{Diagnostic, Diagnostics, Kind};
+use crate::model::plan::{Environment, Job, JobOrigin, Op, Operation, Origin, Plan};
+use crate::read::schema::{Part, check_part};
+use crate::read::yaml::{self, Dialect, Node, Spanned, locate, origin};
 use serde_json::{Map, Value};
 use std::path::Path;
 
@@ -471,119 +468,6 @@ pub fn check_script(script: &str) -> Result<(), String> {
     }
 }
 
-/// The `cronjobs` block of values.yaml: `cronjobs:`, then each
-/// environment's jobs by name, each with the chart's keys it sets. It is
-/// written straight from the plan (`yaml::to_string(&CronJobs(plan))`), or
-/// made into data by [`cronjobs`].
-pub struct CronJobs<'a>(pub &'a Plan);
-
-/// One job's entry in the `cronjobs` block.
-pub struct JobValues<'a>(pub &'a Job);
-
-/// One entry of a job's `operations`.
-struct OperationValues<'a>(&'a Operation);
-
-impl Serialize for CronJobs<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let environments = self.0.environments.iter().map(|env| {
-            let jobs = Entries(|| env.jobs.iter().map(|j| (&j.name, JobValues(j))));
-            (&env.name, jobs)
-        });
-        let mut block = s.serialize_map(Some(1))?;
-        block.serialize_entry("cronjobs", &Entries(|| environments.clone()))?;
-        block.end()
-    }
-}
-
-/// A mapping of the entries a closure lists.
-struct Entries<F>(F);
-
-impl<F, I, K, V> Serialize for Entries<F>
-where
-    F: Fn() -> I,
-    I: Iterator<Item = (K, V)>,
-    K: Serialize,
-    V: Serialize,
-{
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_map((self.0)())
-    }
-}
-
-impl Serialize for JobValues<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let job = self.0;
-        let mut m = s.serialize_map(None)?;
-        m.serialize_entry("schedule", &job.schedule)?;
-        let present = [
-            ("suspend", job.suspend.map(Scalar::Bool)),
-            ("host", job.host.as_deref().map(Scalar::Str)),
-            ("dbms", job.dbms.as_deref().map(Scalar::Str)),
-            ("db", job.db.as_deref().map(Scalar::Str)),
-            ("replicaSet", job.replica_set.as_deref().map(Scalar::Str)),
-            ("noAuth", job.no_auth.map(Scalar::Bool)),
-            ("dbUser", job.db_user.as_deref().map(Scalar::Str)),
-            (
-                "maxJobRuntimeSeconds",
-                job.max_job_runtime_seconds.map(Scalar::Number),
-            ),
-            ("resources", job.resources.as_ref().map(Scalar::Data)),
-        ];
-        for (key, value) in present {
-            if let Some(value) = value {
-                m.serialize_entry(key, &value)?;
-            }
-        }
-        let operations: Vec<OperationValues> = job.operations.iter().map(OperationValues).collect();
-        m.serialize_entry("operations", &operations)?;
-        if let Some(env) = &job.extra_env {
-            m.serialize_entry("extraEnv", env)?;
-        }
-        m.end()
-    }
-}
-
-impl Serialize for OperationValues<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let op = self.0;
-        let mut m = s.serialize_map(None)?;
-        m.serialize_entry("op", &op.op)?;
-        for (key, value) in [
-            ("bucket", &op.bucket),
-            ("db", &op.db),
-            ("script", &op.script),
-        ] {
-            if let Some(v) = value {
-                m.serialize_entry(key, v)?;
-            }
-        }
-        if let Some(env) = &op.extra_env {
-            m.serialize_entry("extraEnv", env)?;
-        }
-        m.end()
-    }
-}
-
-/// A job setting's value.
-#[derive(Serialize)]
-#[serde(untagged)]
-enum Scalar<'a> {
-    Bool(bool),
-    Str(&'a str),
-    Number(u64),
-    Data(&'a Value),
-}
-
-/// The `cronjobs` block of values.yaml, as data.
-pub fn cronjobs(plan: &Plan) -> Value {
-    serde_json::to_value(CronJobs(plan)).expect("the cronjobs block is data with string keys")
-}
-
-/// One job's entry in the `cronjobs` block, as data.
-pub fn job_values(job: &Job) -> Value {
-    serde_json::to_value(JobValues(job)).expect("a job's values are data with string keys")
-}
-
 /// The `cronjobs` mapping of a values file, anchors and merges resolved.
 pub fn read_cronjobs(text: &str) -> Result<Value, yaml::ParseError> {
     let root = yaml::parse(text, Dialect::HelmValues)?;
@@ -591,67 +475,4 @@ pub fn read_cronjobs(text: &str) -> Result<Value, yaml::ParseError> {
         .value
         .get("cronjobs")
         .map_or(Value::Null, |c| c.value.to_json()))
-}
-
-/// The place of a JSON Pointer in a values file (for reporting).
-pub fn locate_in(text: &str, pointer: &str) -> Origin {
-    yaml::parse(text, Dialect::HelmValues)
-        .map(|root| locate(&root, pointer))
-        .unwrap_or_default()
-}
-
-/// The values file with its top-level `cronjobs:` block replaced by `block`
-/// (which starts with `cronjobs:`), and every other byte as it was. The
-/// block ends where the next top-level key begins; comments and blank lines
-/// just before that key stay with it. `None` when there is no such block.
-pub fn replace_cronjobs(text: &str, block: &str) -> Option<String> {
-    let lines: Vec<&str> = text.split_inclusive('\n').collect();
-    let start = lines.iter().position(|l| {
-        l.strip_prefix("cronjobs:")
-            .is_some_and(|rest| rest.trim().is_empty() || rest.trim_start().starts_with('#'))
-    })?;
-    let top_level = |l: &str| !l.starts_with([' ', '\t', '#', '\n', '\r']) && !l.trim().is_empty();
-    let next_key =
-        (start + 1..lines.len()).find(|&i| top_level(lines[i]) && !lines[i].starts_with("---"));
-    let mut end = next_key.unwrap_or(lines.len());
-    if next_key.is_some() {
-        while end > start + 1
-            && (lines[end - 1].trim().is_empty() || lines[end - 1].starts_with('#'))
-        {
-            end -= 1;
-        }
-    }
-    let mut out = String::with_capacity(text.len() + block.len());
-    out.extend(lines[..start].iter().copied());
-    out.push_str(block);
-    if !block.ends_with('\n') {
-        out.push('\n');
-    }
-    if next_key.is_some() && end < lines.len() && !lines[end].trim().is_empty() {
-        out.push('\n');
-    }
-    out.extend(lines[end..].iter().copied());
-    Some(out)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn replaces_only_the_cronjobs_block() {
-        let text =
-            "a: 1  # keep\n\ncronjobs:\n  production:\n    x: {}\n\n# about b\nb: &b\n  c: 2\n";
-        let out = replace_cronjobs(text, "cronjobs:\n  staging: {}\n").unwrap();
-        assert_eq!(
-            out,
-            "a: 1  # keep\n\ncronjobs:\n  staging: {}\n\n# about b\nb: &b\n  c: 2\n"
-        );
-        let last = "a: 1\ncronjobs:\n  production:\n    x: {}\n";
-        assert_eq!(
-            replace_cronjobs(last, "cronjobs: {}\n").unwrap(),
-            "a: 1\ncronjobs: {}\n"
-        );
-        assert_eq!(replace_cronjobs("a: 1\n", "cronjobs: {}\n"), None);
-    }
 }

@@ -23,16 +23,13 @@
 
 mod cadence;
 mod gotmpl;
-mod import;
 mod model;
 mod render;
 mod tests_gen;
 
-pub use import::import_speeds;
-
+use crate::model::plan::Plan;
 use crate::output::File;
-use crate::plan::Plan;
-use crate::templates::{TemplateError, Templates};
+use crate::render::templates::{TemplateError, Templates};
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, thiserror::Error)]

@@ -9,9 +9,9 @@
 //! `envsync lint` reports.
 
 use crate::cron::Schedule;
-use crate::diagnostic::Diagnostic;
 use crate::lint::{self, Mode, Source};
-use crate::plan::{Environment, Job, Op, Plan};
+use crate::model::diagnostic::Diagnostic;
+use crate::model::plan::{Environment, Job, Op, Plan};
 use jiff::{Timestamp, ToSpan};
 use std::fmt::Write;
 use std::path::Path;

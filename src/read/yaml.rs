@@ -8,7 +8,7 @@
 //! merges and tags, and explaining what is wrong with one) and writes every
 //! document.
 
-use crate::plan::Origin;
+use crate::model::plan::Origin;
 use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Number, Value};

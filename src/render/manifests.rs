@@ -9,10 +9,10 @@
 //! variables) is written as block YAML by the YAML serializer and handed to
 //! the template as ready-made, safe text that the template only indents.
 
-use crate::diff::sorted;
+use crate::chart::diff::sorted;
+use crate::model::plan::{Environment, Job, Plan};
 use crate::output::File;
-use crate::plan::{Environment, Job, Plan};
-use crate::templates::{TemplateError, Templates};
+use crate::render::templates::{TemplateError, Templates};
 use serde::Serialize;
 use serde_json::{Map, Value};
 use std::collections::VecDeque;
@@ -477,7 +477,7 @@ const CONTAINER_BLOCK: usize = 16;
 /// once per block, rather than by the template's `indent` filter for every
 /// CronJob that prints it.)
 fn block(value: &Value, indent: usize) -> Result<minijinja::Value, ManifestError> {
-    let text = crate::yaml::to_string(&sorted(value))?;
+    let text = crate::read::yaml::to_string(&sorted(value))?;
     let mut indented = String::with_capacity(text.len() + text.len() / 4);
     for (i, line) in text.trim_end_matches('\n').split('\n').enumerate() {
         if i > 0 {

@@ -6,9 +6,9 @@
 //! and the operations manual's warnings for its environment.
 
 use crate::cron::Schedule;
-use crate::plan::{Environment, Job, Op, Plan};
-use crate::rules;
-use crate::templates::Templates;
+use crate::model::plan::{Environment, Job, Op, Plan};
+use crate::render::rules;
+use crate::render::templates::Templates;
 use jiff::Timestamp;
 use std::fmt::Write;
 
@@ -320,7 +320,12 @@ fn source_env<'a>(plan: &'a Plan, env: &Environment, job: &Job) -> Option<&'a En
     plan.environment(env.restore_from.as_deref()?)
 }
 
-fn describe_op(plan: &Plan, env: &Environment, job: &Job, op: &crate::plan::Operation) -> String {
+fn describe_op(
+    plan: &Plan,
+    env: &Environment,
+    job: &Job,
+    op: &crate::model::plan::Operation,
+) -> String {
     let db = job.db_of(op).map(|d| format!(" {d}")).unwrap_or_default();
     match op.kind() {
         Some(Op::Restore) => {

@@ -1,14 +1,27 @@
-//! What a catalogue renders: one list of outputs, which `render`, `diff`
+//! Rendering a plan: the chart's values, the CronJob manifests, the alert
+//! rules and their tests, a catalogue (for import), the on-call card and the
+//! week at a glance.
+//!
+//! What a catalogue renders is one list of outputs, which `render`, `diff`
 //! and `apply` all read. Each output is a folder of files below render's
 //! `--out`, and says where it belongs in a govuk-helm-charts checkout.
 
-use crate::checkout;
-use crate::manifests::{self, ManifestError};
+pub mod catalogue;
+pub mod explain;
+pub mod manifests;
+pub mod rules;
+pub mod schedule;
+pub mod templates;
+pub mod values;
+
+use crate::chart;
+use crate::model::plan::Plan;
 use crate::output::File;
-use crate::plan::Plan;
-use crate::rules::{self, RulesError};
-use crate::templates::Templates;
-use crate::{values, yaml};
+use crate::read::yaml;
+use crate::render::templates::Templates;
+use manifests::ManifestError;
+use rules::RulesError;
+
 use std::path::Path;
 
 /// One kind of output.
@@ -36,7 +49,7 @@ pub enum Place {
 pub const OUTPUTS: &[Output] = &[
     Output {
         dir: "values",
-        checkout: Some(Place::CronjobsBlock(checkout::VALUES)),
+        checkout: Some(Place::CronjobsBlock(chart::VALUES)),
         files: |plan, _| {
             let text = yaml::to_string(&values::CronJobs(plan))?;
             Ok(vec![File::new("cronjobs.yaml", text)])
@@ -49,7 +62,7 @@ pub const OUTPUTS: &[Output] = &[
     },
     Output {
         dir: "rules",
-        checkout: Some(Place::Folder(checkout::RULES)),
+        checkout: Some(Place::Folder(chart::RULES)),
         files: |plan, templates| Ok(rules::render(plan, templates)?),
     },
 ];

@@ -4,9 +4,8 @@
 //! Every shortening is checked by expanding the result again, so an imported
 //! catalogue always renders the jobs it was imported from.
 
-use crate::catalogue;
-use crate::plan::{Environment, Job, Op, Plan, Speed};
-use crate::values;
+use crate::model::plan::{Environment, Job, Op, Plan, Speed};
+use crate::read::catalogue;
 use serde_json::{Map, Value, json};
 
 /// A named set of job settings found in the source (a values file's anchored
@@ -424,13 +423,15 @@ fn speed_spec(job: &Job) -> Option<Value> {
 /// Two jobs render the same values and alerts.
 fn same(a: &Job, b: &Job) -> bool {
     let speeds = |j: &Job| j.operations.iter().map(|o| o.speed).collect::<Vec<_>>();
-    values::job_values(a) == values::job_values(b) && speeds(a) == speeds(b) && a.allow == b.allow
+    crate::render::values::job_values(a) == crate::render::values::job_values(b)
+        && speeds(a) == speeds(b)
+        && a.allow == b.allow
 }
 
 /// Profiles from a values file: each top-level `_name: &anchor` mapping of
 /// job keys, named by its anchor.
 pub fn profiles_in_values(text: &str) -> Vec<Profile> {
-    let Ok(root) = crate::yaml::parse(text, crate::yaml::Dialect::HelmValues) else {
+    let Ok(root) = crate::read::yaml::parse(text, crate::read::yaml::Dialect::HelmValues) else {
         return Vec::new();
     };
     let lines: Vec<&str> = text.lines().collect();
@@ -440,7 +441,7 @@ pub fn profiles_in_values(text: &str) -> Vec<Profile> {
             continue;
         }
         let line = lines
-            .get(crate::yaml::origin(key).line.wrapping_sub(1))
+            .get(crate::read::yaml::origin(key).line.wrapping_sub(1))
             .copied()
             .unwrap_or("");
         let anchor = line
@@ -459,7 +460,7 @@ pub fn profiles_in_values(text: &str) -> Vec<Profile> {
             .map(|(k, v)| catalogue_key(&k).map(|k| (k.to_owned(), v)))
             .collect();
         if let Some(settings) = settings.filter(|s| !s.is_empty())
-            && crate::values::check_name(&name).is_ok()
+            && crate::read::values::check_name(&name).is_ok()
         {
             profiles.push(Profile { name, settings });
         }

@@ -2,10 +2,10 @@
 //! meaning, and expanding it into a [`Plan`].
 
 use crate::cron::Schedule;
-use crate::diagnostic::{Diagnostic, Diagnostics, Kind};
-use crate::plan::{Environment, Job, JobOrigin, Op, Operation, Order, Origin, Plan, Speed};
-use crate::schema;
-use crate::yaml::{self, Dialect, Node, Spanned, locate, locate_key};
+use crate::model::diagnostic::{Diagnostic, Diagnostics, Kind};
+use crate::model::plan::{Environment, Job, JobOrigin, Op, Operation, Order, Origin, Plan, Speed};
+use crate::read::schema;
+use crate::read::yaml::{self, Dialect, Node, Spanned, locate, locate_key};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use std::path::Path;
@@ -674,7 +674,7 @@ mod tests {
 
     #[test]
     fn settings_keys_are_the_schemas() {
-        let schema: Value = serde_json::from_str(crate::schema::SCHEMA).unwrap();
+        let schema: Value = serde_json::from_str(crate::read::schema::SCHEMA).unwrap();
         let in_schema: Vec<&str> = schema["$defs"]["settingsKeys"]["properties"]
             .as_object()
             .unwrap()

@@ -4,13 +4,13 @@
 //! GOV.UK's hand-written files lay them out).
 
 use crate::model::alerts::Duration;
-use crate::plan::{Op, Plan};
+use crate::model::plan::{Op, Plan};
 use crate::promql::{quote, regex_escape};
-use crate::rules::RulesError;
-use crate::rules::cadence::{DAY_NAMES, day_list, day_runs};
-use crate::rules::gotmpl;
-use crate::rules::model::{EnvModel, Instances};
-use crate::templates::Templates;
+use crate::render::rules::RulesError;
+use crate::render::rules::cadence::{DAY_NAMES, day_list, day_runs};
+use crate::render::rules::gotmpl;
+use crate::render::rules::model::{EnvModel, Instances};
+use crate::render::templates::Templates;
 use serde::Serialize;
 use serde_json::{Value, json};
 use serde_saphyr::{LitStr, LitString, SpaceAfter};
@@ -424,7 +424,7 @@ pub(crate) fn to_yaml(file: &RulesFile, header: &str) -> Result<String, RulesErr
                 .collect(),
         }],
     };
-    let yaml = crate::yaml::to_string(&out).map_err(|e| RulesError::Internal {
+    let yaml = crate::read::yaml::to_string(&out).map_err(|e| RulesError::Internal {
         message: format!("cannot write the rules of {}: {e}", file.group),
     })?;
     Ok(format!(

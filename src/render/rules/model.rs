@@ -4,10 +4,10 @@
 
 use crate::cron::Schedule;
 use crate::model::alerts::{Duration, Settings};
-use crate::plan::{Environment, Job, Op, Plan, Speed};
+use crate::model::plan::{Environment, Job, Op, Plan, Speed};
 use crate::promql::{quote, regex_escape};
-use crate::rules::RulesError;
-use crate::rules::cadence::{self, Cadence, CadenceError, Runs};
+use crate::render::rules::RulesError;
+use crate::render::rules::cadence::{self, Cadence, CadenceError, Runs};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// Which database instances an alert covers.
