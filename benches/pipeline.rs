@@ -48,7 +48,7 @@ fn pipeline(c: &mut Criterion) {
             b.iter(|| lint::check(black_box(source)))
         });
         group.bench_with_input(BenchmarkId::new("render", n), &plan, |b, plan| {
-            b.iter(|| cli::render(black_box(plan), &templates).map(|files| files.len()))
+            b.iter(|| cli::render_files(black_box(plan), &templates).map(|files| files.len()))
         });
         group.bench_with_input(BenchmarkId::new("all", n), &text, |b, text| {
             b.iter(|| {
@@ -59,7 +59,7 @@ fn pipeline(c: &mut Criterion) {
                 let plan = catalogue::load(path, text).expect("valid");
                 (
                     findings.len(),
-                    cli::render(&plan, &templates).map(|f| f.len()),
+                    cli::render_files(&plan, &templates).map(|f| f.len()),
                 )
             })
         });

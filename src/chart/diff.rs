@@ -223,21 +223,3 @@ pub fn unified(old: &str, new: &str, old_name: &str, new_name: &str) -> String {
         .header(old_name, new_name)
         .to_string()
 }
-
-/// Data with every mapping's keys sorted, for comparing files as data.
-pub fn sorted(value: &Value) -> Value {
-    match value {
-        Value::Object(map) => {
-            let mut entries: Vec<(&String, &Value)> = map.iter().collect();
-            entries.sort_by(|a, b| a.0.cmp(b.0));
-            Value::Object(
-                entries
-                    .into_iter()
-                    .map(|(k, v)| (k.clone(), sorted(v)))
-                    .collect(),
-            )
-        }
-        Value::Array(items) => Value::Array(items.iter().map(sorted).collect()),
-        other => other.clone(),
-    }
-}

@@ -7,7 +7,7 @@ pub mod splice;
 use crate::model::plan::Plan;
 use crate::output::{self, File};
 use crate::read::yaml;
-use crate::render::{Place, Rendered};
+use crate::render::{self, Place, Rendered};
 use diff::JobChange;
 use jiff::Timestamp;
 use serde::Serialize;
@@ -15,12 +15,8 @@ use serde_json::Value;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-/// The db-backup chart's values, relative to the checkout.
-pub const VALUES: &str = "charts/db-backup/values.yaml";
 /// The chart's scripts folder, relative to the checkout.
 pub const SCRIPTS: &str = "charts/db-backup/scripts";
-/// The alert rules folder, relative to the checkout.
-pub const RULES: &str = "charts/monitoring-config/rules";
 
 #[derive(Debug, thiserror::Error)]
 pub enum CheckoutError {
@@ -182,7 +178,7 @@ fn push_drift(drift: &mut Drift, path: &Path, missing: bool, before: &str, after
 
 /// Data as YAML with sorted keys: what two files are compared by.
 fn normalised(value: &Value) -> Result<String, CheckoutError> {
-    Ok(yaml::to_string(&diff::sorted(value))?)
+    Ok(yaml::to_string(&render::sorted(value))?)
 }
 
 /// A rules file as data, with each expression's whitespace, comments and

@@ -43,6 +43,8 @@ pub enum Error {
     Drift,
     #[error(transparent)]
     Rules(#[from] rules::RulesError),
+    #[error(transparent)]
+    RulesImport(#[from] crate::read::rules::ImportError),
 }
 
 impl Error {

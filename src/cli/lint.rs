@@ -1,11 +1,12 @@
 //! `envsync lint`, `envsync rules` and `envsync rule NAME`.
 
 use super::{Error, print, print_styled, read};
-use crate::chart::{self, Checkout};
+use crate::chart::Checkout;
 use crate::lint::alerts::AlertRules;
 use crate::lint::format::{self, Format, Sources};
 use crate::lint::{Mode, Source, registry, suggest};
 use crate::model::diagnostic::Severity;
+use crate::render;
 use clap::{Args, ValueEnum};
 use std::fmt::Write;
 use std::path::PathBuf;
@@ -60,7 +61,7 @@ pub fn lint(args: &LintArgs) -> Result<(), Error> {
         }
         (None, Some(repo)) => {
             let chart = Checkout::new(repo);
-            let rules = chart.path(chart::RULES);
+            let rules = chart.path(render::RULES);
             let alerts = if rules.is_dir() {
                 Some(AlertRules::read_dir(&rules).map_err(|source| Error::Read {
                     path: rules.clone(),
@@ -73,7 +74,7 @@ pub fn lint(args: &LintArgs) -> Result<(), Error> {
                 );
                 None
             };
-            let values = chart.path(chart::VALUES);
+            let values = chart.path(render::VALUES);
             (values, Mode::Chart, Some(chart.scripts()?), alerts)
         }
         (None, None) => {

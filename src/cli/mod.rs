@@ -321,7 +321,7 @@ fn write_out(out: &mut impl Write, bytes: &[u8]) -> Result<(), Error> {
 }
 
 /// Every file a render writes, relative to the output folder.
-pub fn render(plan: &Plan, templates: &Templates) -> Result<Vec<File>, Error> {
+pub fn render_files(plan: &Plan, templates: &Templates) -> Result<Vec<File>, Error> {
     crate::render::all_files(plan, templates).map_err(|e| render_error(plan, e))
 }
 

@@ -1,8 +1,9 @@
 //! `envsync render`: every output of a catalogue, into a folder.
 
-use super::{Error, Format, invalid, load_catalogue, only_envs, read, render};
-use crate::chart::{self, Checkout};
+use super::{Error, Format, invalid, load_catalogue, only_envs, read, render_files};
+use crate::chart::Checkout;
 use crate::output;
+use crate::render;
 use crate::render::templates::Templates;
 use clap::Args;
 use std::path::PathBuf;
@@ -31,7 +32,7 @@ pub struct RenderArgs {
 pub fn run(args: &RenderArgs) -> Result<(), Error> {
     let mut plan = load_catalogue(&args.catalogue)?;
     if let Some(repo) = &args.chart_repo {
-        let path = Checkout::new(repo).path(chart::VALUES);
+        let path = Checkout::new(repo).path(render::VALUES);
         let text = read(&path)?;
         match crate::read::values::chart(&path, &text) {
             Ok(chart) => plan.chart = chart,
@@ -41,7 +42,7 @@ pub fn run(args: &RenderArgs) -> Result<(), Error> {
     let plan = only_envs(plan, &args.envs)?;
     let templates = Templates::load(args.templates.as_deref())?;
     let mut staging = output::Staging::new(&args.out);
-    for file in render(&plan, &templates)? {
+    for file in render_files(&plan, &templates)? {
         staging.add(&file)?;
     }
     for (path, changed) in staging.commit()? {

@@ -1,6 +1,8 @@
 //! `envsync schedule`: the week at a glance, as text and as a picture.
 
 use super::{Error, load_catalogue, now, only_envs, print_styled, read};
+use crate::lint::{self, Mode, Source};
+use crate::model::diagnostic::Diagnostic;
 use crate::render::schedule;
 use std::path::Path;
 
@@ -10,7 +12,7 @@ pub fn run(catalogue: &Path, envs: &[String], svg: Option<&Path>) -> Result<(), 
     let start = schedule::week_start(now()?);
     // Links need the sources' runs: filter after working them out.
     let mut runs = schedule::week(&plan, start);
-    schedule::mark(&mut runs, &schedule::lint_findings(catalogue, &source));
+    schedule::mark(&mut runs, &lint_findings(catalogue, &source));
     let shown = only_envs(plan, envs)?;
     runs.retain(|r| shown.environment(&r.env).is_some());
     let text = schedule::text(&shown, start, &runs);
@@ -22,4 +24,21 @@ pub fn run(catalogue: &Path, envs: &[String], svg: Option<&Path>) -> Result<(), 
         eprintln!("wrote {}", path.display());
     }
     Ok(())
+}
+
+/// Lints a catalogue and keeps the findings of the rules about when jobs
+/// run (restore-before-backup, host-overlap, self-overlap, order: those
+/// whose [`lint::Rule::timing`] is set), suppressions applied.
+fn lint_findings(path: &Path, text: &str) -> Vec<Diagnostic> {
+    let findings = lint::check(&Source {
+        path,
+        text,
+        mode: Mode::Catalogue,
+        scripts: None,
+        alerts: None,
+    });
+    findings
+        .into_iter()
+        .filter(|d| lint::rule(&d.rule).is_some_and(|r| r.timing))
+        .collect()
 }

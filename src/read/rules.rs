@@ -13,8 +13,19 @@
 use crate::model::alerts::Duration;
 use crate::model::plan::{Op, Plan, Speed};
 use crate::promql::{self, Matcher};
-use crate::render::rules::RulesError;
 use std::path::{Path, PathBuf};
+
+/// Why a chart's rules could not be read for their speed groups.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error("cannot read {path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: {message}")]
+    Invalid { path: PathBuf, message: String },
+}
 
 struct LongRule {
     alert: String,
@@ -22,15 +33,16 @@ struct LongRule {
     instance: Vec<Matcher>,
 }
 
-fn read_rules(path: &Path) -> Result<Vec<serde_json::Value>, RulesError> {
-    let text = std::fs::read_to_string(path).map_err(|source| RulesError::Io {
+fn read_rules(path: &Path) -> Result<Vec<serde_json::Value>, ImportError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ImportError::Io {
         path: path.to_owned(),
         source,
     })?;
-    let doc: serde_json::Value = serde_saphyr::from_str(&text).map_err(|e| RulesError::Import {
-        path: path.to_owned(),
-        message: format!("not YAML: {e}"),
-    })?;
+    let doc: serde_json::Value =
+        serde_saphyr::from_str(&text).map_err(|e| ImportError::Invalid {
+            path: path.to_owned(),
+            message: format!("not YAML: {e}"),
+        })?;
     Ok(doc["groups"]
         .as_array()
         .into_iter()
@@ -52,8 +64,8 @@ fn speed_from_name(alert: &str) -> Option<Speed> {
     }
 }
 
-fn long_rules(plan: &Plan, env: &str, path: &Path) -> Result<Vec<LongRule>, RulesError> {
-    let bad = |message: String| RulesError::Import {
+fn long_rules(plan: &Plan, env: &str, path: &Path) -> Result<Vec<LongRule>, ImportError> {
+    let bad = |message: String| ImportError::Invalid {
         path: path.to_owned(),
         message,
     };
@@ -113,8 +125,8 @@ fn long_rules(plan: &Plan, env: &str, path: &Path) -> Result<Vec<LongRule>, Rule
     Ok(out)
 }
 
-fn rule_files(dir: &Path) -> Result<Vec<PathBuf>, RulesError> {
-    let entries = std::fs::read_dir(dir).map_err(|source| RulesError::Io {
+fn rule_files(dir: &Path) -> Result<Vec<PathBuf>, ImportError> {
+    let entries = std::fs::read_dir(dir).map_err(|source| ImportError::Io {
         path: dir.to_owned(),
         source,
     })?;
@@ -141,9 +153,9 @@ fn rule_files(dir: &Path) -> Result<Vec<PathBuf>, RulesError> {
 /// watches its database, so that rendering gives the same groups back.
 /// Environments without a folder keep their speeds; so do operations no
 /// alert of their kind lists.
-pub fn import_speeds(plan: &mut Plan, rules_dir: &Path) -> Result<(), RulesError> {
+pub fn import_speeds(plan: &mut Plan, rules_dir: &Path) -> Result<(), ImportError> {
     if !rules_dir.is_dir() {
-        return Err(RulesError::Io {
+        return Err(ImportError::Io {
             path: rules_dir.to_owned(),
             source: std::io::Error::new(std::io::ErrorKind::NotFound, "not a folder"),
         });
@@ -181,7 +193,7 @@ pub fn import_speeds(plan: &mut Plan, rules_dir: &Path) -> Result<(), RulesError
                     [] => {}
                     [one] => updates.push((e, j, o, *one)),
                     _ => {
-                        return Err(RulesError::Import {
+                        return Err(ImportError::Invalid {
                             path: found[0].2.to_owned(),
                             message: format!(
                                 "{} ({}) is in several \"taking a long time\" alerts for {kind}: {}",

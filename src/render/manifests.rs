@@ -9,9 +9,9 @@
 //! variables) is written as block YAML by the YAML serializer and handed to
 //! the template as ready-made, safe text that the template only indents.
 
-use crate::chart::diff::sorted;
 use crate::model::plan::{Environment, Job, Plan};
 use crate::output::File;
+use crate::render::sorted;
 use crate::render::templates::{TemplateError, Templates};
 use serde::Serialize;
 use serde_json::{Map, Value};

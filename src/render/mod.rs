@@ -14,7 +14,6 @@ pub mod schedule;
 pub mod templates;
 pub mod values;
 
-use crate::chart;
 use crate::model::plan::Plan;
 use crate::output::File;
 use crate::read::yaml;
@@ -22,7 +21,13 @@ use crate::render::templates::Templates;
 use manifests::ManifestError;
 use rules::RulesError;
 
+use serde_json::Value;
 use std::path::Path;
+
+/// The db-backup chart's values file, relative to a checkout.
+pub const VALUES: &str = "charts/db-backup/values.yaml";
+/// The alert rules folder, relative to a checkout.
+pub const RULES: &str = "charts/monitoring-config/rules";
 
 /// One kind of output.
 pub struct Output {
@@ -49,7 +54,7 @@ pub enum Place {
 pub const OUTPUTS: &[Output] = &[
     Output {
         dir: "values",
-        checkout: Some(Place::CronjobsBlock(chart::VALUES)),
+        checkout: Some(Place::CronjobsBlock(VALUES)),
         files: |plan, _| {
             let text = yaml::to_string(&values::CronJobs(plan))?;
             Ok(vec![File::new("cronjobs.yaml", text)])
@@ -62,7 +67,7 @@ pub const OUTPUTS: &[Output] = &[
     },
     Output {
         dir: "rules",
-        checkout: Some(Place::Folder(chart::RULES)),
+        checkout: Some(Place::Folder(RULES)),
         files: |plan, templates| Ok(rules::render(plan, templates)?),
     },
 ];
@@ -118,4 +123,22 @@ pub fn all_files(plan: &Plan, templates: &Templates) -> Result<Vec<File>, Render
                 .map(move |f| File::new(dir.join(f.path), f.contents))
         })
         .collect())
+}
+
+/// Data with every mapping's keys sorted, for comparing files as data.
+pub fn sorted(value: &Value) -> Value {
+    match value {
+        Value::Object(map) => {
+            let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(b.0));
+            Value::Object(
+                entries
+                    .into_iter()
+                    .map(|(k, v)| (k.clone(), sorted(v)))
+                    .collect(),
+            )
+        }
+        Value::Array(items) => Value::Array(items.iter().map(sorted).collect()),
+        other => other.clone(),
+    }
 }

@@ -9,12 +9,10 @@
 //! `envsync lint` reports.
 
 use crate::cron::Schedule;
-use crate::lint::{self, Mode, Source};
 use crate::model::diagnostic::Diagnostic;
 use crate::model::plan::{Environment, Job, Op, Plan};
 use jiff::{Timestamp, ToSpan};
 use std::fmt::Write;
-use std::path::Path;
 
 const DAY: i64 = 86_400;
 const WEEK: i64 = 7 * DAY;
@@ -143,23 +141,6 @@ fn source_run(
         .into_iter()
         .last()?;
     Some((source.name.clone(), last))
-}
-
-/// Lints a catalogue and keeps the findings of the rules about when jobs
-/// run (restore-before-backup, host-overlap, self-overlap, order: those
-/// whose [`lint::Rule::timing`] is set), suppressions applied.
-pub fn lint_findings(path: &Path, text: &str) -> Vec<Diagnostic> {
-    let findings = lint::check(&Source {
-        path,
-        text,
-        mode: Mode::Catalogue,
-        scripts: None,
-        alerts: None,
-    });
-    findings
-        .into_iter()
-        .filter(|d| lint::rule(&d.rule).is_some_and(|r| r.timing))
-        .collect()
 }
 
 /// Gives each run the findings about its job (same environment and job).

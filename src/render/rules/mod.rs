@@ -79,13 +79,6 @@ pub enum RulesError {
     Template(#[from] TemplateError),
     #[error("annotation {template}: {message}")]
     Annotation { template: String, message: String },
-    #[error("cannot read {path}: {source}")]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("{path}: {message}")]
-    Import { path: PathBuf, message: String },
     #[error("{message}")]
     Internal { message: String },
 }
