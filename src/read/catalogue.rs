@@ -463,6 +463,7 @@ impl Expander<'_> {
         }
     }
 
+    /// A job of `env` from its merged settings; what is wrong is reported.
     #[allow(clippy::too_many_arguments)]
     fn job(
         &mut self,
@@ -488,24 +489,9 @@ impl Expander<'_> {
             );
             return None;
         };
-        let allowed = |rule: &str| s.allow.iter().flatten().any(|a| a.rule == rule);
-        if let Err(e) = Schedule::parse(&schedule)
-            && !allowed("cron-syntax")
-        {
-            let message = format!("schedule `{schedule}`: {}", e.message);
-            let at = self.at(&schedule_pointer);
-            let d = Diagnostic::error("model", self.path, at, message).at_job(&env.name, name);
-            self.problems.push(d.of_kind(Kind::Schedule));
-        }
-        let source_bucket = env
-            .restore_from
-            .as_deref()
-            .and_then(|s| plan.environment(s))
-            .map(|s| s.bucket.clone());
-        let speed = |op: Op| s.speed.as_ref().map(|sp| sp.of(op)).unwrap_or_default();
+        self.check_schedule(&s, &schedule, &schedule_pointer, &env.name, name);
         let at = self.at(pointer);
-        let mut operations = Vec::new();
-        match (&s.operations, &s.steps) {
+        let operations = match (&s.operations, &s.steps) {
             (Some(_), Some(_)) => {
                 self.error_at_job(
                     pointer,
@@ -513,106 +499,12 @@ impl Expander<'_> {
                     name,
                     "give either `steps` or `operations`, not both".into(),
                 );
+                Vec::new()
             }
-            (Some(ops), None) => {
-                for (i, spec) in ops.iter().enumerate() {
-                    let op_pointer = format!("{pointer}/operations/{i}");
-                    let bucket = match (&spec.from, &spec.bucket) {
-                        (Some(_), Some(_)) => {
-                            self.error_at_job(
-                                &op_pointer,
-                                &env.name,
-                                name,
-                                "give either `from` or `bucket`, not both".into(),
-                            );
-                            None
-                        }
-                        (Some(from), None) => match plan.environment(from) {
-                            Some(e) => Some(e.bucket.clone()),
-                            None => {
-                                let known = names(plan.environments.iter().map(|e| &e.name));
-                                self.error_at_job(
-                                    &format!("{op_pointer}/from"),
-                                    &env.name,
-                                    name,
-                                    format!("unknown environment `{from}` (environments: {known})"),
-                                );
-                                None
-                            }
-                        },
-                        (None, bucket) => bucket.clone(),
-                    };
-                    let kind = Op::parse(&spec.op).unwrap_or(Op::Backup);
-                    operations.push(Operation {
-                        op: spec.op.clone(),
-                        bucket,
-                        db: spec.db.clone(),
-                        script: spec.script.clone(),
-                        extra_env: spec.extra_env.clone(),
-                        speed: spec.speed.unwrap_or_else(|| speed(kind)),
-                        origin: self.at(&op_pointer),
-                    });
-                }
-            }
-            (None, steps) => {
-                let steps: Vec<Op> = match steps {
-                    Some(steps) => steps.iter().filter_map(|s| Op::parse(s)).collect(),
-                    None => {
-                        let restores = env.restore_from.is_some();
-                        let mut steps = Vec::new();
-                        if restores {
-                            steps.push(Op::Restore);
-                            if s.sanitise.is_some() {
-                                steps.push(Op::Transform);
-                            }
-                        }
-                        steps.push(Op::Backup);
-                        steps
-                    }
-                };
-                for op in steps {
-                    let (bucket, script) = match op {
-                        Op::Backup => (None, None),
-                        Op::Restore => {
-                            // An unknown source was reported with the environment.
-                            if env.restore_from.is_none() {
-                                self.error_at_job(
-                                    pointer,
-                                    &env.name,
-                                    name,
-                                    format!("`{name}` restores in {}, which restores from no environment: write its operations with a bucket", env.name),
-                                );
-                            }
-                            (source_bucket.clone(), None)
-                        }
-                        Op::Transform => {
-                            if s.sanitise.is_none() {
-                                self.error_at_job(pointer, &env.name, name, format!("`{name}` has a transform step in {} but no `sanitise` script", env.name));
-                            }
-                            (None, s.sanitise.clone())
-                        }
-                    };
-                    operations.push(Operation {
-                        op: op.as_str().to_owned(),
-                        bucket,
-                        db: None,
-                        script,
-                        extra_env: None,
-                        speed: speed(op),
-                        origin: at,
-                    });
-                }
-            }
-        }
-        let restores = operations.iter().any(|o| o.kind() == Some(Op::Restore));
-        let mut extra_env = s.extra_env.clone();
-        if let Some(owner) = s.db_owner.as_ref().filter(|_| restores || own_db_owner) {
-            let entry = json!({"name": "DB_OWNER", "value": owner});
-            match &mut extra_env {
-                Some(Value::Array(list)) => list.push(entry),
-                _ => extra_env = Some(Value::Array(vec![entry])),
-            }
-        }
+            (Some(ops), None) => self.listed_operations(plan, env, name, pointer, &s, ops),
+            (None, steps) => self.step_operations(plan, env, name, pointer, &s, steps),
+        };
+        let extra_env = extra_env_with_owner(&s, &operations, own_db_owner);
         Some(Job {
             name: name.to_owned(),
             schedule,
@@ -641,6 +533,155 @@ impl Expander<'_> {
         })
     }
 
+    /// Reports a schedule cron cannot parse, unless the job allows it.
+    fn check_schedule(
+        &mut self,
+        s: &Settings,
+        schedule: &str,
+        schedule_pointer: &str,
+        env: &str,
+        name: &str,
+    ) {
+        let allowed = |rule: &str| s.allow.iter().flatten().any(|a| a.rule == rule);
+        if let Err(e) = Schedule::parse(schedule)
+            && !allowed("cron-syntax")
+        {
+            let message = format!("schedule `{schedule}`: {}", e.message);
+            let at = self.at(schedule_pointer);
+            let d = Diagnostic::error("model", self.path, at, message).at_job(env, name);
+            self.problems.push(d.of_kind(Kind::Schedule));
+        }
+    }
+
+    /// The operations a job lists one by one (`operations`).
+    fn listed_operations(
+        &mut self,
+        plan: &Plan,
+        env: &Environment,
+        name: &str,
+        pointer: &str,
+        s: &Settings,
+        ops: &[OperationSpec],
+    ) -> Vec<Operation> {
+        let mut operations = Vec::new();
+        for (i, spec) in ops.iter().enumerate() {
+            let op_pointer = format!("{pointer}/operations/{i}");
+            let bucket = match (&spec.from, &spec.bucket) {
+                (Some(_), Some(_)) => {
+                    self.error_at_job(
+                        &op_pointer,
+                        &env.name,
+                        name,
+                        "give either `from` or `bucket`, not both".into(),
+                    );
+                    None
+                }
+                (Some(from), None) => match plan.environment(from) {
+                    Some(e) => Some(e.bucket.clone()),
+                    None => {
+                        let known = names(plan.environments.iter().map(|e| &e.name));
+                        self.error_at_job(
+                            &format!("{op_pointer}/from"),
+                            &env.name,
+                            name,
+                            format!("unknown environment `{from}` (environments: {known})"),
+                        );
+                        None
+                    }
+                },
+                (None, bucket) => bucket.clone(),
+            };
+            let kind = Op::parse(&spec.op).unwrap_or(Op::Backup);
+            operations.push(Operation {
+                op: spec.op.clone(),
+                bucket,
+                db: spec.db.clone(),
+                script: spec.script.clone(),
+                extra_env: spec.extra_env.clone(),
+                speed: spec.speed.unwrap_or_else(|| default_speed(s, kind)),
+                origin: self.at(&op_pointer),
+            });
+        }
+        operations
+    }
+
+    /// The operations of a job given as `steps`, or the default steps: a
+    /// restore (and a transform, with a `sanitise` script) where the
+    /// environment restores, then a backup.
+    fn step_operations(
+        &mut self,
+        plan: &Plan,
+        env: &Environment,
+        name: &str,
+        pointer: &str,
+        s: &Settings,
+        steps: &Option<Vec<String>>,
+    ) -> Vec<Operation> {
+        let source_bucket = env
+            .restore_from
+            .as_deref()
+            .and_then(|s| plan.environment(s))
+            .map(|s| s.bucket.clone());
+        let at = self.at(pointer);
+        let mut operations = Vec::new();
+        let steps: Vec<Op> = match steps {
+            Some(steps) => steps.iter().filter_map(|s| Op::parse(s)).collect(),
+            None => {
+                let restores = env.restore_from.is_some();
+                let mut steps = Vec::new();
+                if restores {
+                    steps.push(Op::Restore);
+                    if s.sanitise.is_some() {
+                        steps.push(Op::Transform);
+                    }
+                }
+                steps.push(Op::Backup);
+                steps
+            }
+        };
+        for op in steps {
+            let (bucket, script) = match op {
+                Op::Backup => (None, None),
+                Op::Restore => {
+                    // An unknown source was reported with the environment.
+                    if env.restore_from.is_none() {
+                        self.error_at_job(
+                            pointer,
+                            &env.name,
+                            name,
+                            format!("`{name}` restores in {}, which restores from no environment: write its operations with a bucket", env.name),
+                        );
+                    }
+                    (source_bucket.clone(), None)
+                }
+                Op::Transform => {
+                    if s.sanitise.is_none() {
+                        self.error_at_job(
+                            pointer,
+                            &env.name,
+                            name,
+                            format!(
+                                "`{name}` has a transform step in {} but no `sanitise` script",
+                                env.name
+                            ),
+                        );
+                    }
+                    (None, s.sanitise.clone())
+                }
+            };
+            operations.push(Operation {
+                op: op.as_str().to_owned(),
+                bucket,
+                db: None,
+                script,
+                extra_env: None,
+                speed: default_speed(s, op),
+                origin: at,
+            });
+        }
+        operations
+    }
+
     fn root_is_string(&self, pointer: &str) -> bool {
         let mut node = &self.root.value;
         for step in pointer.split('/').skip(1) {
@@ -651,6 +692,30 @@ impl Expander<'_> {
         }
         matches!(node, Node::String(_))
     }
+}
+
+/// The speed a job's settings give an operation.
+fn default_speed(s: &Settings, op: Op) -> Speed {
+    s.speed.as_ref().map(|sp| sp.of(op)).unwrap_or_default()
+}
+
+/// The job's `extra_env`, with `DB_OWNER` added where the job restores or
+/// sets `db_owner` itself.
+fn extra_env_with_owner(
+    s: &Settings,
+    operations: &[Operation],
+    own_db_owner: bool,
+) -> Option<Value> {
+    let restores = operations.iter().any(|o| o.kind() == Some(Op::Restore));
+    let mut extra_env = s.extra_env.clone();
+    if let Some(owner) = s.db_owner.as_ref().filter(|_| restores || own_db_owner) {
+        let entry = json!({"name": "DB_OWNER", "value": owner});
+        match &mut extra_env {
+            Some(Value::Array(list)) => list.push(entry),
+            _ => extra_env = Some(Value::Array(vec![entry])),
+        }
+    }
+    extra_env
 }
 
 fn names<'a>(names: impl Iterator<Item = &'a String>) -> String {

@@ -222,6 +222,7 @@ impl Checker<'_> {
         }
     }
 
+    /// A job of `env` from its values; what is wrong is reported.
     fn job(&mut self, env: &str, name: &Spanned<String>, spec: &Spanned<Node>) -> Option<Job> {
         let job_name = name.value.as_str();
         let mut job = Job {
@@ -245,6 +246,15 @@ impl Checker<'_> {
             );
             return None;
         };
+        self.read_job_keys(env, job_name, entries, &mut job);
+        self.check_job_parts(env, job_name, spec);
+        self.check_job_schedule(env, name, spec, &mut job);
+        self.read_job_operations(env, name, spec, &mut job);
+        Some(job)
+    }
+
+    /// Each key of a job into `job`; wrong types and unknown keys reported.
+    fn read_job_keys(&mut self, env: &str, job_name: &str, entries: &[yaml::Entry], job: &mut Job) {
         for (key, value) in entries {
             let at = origin(value);
             let mut want = |kind: &str| {
@@ -298,6 +308,10 @@ impl Checker<'_> {
                 }
             }
         }
+    }
+
+    /// The job's `resources` and `extraEnv`, checked against the chart.
+    fn check_job_parts(&mut self, env: &str, job_name: &str, spec: &Spanned<Node>) {
         for (key, part) in [("resources", Part::Resources), ("extraEnv", Part::EnvVars)] {
             if let Some(value) = spec.value.get(key)
                 && matches!(value.value, Node::Map(_) | Node::Seq(_))
@@ -311,6 +325,18 @@ impl Checker<'_> {
                 );
             }
         }
+    }
+
+    /// A job's schedule: reported when missing or invalid, or, when invalid
+    /// schedules are kept, allowed with why.
+    fn check_job_schedule(
+        &mut self,
+        env: &str,
+        name: &Spanned<String>,
+        spec: &Spanned<Node>,
+        job: &mut Job,
+    ) {
+        let job_name = name.value.as_str();
         match spec.value.get("schedule") {
             None => self.error(
                 env,
@@ -336,6 +362,17 @@ impl Checker<'_> {
                 }
             }
         }
+    }
+
+    /// A job's operations; reported when there are none.
+    fn read_job_operations(
+        &mut self,
+        env: &str,
+        name: &Spanned<String>,
+        spec: &Spanned<Node>,
+        job: &mut Job,
+    ) {
+        let job_name = name.value.as_str();
         match spec.value.get("operations") {
             Some(Spanned {
                 value: Node::Seq(ops),
@@ -364,7 +401,6 @@ impl Checker<'_> {
                 format!("job `{job_name}` has no operations"),
             ),
         }
-        Some(job)
     }
 
     fn operation(&mut self, env: &str, job: &str, spec: &Spanned<Node>) -> Option<Operation> {

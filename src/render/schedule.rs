@@ -307,43 +307,81 @@ const HOUR_WIDTH: f64 = 10.0;
 const ROW: f64 = 11.0;
 const TOP: f64 = 50.0;
 const LANE_GAP: f64 = 24.0;
+const WEEK_WIDTH: f64 = 7.0 * 24.0 * HOUR_WIDTH;
 
 fn n(v: f64) -> String {
     format!("{v:.1}")
 }
 
+/// Where the week's environments and jobs go in the picture.
+struct Layout {
+    /// A row per job: environment, job, y.
+    rows: Vec<(String, String, f64)>,
+    /// A lane per environment: environment, top, bottom.
+    lanes: Vec<(String, f64, f64)>,
+    width: f64,
+    height: f64,
+}
+
+impl Layout {
+    /// Lanes: each environment's jobs, in order, one row each.
+    fn of(plan: &Plan) -> Layout {
+        let mut rows: Vec<(String, String, f64)> = Vec::new();
+        let mut lanes: Vec<(String, f64, f64)> = Vec::new();
+        let mut y = TOP;
+        for env in &plan.environments {
+            let lane_top = y;
+            y += 16.0;
+            for job in &env.jobs {
+                rows.push((env.name.clone(), job.name.clone(), y));
+                y += ROW;
+            }
+            y += 4.0;
+            lanes.push((env.name.clone(), lane_top, y));
+            y += LANE_GAP;
+        }
+        let height = y + 20.0;
+        let width = LABEL_WIDTH + WEEK_WIDTH + 20.0;
+        Layout {
+            rows,
+            lanes,
+            width,
+            height,
+        }
+    }
+
+    /// The y of a job's row.
+    fn row_y(&self, env: &str, job: &str) -> Option<f64> {
+        self.rows
+            .iter()
+            .find(|(e, j, _)| e == env && j == job)
+            .map(|(_, _, y)| *y)
+    }
+}
+
+/// The x of a time in the week starting at `start`.
+fn x_of(start: Timestamp, t: Timestamp) -> f64 {
+    let secs = (t.as_second() - start.as_second()) as f64;
+    LABEL_WIDTH + secs / 3600.0 * HOUR_WIDTH
+}
+
 /// The week as an SVG picture: a lane per environment, a row per job, a bar
 /// per run; restores linked to the backup they read; flagged runs in red.
 pub fn svg(plan: &Plan, start: Timestamp, runs: &[Run]) -> String {
-    let week_width = 7.0 * 24.0 * HOUR_WIDTH;
-    let x_of = |t: Timestamp| {
-        let secs = (t.as_second() - start.as_second()) as f64;
-        LABEL_WIDTH + secs / 3600.0 * HOUR_WIDTH
-    };
-    // Lanes: each environment's jobs, in order, one row each.
-    let mut rows: Vec<(String, String, f64)> = Vec::new();
-    let mut lanes: Vec<(String, f64, f64)> = Vec::new();
-    let mut y = TOP;
-    for env in &plan.environments {
-        let lane_top = y;
-        y += 16.0;
-        for job in &env.jobs {
-            rows.push((env.name.clone(), job.name.clone(), y));
-            y += ROW;
-        }
-        y += 4.0;
-        lanes.push((env.name.clone(), lane_top, y));
-        y += LANE_GAP;
-    }
-    let height = y + 20.0;
-    let width = LABEL_WIDTH + week_width + 20.0;
-    let row_y = |env: &str, job: &str| {
-        rows.iter()
-            .find(|(e, j, _)| e == env && j == job)
-            .map(|(_, _, y)| *y)
-    };
-
+    let layout = Layout::of(plan);
     let mut svg = Svg { out: String::new() };
+    draw_header(&mut svg, &layout, start);
+    draw_days(&mut svg, &layout, start);
+    draw_lanes(&mut svg, &layout);
+    draw_links(&mut svg, &layout, start, runs);
+    draw_bars(&mut svg, &layout, start, runs);
+    svg.close("svg");
+    svg.out
+}
+
+/// The opening `svg` element, the white background and the title.
+fn draw_header(svg: &mut Svg, layout: &Layout, start: Timestamp) {
+    let (width, height) = (layout.width, layout.height);
     svg.out
         .push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     svg.open(
@@ -374,7 +412,11 @@ pub fn svg(plan: &Plan, start: Timestamp, runs: &[Run]) -> String {
             end.strftime("%a %d %b %Y")
         ),
     );
-    // Days.
+}
+
+/// The days: alternating shaded columns, named, with lines at 6, 12 and 18.
+fn draw_days(svg: &mut Svg, layout: &Layout, start: Timestamp) {
+    let height = layout.height;
     for day in 0..7_i32 {
         let x = LABEL_WIDTH + f64::from(day) * 24.0 * HOUR_WIDTH;
         let t = start
@@ -415,14 +457,17 @@ pub fn svg(plan: &Plan, start: Timestamp, runs: &[Run]) -> String {
             );
         }
     }
-    // Lanes and row labels.
-    for (env, top, bottom) in &lanes {
+}
+
+/// The lanes, boxed and named, and the row labels.
+fn draw_lanes(svg: &mut Svg, layout: &Layout) {
+    for (env, top, bottom) in &layout.lanes {
         svg.empty(
             "rect",
             &[
                 ("x", "4".into()),
                 ("y", n(*top)),
-                ("width", n(width - 8.0)),
+                ("width", n(layout.width - 8.0)),
                 ("height", n(bottom - top)),
                 ("fill", "none".into()),
                 ("stroke", "#505a5f".into()),
@@ -439,7 +484,7 @@ pub fn svg(plan: &Plan, start: Timestamp, runs: &[Run]) -> String {
             env,
         );
     }
-    for (_, job, y) in &rows {
+    for (_, job, y) in &layout.rows {
         svg.text(
             "text",
             &[
@@ -450,12 +495,18 @@ pub fn svg(plan: &Plan, start: Timestamp, runs: &[Run]) -> String {
             job,
         );
     }
-    // Links from a source backup to the restore that reads it.
+}
+
+/// Links from a source backup to the restore that reads it.
+fn draw_links(svg: &mut Svg, layout: &Layout, start: Timestamp, runs: &[Run]) {
     for r in runs {
         let Some((source_env, source_start)) = &r.source else {
             continue;
         };
-        let (Some(y1), Some(y2)) = (row_y(source_env, &r.job), row_y(&r.env, &r.job)) else {
+        let (Some(y1), Some(y2)) = (
+            layout.row_y(source_env, &r.job),
+            layout.row_y(&r.env, &r.job),
+        ) else {
             continue;
         };
         let Some(src) = runs
@@ -472,9 +523,9 @@ pub fn svg(plan: &Plan, start: Timestamp, runs: &[Run]) -> String {
         svg.empty(
             "line",
             &[
-                ("x1", n(x_of(src.end()))),
+                ("x1", n(x_of(start, src.end()))),
                 ("y1", n(y1 + 4.0)),
-                ("x2", n(x_of(r.start))),
+                ("x2", n(x_of(start, r.start))),
                 ("y2", n(y2 + 4.0)),
                 ("stroke", colour.into()),
                 ("stroke-width", "0.8".into()),
@@ -482,14 +533,17 @@ pub fn svg(plan: &Plan, start: Timestamp, runs: &[Run]) -> String {
             ],
         );
     }
-    // Bars.
-    let week_end = LABEL_WIDTH + week_width;
+}
+
+/// A bar per run, titled with what it does and why it is red.
+fn draw_bars(svg: &mut Svg, layout: &Layout, start: Timestamp, runs: &[Run]) {
+    let week_end = LABEL_WIDTH + WEEK_WIDTH;
     for r in runs {
-        let Some(y) = row_y(&r.env, &r.job) else {
+        let Some(y) = layout.row_y(&r.env, &r.job) else {
             continue;
         };
-        let x = x_of(r.start);
-        let w = (x_of(r.end()) - x).min(week_end - x).max(1.0);
+        let x = x_of(start, r.start);
+        let w = (x_of(start, r.end()) - x).min(week_end - x).max(1.0);
         let colour = if r.problems.is_empty() {
             "#00703c"
         } else {
@@ -520,6 +574,4 @@ pub fn svg(plan: &Plan, start: Timestamp, runs: &[Run]) -> String {
         svg.text("title", &[], &title);
         svg.close("rect");
     }
-    svg.close("svg");
-    svg.out
 }

@@ -3,7 +3,7 @@
 //! group each instance's "not completed" alert belongs to.
 
 use crate::cron::Schedule;
-use crate::model::alerts::{Duration, Settings};
+use crate::model::alerts::{Duration, LongRunning, NotCompleted, Settings};
 use crate::model::plan::{Environment, Job, Op, Plan, Speed};
 use crate::promql::{quote, regex_escape};
 use crate::render::rules::RulesError;
@@ -122,11 +122,38 @@ pub(crate) fn series(env: &Environment) -> BTreeMap<SeriesKey<'_>, &str> {
 /// schedules and its budget.
 type RunsKey<'a> = (Vec<&'a str>, i64);
 
+/// The rules of `env`: its alerts, its running jobs and their cadences.
 pub(crate) fn build<'a>(plan: &'a Plan, env: &'a Environment) -> Result<EnvModel<'a>, RulesError> {
     let settings: &Settings = &plan.alerts;
     let long_settings = &settings.taking_a_long_time;
+    let speeds = slowest_speeds(env, long_settings)?;
+    let long = long_alerts(env, long_settings, &speeds);
+    let running = running_jobs(plan, env, long_settings)?;
+    let cadences = instance_cadences(env, &settings.not_completed, &running)?;
+    let excluded = hosts_without_cadence(env, &cadences);
+    let mut stale = stale_alerts(&cadence_groups(&cadences), &excluded);
+    disambiguate_names(&mut stale);
 
-    // Every operation: the slowest speed per instance and operation.
+    let stale_ops: Vec<Op> = Op::ALL
+        .into_iter()
+        .filter(|&op| running.iter().any(|r| r.steps.iter().any(|s| s.0 == op)))
+        .collect();
+
+    Ok(EnvModel {
+        env,
+        long,
+        stale,
+        stale_ops,
+        running,
+        cadences,
+    })
+}
+
+/// Every operation: the slowest speed per instance and operation.
+fn slowest_speeds<'a>(
+    env: &'a Environment,
+    long_settings: &LongRunning,
+) -> Result<HashMap<(Op, &'a str), Speed>, RulesError> {
     let mut speeds: HashMap<(Op, &str), Speed> = HashMap::new();
     for job in &env.jobs {
         for op in &job.operations {
@@ -151,9 +178,16 @@ pub(crate) fn build<'a>(plan: &'a Plan, env: &'a Environment) -> Result<EnvModel
             *slot = (*slot).max(speed);
         }
     }
+    Ok(speeds)
+}
 
-    // "Taking a long time": per operation, one alert per speed group; the
-    // quickest configured group is the complement of the others.
+/// "Taking a long time": per operation, one alert per speed group; the
+/// quickest configured group is the complement of the others.
+fn long_alerts(
+    env: &Environment,
+    long_settings: &LongRunning,
+    speeds: &HashMap<(Op, &str), Speed>,
+) -> Vec<LongAlert> {
     let mut long = Vec::new();
     for kind in Op::ALL {
         // Each host once (speeds is keyed by operation and host), in order.
@@ -202,8 +236,15 @@ pub(crate) fn build<'a>(plan: &'a Plan, env: &'a Environment) -> Result<EnvModel
             });
         }
     }
+    long
+}
 
-    // Running jobs and their schedules.
+/// The running jobs of `env`, with their schedules, steps and budgets.
+fn running_jobs<'a>(
+    plan: &Plan,
+    env: &'a Environment,
+    long_settings: &LongRunning,
+) -> Result<Vec<RunningJob<'a>>, RulesError> {
     let mut running = Vec::new();
     for job in &env.jobs {
         if job.suspended(&plan.chart) || job.operations.is_empty() {
@@ -234,8 +275,15 @@ pub(crate) fn build<'a>(plan: &'a Plan, env: &'a Environment) -> Result<EnvModel
             budget,
         });
     }
+    Ok(running)
+}
 
-    // Each instance's cadence, from the series its running jobs push.
+/// Each instance's cadence, from the series its running jobs push.
+fn instance_cadences(
+    env: &Environment,
+    not_completed: &NotCompleted,
+    running: &[RunningJob],
+) -> Result<BTreeMap<String, Cadence>, RulesError> {
     // The running jobs by host, hosts in order.
     let mut by_host: Vec<(&str, usize)> = running
         .iter()
@@ -271,7 +319,7 @@ pub(crate) fn build<'a>(plan: &'a Plan, env: &'a Environment) -> Result<EnvModel
             .collect();
         let cadence = derived
             .entry(key)
-            .or_insert_with(|| cadence::derive(&runs, &settings.not_completed));
+            .or_insert_with(|| cadence::derive(&runs, not_completed));
         let cadence = cadence.clone().map_err(|e| {
             let first = &running[jobs[0]].job;
             RulesError::Cadence {
@@ -285,21 +333,27 @@ pub(crate) fn build<'a>(plan: &'a Plan, env: &'a Environment) -> Result<EnvModel
         })?;
         cadences.push((host.to_owned(), cadence));
     }
-    let cadences: BTreeMap<String, Cadence> = cadences.into_iter().collect();
+    Ok(cadences.into_iter().collect())
+}
+
+/// The instances of `env` with no cadence (none of their jobs run), sorted.
+fn hosts_without_cadence(env: &Environment, cadences: &BTreeMap<String, Cadence>) -> Vec<String> {
     let mut all_hosts: Vec<&str> = env.jobs.iter().map(Job::host).collect();
     all_hosts.sort_unstable();
     all_hosts.dedup();
-    let excluded: Vec<String> = all_hosts
+    all_hosts
         .into_iter()
         .filter(|h| !cadences.contains_key(*h))
         .map(str::to_owned)
-        .collect();
+        .collect()
+}
 
-    // Group instances by what their alert checks.
+/// The instances grouped by what their alert checks, in alert order.
+fn cadence_groups(cadences: &BTreeMap<String, Cadence>) -> Vec<(Cadence, Vec<String>)> {
     // Weekly runs on different days share a group: the key is what the
     // alert checks (name, threshold, window), not the days runs fire on.
     let mut groups: Vec<(Cadence, Vec<String>)> = Vec::new();
-    for (host, c) in &cadences {
+    for (host, c) in cadences {
         let same =
             |g: &Cadence| (&g.name, g.threshold, g.window) == (&c.name, c.threshold, c.window);
         match groups.iter_mut().find(|(g, _)| same(g)) {
@@ -318,6 +372,12 @@ pub(crate) fn build<'a>(plan: &'a Plan, env: &'a Environment) -> Result<EnvModel
             .then(bm.len().cmp(&am.len()))
             .then(a.name.cmp(&b.name))
     });
+    groups
+}
+
+/// One "not completed" alert per group; the largest is the complement of
+/// the others and of the `excluded` instances.
+fn stale_alerts(groups: &[(Cadence, Vec<String>)], excluded: &[String]) -> Vec<StaleAlert> {
     // The largest group (the tighter threshold on a tie) is written as the
     // complement of the others, so it also covers unknown instances.
     let complement = (0..groups.len()).max_by(|&i, &j| {
@@ -354,8 +414,12 @@ pub(crate) fn build<'a>(plan: &'a Plan, env: &'a Environment) -> Result<EnvModel
             complement: is_complement,
         });
     }
-    // Two groups of one name (say, weekday runs at 01:00 and at 23:30) get
-    // their windows or thresholds in the name.
+    stale
+}
+
+/// Two groups of one name (say, weekday runs at 01:00 and at 23:30) get
+/// their windows or thresholds in the name.
+fn disambiguate_names(stale: &mut [StaleAlert]) {
     let names: Vec<String> = stale.iter().map(|s| s.name.clone()).collect();
     for s in stale.iter_mut() {
         if names.iter().filter(|n| **n == s.name).count() > 1 && !s.complement {
@@ -371,18 +435,4 @@ pub(crate) fn build<'a>(plan: &'a Plan, env: &'a Environment) -> Result<EnvModel
             );
         }
     }
-
-    let stale_ops: Vec<Op> = Op::ALL
-        .into_iter()
-        .filter(|&op| running.iter().any(|r| r.steps.iter().any(|s| s.0 == op)))
-        .collect();
-
-    Ok(EnvModel {
-        env,
-        long,
-        stale,
-        stale_ops,
-        running,
-        cadences,
-    })
 }

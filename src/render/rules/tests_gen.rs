@@ -404,6 +404,11 @@ fn stale_since(values: &Values, t: i64, threshold: i64, window: &[bool; 7]) -> b
     window[day_of_week(t)] && values[(t / STEP) as usize].is_some_and(|v| t - v > threshold)
 }
 
+/// A "not completed" scenario: what it shows, its series' labels and
+/// values, and whether it runs after the rerun (false for a database no job
+/// names, which then succeeds at every step).
+type Scenario = (String, Labels, Values, bool);
+
 /// The days group: "not completed" alerts over 15 days.
 fn days_group(
     model: &EnvModel,
@@ -414,20 +419,23 @@ fn days_group(
     let env = &model.env.name;
     let mut g = Group::new(format!("{env}: days"), env, DAYS_SPAN);
     let segs = segments(model, g.span);
-    let stale: Vec<(usize, usize)> = (0..file.rules.len())
-        .filter_map(|ri| match file.rules[ri].what {
-            What::Stale(si) => Some((ri, si)),
-            _ => None,
-        })
-        .collect();
-    // (labels, values, host) of every scenario series, for the exact alerts.
-    let mut scenario: Vec<(Labels, Values)> = Vec::new();
-    let mut first_fire: BTreeMap<usize, i64> = BTreeMap::new();
-    // (what, labels, values, runs after the rerun: false for a database no
-    // job names, which then succeeds at every step)
-    let mut scenarios: Vec<(String, Labels, Values, bool)> = Vec::new();
+    let mut scenarios = missed_run_scenarios(model, engines, &g, &segs);
+    scenarios.extend(unknown_database_scenario(model, &g));
+    let (scenario, first_fire) = play_scenarios(model, file, expect, &mut g, scenarios);
+    old_failure(engines, &mut g, &segs);
+    exact_stale_alerts(model, file, expect, &mut g, &scenario, &first_fire)?;
+    Ok(g)
+}
 
-    // One series per database: the last operation of its first running job.
+/// One series per database: the last operation of its first running job,
+/// which misses its first run after [`MISS_AFTER`].
+fn missed_run_scenarios<'a>(
+    model: &EnvModel<'a>,
+    engines: &Engines,
+    g: &Group,
+    segs: &BTreeMap<SeriesKey<'a>, (Vec<Segment>, String)>,
+) -> Vec<Scenario> {
+    let mut scenarios: Vec<Scenario> = Vec::new();
     let mut done = std::collections::BTreeSet::new();
     for r in &model.running {
         let host = r.job.host();
@@ -456,34 +464,59 @@ fn days_group(
             Some(skip) => {
                 what.push_str(&format!("; misses the run of {}", when(skip)));
                 let kept: Vec<Segment> = all.iter().copied().filter(|s| s.fire != skip).collect();
-                success_values(&g, &kept)
+                success_values(g, &kept)
             }
-            None => success_values(&g, all),
+            None => success_values(g, all),
         };
         scenarios.push((what, labels, values, true));
     }
-    // A database no job names falls in the catch-all group.
-    if model.stale.iter().any(|s| s.complement) {
-        let key = SeriesKey {
-            host: UNKNOWN_HOST,
-            op: model.stale_ops.first().copied().unwrap_or(Op::Backup),
-            db: UNKNOWN_DB,
-        };
-        let labels = with_state(
-            series_labels(&key, "postgres", "db-backup-unlisted-missed"),
-            "succeeded",
-        );
-        let values = g.values(|t| (t >= MISS_AFTER).then_some(MISS_AFTER));
-        scenarios.push((
-            format!(
-                "{UNKNOWN_HOST}, in no job: succeeds at {}",
-                when(MISS_AFTER)
-            ),
-            labels,
-            values,
-            false,
-        ));
+    scenarios
+}
+
+/// A database no job names falls in the catch-all group, if there is one.
+fn unknown_database_scenario(model: &EnvModel, g: &Group) -> Option<Scenario> {
+    if !model.stale.iter().any(|s| s.complement) {
+        return None;
     }
+    let key = SeriesKey {
+        host: UNKNOWN_HOST,
+        op: model.stale_ops.first().copied().unwrap_or(Op::Backup),
+        db: UNKNOWN_DB,
+    };
+    let labels = with_state(
+        series_labels(&key, "postgres", "db-backup-unlisted-missed"),
+        "succeeded",
+    );
+    let values = g.values(|t| (t >= MISS_AFTER).then_some(MISS_AFTER));
+    Some((
+        format!(
+            "{UNKNOWN_HOST}, in no job: succeeds at {}",
+            when(MISS_AFTER)
+        ),
+        labels,
+        values,
+        false,
+    ))
+}
+
+/// Each scenario's series and the alert it raises, then a rerun that clears
+/// it. Returns the (labels, values) of every scenario series, and when each
+/// alert first fires.
+fn play_scenarios(
+    model: &EnvModel,
+    file: &RulesFile,
+    expect: &Expect,
+    g: &mut Group,
+    scenarios: Vec<Scenario>,
+) -> (Vec<(Labels, Values)>, BTreeMap<usize, i64>) {
+    let stale: Vec<(usize, usize)> = (0..file.rules.len())
+        .filter_map(|ri| match file.rules[ri].what {
+            What::Stale(si) => Some((ri, si)),
+            _ => None,
+        })
+        .collect();
+    let mut scenario: Vec<(Labels, Values)> = Vec::new();
+    let mut first_fire: BTreeMap<usize, i64> = BTreeMap::new();
     for (mut what, labels, mut values, runs) in scenarios {
         let host = labels["database_instance"].clone();
         let pod = format!("={}", quote(&labels["instance"]));
@@ -503,7 +536,7 @@ fn days_group(
                 // Rerun a step after the alert: firing alerts make promtool
                 // slow, and the series then shows the alert clears.
                 if runs {
-                    rerun(&g, &mut values, at + STEP);
+                    rerun(g, &mut values, at + STEP);
                     what.push_str(&format!("; rerun at {}", when(at + STEP)));
                 } else {
                     for (v, t) in values.iter_mut().zip(g.grid()) {
@@ -513,7 +546,7 @@ fn days_group(
                     }
                     what.push_str(&format!("; succeeds at every step after {}", when(at)));
                 }
-                expect.fires_at(&mut g, ri, &labels, at, &what);
+                expect.fires_at(g, ri, &labels, at, &what);
                 g.quiet(
                     format!("{what}: no alert after the rerun"),
                     &pod,
@@ -535,7 +568,15 @@ fn days_group(
         });
         scenario.push((labels, values));
     }
-    // A failure long ago: the alerts look at successes only.
+    (scenario, first_fire)
+}
+
+/// A failure long ago: the alerts look at successes only.
+fn old_failure(
+    engines: &Engines,
+    g: &mut Group,
+    segs: &BTreeMap<SeriesKey, (Vec<Segment>, String)>,
+) {
     if let Some((key, (_, pod))) = segs.iter().next() {
         let engine = engines.get(key).copied().unwrap_or_default();
         let labels = with_state(series_labels(key, engine, &format!("{pod}-ok")), "failed");
@@ -552,14 +593,24 @@ fn days_group(
             g.span,
         );
     }
-    // Exact alerts, annotations and all, once per "not completed" alert.
-    for (&ri, &at) in &first_fire {
+}
+
+/// Exact alerts, annotations and all, once per "not completed" alert.
+fn exact_stale_alerts(
+    model: &EnvModel,
+    file: &RulesFile,
+    expect: &Expect,
+    g: &mut Group,
+    scenario: &[(Labels, Values)],
+    first_fire: &BTreeMap<usize, i64>,
+) -> Result<(), RulesError> {
+    for (&ri, &at) in first_fire {
         let What::Stale(si) = file.rules[ri].what else {
             continue;
         };
         let s = &model.stale[si];
         let mut alerts = Vec::new();
-        for (labels, values) in &scenario {
+        for (labels, values) in scenario {
             let host = &labels["database_instance"];
             if stale_at(
                 values,
@@ -579,7 +630,7 @@ fn days_group(
             alerts,
         });
     }
-    Ok(g)
+    Ok(())
 }
 
 /// The operations group: runs on time, and stuck operations.
