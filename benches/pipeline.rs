@@ -9,6 +9,9 @@
 //! Targets (issue 8): `all` at 10,000 under 1 s, and no stage more than 12
 //! times slower at 10,000 than at 1,000.
 
+// A benchmark may panic: unwrap and expect fail it with a message.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use envsync::cli;
 use envsync::lint::{self, Mode, Source};
@@ -28,7 +31,7 @@ fn pipeline(c: &mut Criterion) {
     group.warm_up_time(Duration::from_secs(1));
     group.measurement_time(Duration::from_secs(5));
     for n in SIZES {
-        let text = envsync::synthetic::catalogue(n);
+        let text = envsync::synthetic::catalogue(n).expect("a synthetic catalogue writes");
         let document = catalogue::read(path, &text).expect("a synthetic catalogue is valid");
         let plan = document.plan().expect("a synthetic catalogue expands");
         let source = Source {

@@ -3,10 +3,14 @@
 //! See `envsync::synthetic` for what it holds.
 
 fn main() {
-    match std::env::args().nth(1).map(|a| a.parse::<usize>()) {
-        Some(Ok(n)) => print!("{}", envsync::synthetic::catalogue(n)),
-        _ => {
-            eprintln!("usage: gen_catalogue N");
+    let Some(Ok(n)) = std::env::args().nth(1).map(|a| a.parse::<usize>()) else {
+        eprintln!("usage: gen_catalogue N");
+        std::process::exit(2);
+    };
+    match envsync::synthetic::catalogue(n) {
+        Ok(text) => print!("{text}"),
+        Err(e) => {
+            eprintln!("gen_catalogue: {e}");
             std::process::exit(2);
         }
     }

@@ -11,8 +11,8 @@
 use serde_json::{Map, Value, json};
 
 /// A catalogue of `n` databases, as YAML.
-pub fn catalogue(n: usize) -> String {
-    crate::read::yaml::to_string(&catalogue_value(n)).expect("a JSON value always serializes")
+pub fn catalogue(n: usize) -> Result<String, serde_saphyr::SerializeError> {
+    crate::read::yaml::to_string(&catalogue_value(n))
 }
 
 fn catalogue_value(n: usize) -> Value {
@@ -49,34 +49,11 @@ fn catalogue_value(n: usize) -> Value {
             "production".into(),
             json!(format!("{minute:02} {hour} * * *")),
         );
+        // Some run in production only.
+        if i % 7 != 3 {
+            lower_environments(&mut db, &mut rng, i, minute, hour);
+        }
         databases.insert(format!("app-{i}-{dbms}"), Value::Object(db));
-        if i % 7 == 3 {
-            continue; // production only
-        }
-        // Staging: weekdays; the days shift when the time passes midnight.
-        let staging_hour = (hour + 5) % 24;
-        let days = if staging_hour < hour { "1-5" } else { "0-4" };
-        let staging = format!("{minute:02} {staging_hour} * * {days}");
-        let db = databases.values_mut().last().and_then(Value::as_object_mut);
-        let db = db.expect("just inserted");
-        if i % 7 == 5 {
-            db.insert(
-                "staging".into(),
-                json!({"schedule": staging, "suspend": true}),
-            );
-            continue; // nothing restores from a suspended backup
-        }
-        db.insert("staging".into(), json!(staging));
-        let day = 1 + rng.below(5);
-        let integration = format!("{minute:02} {} * * {day}", (staging_hour + 5) % 24);
-        if i % 9 == 2 {
-            db.insert(
-                "integration".into(),
-                json!({"schedule": integration, "steps": ["backup"]}),
-            );
-        } else {
-            db.insert("integration".into(), json!(integration));
-        }
     }
     json!({
         "environments": {
@@ -97,6 +74,38 @@ fn catalogue_value(n: usize) -> Value {
             },
         },
     })
+}
+
+/// A database's staging entry, on weekdays (the days shift when the time
+/// passes midnight), and its weekly integration entry.
+fn lower_environments(
+    db: &mut Map<String, Value>,
+    rng: &mut Rng,
+    i: usize,
+    minute: u64,
+    hour: u64,
+) {
+    let staging_hour = (hour + 5) % 24;
+    let days = if staging_hour < hour { "1-5" } else { "0-4" };
+    let staging = format!("{minute:02} {staging_hour} * * {days}");
+    if i % 7 == 5 {
+        db.insert(
+            "staging".into(),
+            json!({"schedule": staging, "suspend": true}),
+        );
+        return; // nothing restores from a suspended backup
+    }
+    db.insert("staging".into(), json!(staging));
+    let day = 1 + rng.below(5);
+    let integration = format!("{minute:02} {} * * {day}", (staging_hour + 5) % 24);
+    if i % 9 == 2 {
+        db.insert(
+            "integration".into(),
+            json!({"schedule": integration, "steps": ["backup"]}),
+        );
+    } else {
+        db.insert("integration".into(), json!(integration));
+    }
 }
 
 /// A small deterministic generator (xorshift), so the output is stable.
@@ -122,7 +131,7 @@ mod tests {
 
     #[test]
     fn a_synthetic_catalogue_loads_and_lints_without_errors() {
-        let text = catalogue(60);
+        let text = catalogue(60).unwrap();
         let plan = crate::read::catalogue::load(Path::new("synthetic.yaml"), &text)
             .unwrap_or_else(|e| panic!("{e:?}\n{text}"));
         assert_eq!(plan.environments.len(), 3);

@@ -1,6 +1,9 @@
 //! diff and apply against a govuk-helm-charts checkout built from a real
 //! chart revision.
 
+// A test may panic: unwrap and expect fail it with a message.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use predicates::prelude::*;

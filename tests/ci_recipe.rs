@@ -6,6 +6,9 @@
 //! built is put first on PATH instead. Steps that only `uses:` an action
 //! (checkout, toolchain, SARIF upload) have nothing to run here.
 
+// A test may panic: unwrap and expect fail it with a message.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use common::{CHART_VALUES, manifest_dir};

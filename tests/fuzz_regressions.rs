@@ -6,6 +6,9 @@
 //! loads. The values fuzzer broke that promise: each values input here was
 //! imported, and the catalogue written for it failed the schema.
 
+// A test may panic: unwrap and expect fail it with a message.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use envsync::read::catalogue;
@@ -18,7 +21,7 @@ use std::path::Path;
 fn refused(text: &str, line: usize, message: &str) {
     match envsync::read::values::import(Path::new("values.yaml"), text) {
         Ok(plan) => {
-            let data = import::catalogue(&plan, &import::profiles_in_values(text));
+            let data = import::catalogue(&plan, &import::profiles_in_values(text)).unwrap();
             let written = yaml::to_string(&data).unwrap();
             let loaded = catalogue::load(Path::new("imported.yaml"), &written);
             panic!("imported {text:?}; the catalogue loads: {}", loaded.is_ok());
@@ -132,7 +135,7 @@ fn fuzz_values_what_the_schema_refuses_is_refused() {
 fn fuzz_values_the_same_job_without_the_problem_imports() {
     let text = job("      resources:\n        limits: {memory: 1Gi}\n");
     let plan = envsync::read::values::import(Path::new("values.yaml"), &text).unwrap();
-    let data = import::catalogue(&plan, &[]);
+    let data = import::catalogue(&plan, &[]).unwrap();
     let written = yaml::to_string(&data).unwrap();
     catalogue::load(Path::new("imported.yaml"), &written).unwrap();
     // An environment with no jobs yet is still an environment.

@@ -1,6 +1,9 @@
 //! Help, shell completions and manual pages: every command shows an example
 //! in its help, completions load in their shells, the manual pages render.
 
+// A test may panic: unwrap and expect fail it with a message.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use clap::CommandFactory;

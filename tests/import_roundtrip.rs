@@ -2,6 +2,9 @@
 //! catalogue, read the catalogue back through its schema, render, and get the
 //! original `cronjobs` back (anchors and merges resolved, key order ignored).
 
+// A test may panic: unwrap and expect fail it with a message.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use envsync::read::catalogue;
@@ -29,7 +32,7 @@ fn every_revision_round_trips_through_a_catalogue() {
             }
             Err(e) => panic!("{}: {e}", path.display()),
         };
-        let data = import::catalogue(&plan, &import::profiles_in_values(&text));
+        let data = import::catalogue(&plan, &import::profiles_in_values(&text)).unwrap();
         let written = yaml::to_string(&data).unwrap();
         let reread = catalogue::load(Path::new("imported.yaml"), &written).unwrap_or_else(|e| {
             panic!(
@@ -37,7 +40,7 @@ fn every_revision_round_trips_through_a_catalogue() {
                 path.display()
             )
         });
-        let rendered = envsync::render::values::cronjobs(&reread);
+        let rendered = envsync::render::values::cronjobs(&reread).unwrap();
         let original = envsync::read::values::read_cronjobs(&text).unwrap();
         if rendered["cronjobs"] != original {
             failures.push(case.file_name().unwrap().to_string_lossy().into_owned());
@@ -98,11 +101,11 @@ fn a_jobs_own_database_user_round_trips() {
 ";
     let path = Path::new("values.yaml");
     let plan = envsync::read::values::import(path, text).unwrap_or_else(|e| panic!("{e}"));
-    let data = import::catalogue(&plan, &import::profiles_in_values(text));
+    let data = import::catalogue(&plan, &import::profiles_in_values(text)).unwrap();
     let written = yaml::to_string(&data).unwrap();
     assert!(written.contains("db_user: signon_reader"), "{written}");
     let reread = catalogue::load(Path::new("imported.yaml"), &written).unwrap();
-    let rendered = envsync::render::values::cronjobs(&reread);
+    let rendered = envsync::render::values::cronjobs(&reread).unwrap();
     assert_eq!(
         rendered["cronjobs"],
         envsync::read::values::read_cronjobs(text).unwrap()

@@ -2,6 +2,9 @@
 //! schema that is there: one found in the catalogue's folder or above it, or
 //! one written beside it.
 
+// A test may panic: unwrap and expect fail it with a message.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use std::fs;

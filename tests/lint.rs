@@ -4,6 +4,9 @@
 //! The chart tests build a scratch govuk-helm-charts checkout from the
 //! conformance data at test time.
 
+// A test may panic: unwrap and expect fail it with a message.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use assert_cmd::Command;

@@ -2,6 +2,9 @@
 //! chart, for every revision that today's chart can render, and for the
 //! GOV.UK catalogue; valid YAML and Kubernetes whatever the values hold.
 
+// A test may panic: unwrap and expect fail it with a message.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use envsync::model::plan::{Environment, Job, Operation, Plan};
@@ -390,7 +393,7 @@ fn helm_renders_the_bench_chart_as_envsync_renders_the_catalogue() {
     let cronjobs = dir.path().join("cronjobs.yaml");
     std::fs::write(
         &cronjobs,
-        yaml::to_string(&envsync::render::values::cronjobs(&plan)).unwrap(),
+        yaml::to_string(&envsync::render::values::cronjobs(&plan).unwrap()).unwrap(),
     )
     .unwrap();
 
@@ -423,7 +426,7 @@ fn helm_renders_the_bench_chart_as_envsync_renders_the_catalogue() {
         .filter(|j| j.dbms() != "mongo");
     jobs.next().unwrap().db_user = Some("reader: \"ro\"".into());
     jobs.next().unwrap().db_user = Some(String::new());
-    let text = yaml::to_string(&envsync::render::values::cronjobs(&plan)).unwrap();
+    let text = yaml::to_string(&envsync::render::values::cronjobs(&plan).unwrap()).unwrap();
     assert!(text.contains("dbUser:"), "{text}");
     std::fs::write(&cronjobs, text).unwrap();
     let rendered = render(&plan).unwrap();

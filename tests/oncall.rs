@@ -1,5 +1,8 @@
 //! Where engineers meet envsync: the on-call card and the week at a glance.
 
+// A test may panic: unwrap and expect fail it with a message.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use common::{envsync, manifest_dir};

@@ -13,6 +13,9 @@
 //! no link-time optimisation, parallel codegen): the hooks only need to run,
 //! and an optimised build of every dependency would cost CI many minutes.
 
+// A test may panic: unwrap and expect fail it with a message.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use common::{CHART_VALUES, manifest_dir};

@@ -2,6 +2,9 @@
 //! file) or 2 (unreadable input, unusable output), a message naming the file,
 //! no panic, no hang, and nothing half written.
 
+// A test may panic: unwrap and expect fail it with a message.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use std::fs;

@@ -1,6 +1,9 @@
 //! Random valid catalogues: render their `cronjobs`, import those values,
 //! write the catalogue the import gives, render it again: the same `cronjobs`.
 
+// A test may panic: unwrap and expect fail it with a message.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use envsync::read::catalogue;
 use envsync::read::yaml;
 use envsync::render::catalogue as import;
@@ -170,17 +173,18 @@ proptest! {
     fn render_import_render_is_identical(text in catalogues()) {
         let plan = catalogue::load(Path::new("catalogue.yaml"), &text)
             .unwrap_or_else(|e| panic!("{e:?}\n{text}"));
-        let first = envsync::render::values::cronjobs(&plan);
+        let first = envsync::render::values::cronjobs(&plan).unwrap();
 
         let chart = "image:\n  repository: toolbox\n  tag: latest\nserviceAccount:\n  create: true\n";
         let values_text = format!("{chart}{}", yaml::to_string(&first).unwrap());
         let imported = envsync::read::values::import(Path::new("values.yaml"), &values_text)
             .unwrap_or_else(|e| panic!("{e:?}\n{values_text}"));
-        let data = import::catalogue(&imported, &import::profiles_in_values(&values_text));
+        let data =
+            import::catalogue(&imported, &import::profiles_in_values(&values_text)).unwrap();
         let again_text = yaml::to_string(&data).unwrap();
         let again = catalogue::load(Path::new("imported.yaml"), &again_text)
             .unwrap_or_else(|e| panic!("{e:?}\n{again_text}"));
-        let second = envsync::render::values::cronjobs(&again);
+        let second = envsync::render::values::cronjobs(&again).unwrap();
         prop_assert_eq!(&first, &second, "catalogue:\n{}\nimported:\n{}", text, again_text);
     }
 }

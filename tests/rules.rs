@@ -3,6 +3,9 @@
 //! pass their generated tests and yamllint, mean the same as the
 //! hand-written rules, and follow changes to the catalogue.
 
+// A test may panic: unwrap and expect fail it with a message.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use envsync::model::plan::{Plan, Speed};
@@ -968,7 +971,7 @@ fn the_govuk_catalogue_renders_todays_rules() {
 /// alert's databases, and the rules and tests still check and pass.
 #[test]
 fn a_large_synthetic_catalogue_renders_rules_that_pass_their_tests() {
-    let text = envsync::synthetic::catalogue(120);
+    let text = envsync::synthetic::catalogue(120).unwrap();
     let plan = envsync::read::catalogue::load(Path::new("synthetic.yaml"), &text)
         .unwrap_or_else(|e| panic!("{e:?}"));
     let files = render(&plan);

@@ -2,6 +2,9 @@
 //! bad one, so a check that passes elsewhere in the suite means something.
 //! Each test is skipped when its tool is missing, and fails under CI.
 
+// A test may panic: unwrap and expect fail it with a message.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use std::fs;

@@ -1,6 +1,9 @@
 //! `envsync validate` on good and bad catalogues: exit codes, and errors that
 //! name the line and column.
 
+// A test may panic: unwrap and expect fail it with a message.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use assert_cmd::Command;
 use predicates::prelude::*;
 use std::path::Path;

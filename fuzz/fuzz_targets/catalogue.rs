@@ -25,7 +25,7 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     // A loaded plan renders or fails with an error; it never panics.
-    let _ = yaml::to_string(&envsync::render::values::cronjobs(&plan));
+    let _ = envsync::render::values::cronjobs(&plan).map(|block| yaml::to_string(&block));
     let _ = manifests::render(&plan, templates());
     let _ = rules::render(&plan, templates());
 });

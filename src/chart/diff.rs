@@ -33,7 +33,12 @@ pub type AlertOf<'a> = &'a dyn Fn(&Plan, &str, &Job) -> Option<String>;
 
 /// The jobs that differ from `old` (the checkout) to `new` (the catalogue),
 /// in environment order then job name.
-pub fn jobs(old: &Plan, new: &Plan, now: Timestamp, alert_of: AlertOf) -> Vec<JobChange> {
+pub fn jobs(
+    old: &Plan,
+    new: &Plan,
+    now: Timestamp,
+    alert_of: AlertOf,
+) -> Result<Vec<JobChange>, serde_json::Error> {
     let mut envs: Vec<&str> = new.environments.iter().map(|e| e.name.as_str()).collect();
     for e in &old.environments {
         if !envs.contains(&e.name.as_str()) {
@@ -59,12 +64,12 @@ pub fn jobs(old: &Plan, new: &Plan, now: Timestamp, alert_of: AlertOf) -> Vec<Jo
             let a = before.iter().find(|j| j.name == name);
             let b = after.iter().find(|j| j.name == name);
             let change = match (a, b) {
-                (Some(a), Some(b)) => changed(old, new, env, a, b, now, alert_of),
+                (Some(a), Some(b)) => changed(old, new, env, a, b, now, alert_of)?,
                 (None, Some(b)) => Some(JobChange {
                     env: env.to_owned(),
                     job: name.to_owned(),
                     kind: "added",
-                    fields: fields(None, Some(b)),
+                    fields: fields(None, Some(b))?,
                     summary: format!(
                         "{env}/{name}: added, schedule {}{}",
                         b.schedule,
@@ -75,7 +80,7 @@ pub fn jobs(old: &Plan, new: &Plan, now: Timestamp, alert_of: AlertOf) -> Vec<Jo
                     env: env.to_owned(),
                     job: name.to_owned(),
                     kind: "removed",
-                    fields: fields(Some(a), None),
+                    fields: fields(Some(a), None)?,
                     summary: format!("{env}/{name}: removed"),
                 }),
                 (None, None) => None,
@@ -83,7 +88,7 @@ pub fn jobs(old: &Plan, new: &Plan, now: Timestamp, alert_of: AlertOf) -> Vec<Jo
             changes.extend(change);
         }
     }
-    changes
+    Ok(changes)
 }
 
 fn changed(
@@ -94,10 +99,10 @@ fn changed(
     b: &Job,
     now: Timestamp,
     alert_of: AlertOf,
-) -> Option<JobChange> {
-    let fields = fields(Some(a), Some(b));
+) -> Result<Option<JobChange>, serde_json::Error> {
+    let fields = fields(Some(a), Some(b))?;
     if fields.is_empty() {
-        return None;
+        return Ok(None);
     }
     let mut parts = Vec::new();
     for f in &fields {
@@ -138,13 +143,13 @@ fn changed(
     if parts.is_empty() {
         parts.push("suspend flag written differently".to_owned());
     }
-    Some(JobChange {
+    Ok(Some(JobChange {
         env: env.to_owned(),
         job: a.name.clone(),
         kind: "changed",
         summary: format!("{env}/{}: {}", a.name, parts.join("; ")),
         fields,
-    })
+    }))
 }
 
 fn plain(v: &Value) -> String {
@@ -152,12 +157,10 @@ fn plain(v: &Value) -> String {
 }
 
 /// The keys of the jobs' values that differ.
-fn fields(a: Option<&Job>, b: Option<&Job>) -> Vec<FieldChange> {
+fn fields(a: Option<&Job>, b: Option<&Job>) -> Result<Vec<FieldChange>, serde_json::Error> {
     let empty = serde_json::Map::new();
-    let (va, vb) = (
-        a.map(crate::render::values::job_values),
-        b.map(crate::render::values::job_values),
-    );
+    let values = |j: Option<&Job>| j.map(crate::render::values::job_values).transpose();
+    let (va, vb) = (values(a)?, values(b)?);
     let (ma, mb) = (
         va.as_ref().and_then(Value::as_object).unwrap_or(&empty),
         vb.as_ref().and_then(Value::as_object).unwrap_or(&empty),
@@ -180,7 +183,7 @@ fn fields(a: Option<&Job>, b: Option<&Job>) -> Vec<FieldChange> {
             });
         }
     }
-    out
+    Ok(out)
 }
 
 /// `restore, transform(x.sql), backup`

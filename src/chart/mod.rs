@@ -33,6 +33,8 @@ pub enum CheckoutError {
     Write(#[from] output::WriteError),
     #[error("cannot write YAML: {0}")]
     Yaml(#[from] serde_saphyr::SerializeError),
+    #[error("cannot make the values data: {0}")]
+    Json(#[from] serde_json::Error),
 }
 
 /// A file whose normalised content differs.
@@ -141,9 +143,9 @@ pub fn compare(
         match output.checkout {
             Some(Place::CronjobsBlock(values)) => {
                 let old = checkout.plan(values)?;
-                drift.jobs.extend(diff::jobs(&old, new, now, alert_of));
-                let before = normalised(&crate::render::values::cronjobs(&old))?;
-                let after = normalised(&crate::render::values::cronjobs(new))?;
+                drift.jobs.extend(diff::jobs(&old, new, now, alert_of)?);
+                let before = normalised(&crate::render::values::cronjobs(&old)?)?;
+                let after = normalised(&crate::render::values::cronjobs(new)?)?;
                 push_drift(&mut drift, Path::new(values), false, &before, &after);
             }
             Some(Place::Folder(folder)) => {

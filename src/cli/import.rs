@@ -26,7 +26,8 @@ pub fn run(
         rules::import_speeds(&mut plan, dir)?;
     }
     let profiles = catalogue::profiles_in_values(&text);
-    let data = catalogue::catalogue(&plan, &profiles);
+    let data = catalogue::catalogue(&plan, &profiles)
+        .map_err(|e| Error::Usage(format!("cannot write the catalogue: {e}")))?;
     let body = yaml::to_string(&data)?;
     match output {
         Some(path) => {

@@ -376,8 +376,8 @@ impl Expander<'_> {
                         origin: self.at(&format!("{pointer}/run_before/{i}")),
                     });
                 }
-            } else if plan.environment(key).is_some() {
-                entries.push((key, value));
+            } else if let Some(index) = plan.environments.iter().position(|e| e.name == *key) {
+                entries.push((index, key, value));
             } else {
                 let known = names(plan.environments.iter().map(|e| &e.name));
                 let hint = suggest(
@@ -400,7 +400,7 @@ impl Expander<'_> {
             self.error(&pointer, format!("database `{name}` runs in no environment: add a key per environment with its schedule"));
         }
         let shared = self.with_profile(profiles, shared, &pointer);
-        for (env_name, entry) in entries {
+        for (index, env_name, entry) in entries {
             let entry_pointer = format!("{pointer}/{env_name}");
             let own = match entry {
                 Value::String(_) => Layers(vec![("schedule", entry)]),
@@ -419,8 +419,6 @@ impl Expander<'_> {
                     continue;
                 }
             };
-            let index = plan.environments.iter().position(|e| &e.name == env_name);
-            let index = index.expect("checked above");
             let job = self.job(
                 plan,
                 &plan.environments[index],

@@ -17,16 +17,13 @@ pub struct Profile {
 }
 
 /// The catalogue for a plan, as data.
-pub fn catalogue(plan: &Plan, profiles: &[Profile]) -> Value {
+pub fn catalogue(plan: &Plan, profiles: &[Profile]) -> Result<Value, serde_json::Error> {
     let mut out = Map::new();
     if !plan.chart.is_empty() {
         out.insert("chart".into(), Value::Object(plan.chart.clone()));
     }
     if plan.alerts != Default::default() {
-        out.insert(
-            "alerts".into(),
-            serde_json::to_value(&plan.alerts).unwrap_or_default(),
-        );
+        out.insert("alerts".into(), serde_json::to_value(&plan.alerts)?);
     }
     let mut environments = Map::new();
     for env in &plan.environments {
@@ -61,7 +58,7 @@ pub fn catalogue(plan: &Plan, profiles: &[Profile]) -> Value {
             name: &name,
             jobs: &jobs,
         };
-        let entry = db.compact(plan, profiles);
+        let entry = db.compact(plan, profiles)?;
         for p in profiles {
             if entry
                 .to_string()
@@ -83,7 +80,7 @@ pub fn catalogue(plan: &Plan, profiles: &[Profile]) -> Value {
         out.insert("profiles".into(), Value::Object(profiles));
     }
     out.insert("databases".into(), Value::Object(databases));
-    Value::Object(out)
+    Ok(Value::Object(out))
 }
 
 /// Job names in the order they first appear.
@@ -105,19 +102,19 @@ struct Database<'a> {
 
 impl Database<'_> {
     /// The database's catalogue entry, as short as it can be made.
-    fn compact(&self, plan: &Plan, profiles: &[Profile]) -> Value {
+    fn compact(&self, plan: &Plan, profiles: &[Profile]) -> Result<Value, serde_json::Error> {
         let mut shared = Map::new();
         let mut entries: Vec<(String, Map<String, Value>)> = self
             .jobs
             .iter()
             .map(|(env, job)| {
                 let mut entry = self.entry(plan, env, job);
-                if !self.renders(&shared, &[(env.name.clone(), entry.clone())]) {
+                if !self.renders(&shared, &[(env.name.clone(), entry.clone())])? {
                     entry = explicit(plan, job);
                 }
-                (env.name.clone(), entry)
+                Ok((env.name.clone(), entry))
             })
-            .collect();
+            .collect::<Result<_, serde_json::Error>>()?;
         for (env_name, entry) in &mut entries {
             for p in profiles {
                 let mut candidate: Map<String, Value> = entry
@@ -129,7 +126,7 @@ impl Database<'_> {
                 let covered = p.settings.iter().all(|(k, v)| entry.get(k) == Some(v));
                 if covered
                     && !entry.contains_key("profile")
-                    && self.renders(&Map::new(), &[(env_name.clone(), candidate.clone())])
+                    && self.renders(&Map::new(), &[(env_name.clone(), candidate.clone())])?
                 {
                     *entry = candidate;
                 }
@@ -141,7 +138,7 @@ impl Database<'_> {
             .iter()
             .filter(|k| !matches!(**k, "schedule" | "operations"));
         for key in shared_keys {
-            self.hoist(key, &mut shared, &mut entries);
+            self.hoist(key, &mut shared, &mut entries)?;
         }
         if let Some(personal) = self
             .jobs
@@ -158,7 +155,7 @@ impl Database<'_> {
             };
             shared.insert(env, value);
         }
-        Value::Object(shared)
+        Ok(Value::Object(shared))
     }
 
     /// Moves `key` to the database level where that still renders every job.
@@ -167,7 +164,7 @@ impl Database<'_> {
         key: &str,
         shared: &mut Map<String, Value>,
         entries: &mut [(String, Map<String, Value>)],
-    ) {
+    ) -> Result<(), serde_json::Error> {
         let mut counts: Vec<(&Value, usize)> = Vec::new();
         for (_, entry) in entries.iter() {
             if let Some(v) = entry.get(key) {
@@ -182,12 +179,12 @@ impl Database<'_> {
             .max_by_key(|(_, n)| *n)
             .map(|(v, _)| (*v).clone())
         else {
-            return;
+            return Ok(());
         };
         let mut trial = shared.clone();
         trial.insert(key.into(), value.clone());
-        if !self.renders(&trial, entries) {
-            return;
+        if !self.renders(&trial, entries)? {
+            return Ok(());
         }
         let mut moved = false;
         for i in 0..entries.len() {
@@ -196,7 +193,7 @@ impl Database<'_> {
             }
             let mut without = entries.to_vec();
             without[i].1.remove(key);
-            if self.renders(&trial, &without) {
+            if self.renders(&trial, &without)? {
                 entries[i].1.remove(key);
                 moved = true;
             }
@@ -204,6 +201,7 @@ impl Database<'_> {
         if moved {
             *shared = trial;
         }
+        Ok(())
     }
 
     /// Whether these settings expand to exactly the jobs imported.
@@ -211,7 +209,7 @@ impl Database<'_> {
         &self,
         shared: &Map<String, Value>,
         entries: &[(String, Map<String, Value>)],
-    ) -> bool {
+    ) -> Result<bool, serde_json::Error> {
         let mut database = shared.clone();
         for (env, entry) in entries {
             database.insert(env.clone(), Value::Object(entry.clone()));
@@ -219,17 +217,23 @@ impl Database<'_> {
         let mut data = self.skeleton.clone();
         data["databases"] = json!({ self.name: database });
         let Ok(plan) = catalogue::expand(&data) else {
-            return false;
+            return Ok(false);
         };
-        entries.iter().all(|(env, _)| {
+        for (env, _) in entries {
             let original = self
                 .jobs
                 .iter()
                 .find(|(e, _)| &e.name == env)
                 .map(|(_, j)| *j);
             let expanded = plan.environment(env).and_then(|e| e.jobs.first());
-            matches!((original, expanded), (Some(a), Some(b)) if same(a, b))
-        })
+            let (Some(a), Some(b)) = (original, expanded) else {
+                return Ok(false);
+            };
+            if !same(a, b)? {
+                return Ok(false);
+            }
+        }
+        Ok(true)
     }
 
     /// The job's entry using the catalogue's derivations.
@@ -421,11 +425,13 @@ fn speed_spec(job: &Job) -> Option<Value> {
 }
 
 /// Two jobs render the same values and alerts.
-fn same(a: &Job, b: &Job) -> bool {
+fn same(a: &Job, b: &Job) -> Result<bool, serde_json::Error> {
     let speeds = |j: &Job| j.operations.iter().map(|o| o.speed).collect::<Vec<_>>();
-    crate::render::values::job_values(a) == crate::render::values::job_values(b)
-        && speeds(a) == speeds(b)
-        && a.allow == b.allow
+    Ok(
+        crate::render::values::job_values(a)? == crate::render::values::job_values(b)?
+            && speeds(a) == speeds(b)
+            && a.allow == b.allow,
+    )
 }
 
 /// Profiles from a values file: each top-level `_name: &anchor` mapping of

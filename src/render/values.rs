@@ -109,11 +109,11 @@ enum Scalar<'a> {
 }
 
 /// The `cronjobs` block of values.yaml, as data.
-pub fn cronjobs(plan: &Plan) -> Value {
-    serde_json::to_value(CronJobs(plan)).expect("the cronjobs block is data with string keys")
+pub fn cronjobs(plan: &Plan) -> Result<Value, serde_json::Error> {
+    serde_json::to_value(CronJobs(plan))
 }
 
 /// One job's entry in the `cronjobs` block, as data.
-pub fn job_values(job: &Job) -> Value {
-    serde_json::to_value(JobValues(job)).expect("a job's values are data with string keys")
+pub fn job_values(job: &Job) -> Result<Value, serde_json::Error> {
+    serde_json::to_value(JobValues(job))
 }
