@@ -14,7 +14,9 @@ use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Number, Value};
 use serde_saphyr::{DuplicateKeyPolicy, Options};
 use std::borrow::Cow;
+use std::collections::HashMap;
 use std::fmt;
+use std::sync::OnceLock;
 
 /// A value and the place it is used at (for a value reached through an
 /// alias or a merge, the alias or merge).
@@ -42,11 +44,64 @@ pub enum Node {
     Number(Number),
     String(String),
     Seq(Vec<Spanned<Node>>),
-    Map(Vec<Entry>),
+    Map(Mapping),
 }
 
 /// A mapping's entry: its key and value, each with its place.
 pub type Entry = (Spanned<String>, Spanned<Node>);
+
+/// A mapping's entries in source order. A lookup by key goes through an
+/// index made on the first lookup, so that finding the place of every
+/// database in a catalogue of thousands stays linear, not quadratic.
+#[derive(Clone, Debug, Default)]
+pub struct Mapping {
+    entries: Vec<Entry>,
+    index: OnceLock<HashMap<String, usize>>,
+}
+
+impl Mapping {
+    pub fn new(entries: Vec<Entry>) -> Mapping {
+        Mapping {
+            entries,
+            index: OnceLock::new(),
+        }
+    }
+
+    /// The first entry with this key.
+    pub fn entry(&self, key: &str) -> Option<&Entry> {
+        let index = self.index.get_or_init(|| {
+            let mut index = HashMap::with_capacity(self.entries.len());
+            for (i, (k, _)) in self.entries.iter().enumerate() {
+                index.entry(k.value.clone()).or_insert(i);
+            }
+            index
+        });
+        index.get(key).map(|&i| &self.entries[i])
+    }
+}
+
+impl std::ops::Deref for Mapping {
+    type Target = [Entry];
+
+    fn deref(&self) -> &[Entry] {
+        &self.entries
+    }
+}
+
+impl<'a> IntoIterator for &'a Mapping {
+    type Item = &'a Entry;
+    type IntoIter = std::slice::Iter<'a, Entry>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.entries.iter()
+    }
+}
+
+impl PartialEq for Mapping {
+    fn eq(&self, other: &Mapping) -> bool {
+        self.entries == other.entries
+    }
+}
 
 /// How a file is read: a catalogue is strict YAML 1.2; a Helm values file is
 /// read as Helm reads it (YAML 1.1 booleans, `0555` octal).
@@ -135,7 +190,10 @@ impl Node {
 
     /// The first entry of a mapping with this key.
     pub fn entry(&self, key: &str) -> Option<&Entry> {
-        self.entries().iter().find(|(k, _)| k.value == key)
+        match self {
+            Node::Map(mapping) => mapping.entry(key),
+            _ => None,
+        }
     }
 
     /// The value of `key` in a mapping.
@@ -301,7 +359,7 @@ impl<'de> Visitor<'de> for NodeVisitor {
             };
             entries.push((key, Spanned::from_saphyr(value)));
         }
-        Ok(Node::Map(entries))
+        Ok(Node::Map(Mapping::new(entries)))
     }
 }
 
