@@ -109,7 +109,9 @@ const MONTH_NAMES: [&str; 12] = [
     "December",
 ];
 
-const DAY_NAMES: [&str; 7] = [
+/// Day names by day of the week (0 is Sunday), as cron and `day_of_week()`
+/// number them.
+pub const DAY_NAMES: [&str; 7] = [
     "Sunday",
     "Monday",
     "Tuesday",

@@ -25,23 +25,12 @@
 //! Monday-to-Friday runs at 01:xx 25h from Tuesday to Friday, Sunday-to-
 //! Thursday runs at 22:xx 25h from Monday to Thursday.
 
-use crate::cron::Schedule;
+use crate::cron::{DAY_NAMES, Schedule};
 use crate::model::alerts::{NotCompleted, join_words};
 use jiff::Timestamp;
 
 pub(crate) const DAY: i64 = 86_400;
 pub(crate) const WEEK: i64 = 7 * DAY;
-
-/// Day names by `day_of_week()` (0 is Sunday).
-pub(crate) const DAY_NAMES: [&str; 7] = [
-    "Sunday",
-    "Monday",
-    "Tuesday",
-    "Wednesday",
-    "Thursday",
-    "Friday",
-    "Saturday",
-];
 
 /// A Monday at 00:00 UTC three weeks after the epoch: the week whose days
 /// are judged, with enough fire history before it.

@@ -3,11 +3,12 @@
 //! blank line between rules, and each expression as a literal block, as
 //! GOV.UK's hand-written files lay them out).
 
+use crate::cron::DAY_NAMES;
 use crate::model::alerts::Duration;
 use crate::model::plan::{Op, Plan};
 use crate::promql::{quote, regex_escape};
 use crate::render::rules::RulesError;
-use crate::render::rules::cadence::{DAY_NAMES, day_list, day_runs};
+use crate::render::rules::cadence::{day_list, day_runs};
 use crate::render::rules::gotmpl;
 use crate::render::rules::model::{EnvModel, Instances};
 use crate::render::templates::Templates;
