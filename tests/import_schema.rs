@@ -10,20 +10,10 @@ mod common;
 use std::fs;
 use std::path::Path;
 
-const VALUES: &str = "\
-cronjobs:
-  production:
-    content-store-postgres:
-      schedule: \"06 21 * * *\"
-      db: content_store_production
-      operations:
-        - op: backup
-";
-
-/// Imports VALUES into `catalogue`; returns what import said on stderr.
+/// Imports common::SMALL_VALUES into `catalogue`; returns what import said on stderr.
 fn import_to(dir: &Path, catalogue: &Path) -> String {
     let values = dir.join("values.yaml");
-    fs::write(&values, VALUES).unwrap();
+    fs::write(&values, common::SMALL_VALUES).unwrap();
     let out = common::envsync()
         .arg("import")
         .arg("--values")
@@ -102,7 +92,7 @@ fn the_catalogue_in_this_repository_points_at_its_schema() {
 fn on_standard_output_it_says_how_to_write_the_schema() {
     let dir = tempfile::tempdir().unwrap();
     let values = dir.path().join("values.yaml");
-    fs::write(&values, VALUES).unwrap();
+    fs::write(&values, common::SMALL_VALUES).unwrap();
     let out = common::stdout(common::envsync().arg("import").arg("--values").arg(&values));
     let mut lines = out.lines();
     assert_eq!(

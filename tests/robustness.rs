@@ -7,6 +7,8 @@
 
 mod common;
 
+use common::SMALL_VALUES;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -27,17 +29,6 @@ databases:
 chart:
   toolbox:
     image: {repository: toolbox, tag: v1}
-";
-
-/// A small valid values file.
-const VALUES: &str = "\
-cronjobs:
-  production:
-    content-store-postgres:
-      schedule: \"06 21 * * *\"
-      db: content_store_production
-      operations:
-        - op: backup
 ";
 
 struct Run {
@@ -176,7 +167,7 @@ fn catalogue_billion_laughs() {
 
 #[test]
 fn values_billion_laughs() {
-    check_values(format!("{VALUES}{}", billion_laughs()), 1);
+    check_values(format!("{SMALL_VALUES}{}", billion_laughs()), 1);
 }
 
 #[test]
@@ -209,7 +200,7 @@ fn catalogue_ten_megabytes() {
 
 #[test]
 fn values_ten_megabytes() {
-    let text = format!("{VALUES}      junk: \"{}\"\n", "x".repeat(TEN_MB));
+    let text = format!("{SMALL_VALUES}      junk: \"{}\"\n", "x".repeat(TEN_MB));
     check_values(text, 1);
 }
 
@@ -223,7 +214,7 @@ fn catalogue_not_utf8() {
 
 #[test]
 fn values_not_utf8() {
-    let mut bytes = VALUES.as_bytes().to_vec();
+    let mut bytes = SMALL_VALUES.as_bytes().to_vec();
     bytes.extend_from_slice(b"# \xff\xfe\xc3\x28\n");
     check_values(bytes, 2);
 }
@@ -359,7 +350,7 @@ fn read_only_output_folder() {
 #[test]
 fn import_output_is_a_folder_or_under_a_file() {
     let dir = tempfile::tempdir().unwrap();
-    let values = write(dir.path(), "values.yaml", VALUES);
+    let values = write(dir.path(), "values.yaml", SMALL_VALUES);
     let blocker = write(dir.path(), "file", "x\n");
     for target in [dir.path().to_owned(), blocker.join("catalogue.yaml")] {
         let r = run(&[
@@ -382,7 +373,7 @@ fn import_output_is_a_folder_or_under_a_file() {
 #[test]
 fn import_refuses_a_schedule_kubernetes_rejects() {
     for schedule in ["61 21 * * *", "0 0 * * 8", "0 0 31 2 *x", "every day"] {
-        let text = VALUES.replace("06 21 * * *", schedule);
+        let text = SMALL_VALUES.replace("06 21 * * *", schedule);
         let stderr = check_values(text, 1);
         at(&stderr, 4);
     }
@@ -390,26 +381,26 @@ fn import_refuses_a_schedule_kubernetes_rejects() {
 
 #[test]
 fn import_refuses_an_unknown_operation() {
-    let stderr = check_values(VALUES.replace("op: backup", "op: drop-database"), 1);
+    let stderr = check_values(SMALL_VALUES.replace("op: backup", "op: drop-database"), 1);
     at(&stderr, 7);
     assert!(stderr.contains("drop-database"), "{stderr}");
 }
 
 #[test]
 fn import_refuses_a_job_with_no_operations() {
-    let text = VALUES.replace(
+    let text = SMALL_VALUES.replace(
         "      operations:\n        - op: backup\n",
         "      operations: []\n",
     );
     let stderr = check_values(text, 1);
     at(&stderr, 6);
-    let text = VALUES.replace("      operations:\n        - op: backup\n", "");
+    let text = SMALL_VALUES.replace("      operations:\n        - op: backup\n", "");
     check_values(text, 1);
 }
 
 #[test]
 fn import_refuses_a_duplicate_key() {
-    let text = VALUES.replace(
+    let text = SMALL_VALUES.replace(
         "      db: content_store_production\n",
         "      db: content_store_production\n      db: other\n",
     );
@@ -420,7 +411,7 @@ fn import_refuses_a_duplicate_key() {
 #[test]
 fn import_refuses_an_invalid_job_name() {
     for name in ["Content_Store-postgres", "-content-store", "content.store"] {
-        let stderr = check_values(VALUES.replace("content-store-postgres", name), 1);
+        let stderr = check_values(SMALL_VALUES.replace("content-store-postgres", name), 1);
         at(&stderr, 3);
     }
 }
@@ -428,7 +419,8 @@ fn import_refuses_an_invalid_job_name() {
 #[test]
 fn import_refuses_a_script_path() {
     for script in ["../x.sql", "scripts/x.sql", "/x.sql", "..x.sql"] {
-        let text = format!("{VALUES}        - op: transform\n          script: \"{script}\"\n");
+        let text =
+            format!("{SMALL_VALUES}        - op: transform\n          script: \"{script}\"\n");
         let stderr = check_values(text, 1);
         at(&stderr, 9);
     }
@@ -447,7 +439,7 @@ fn valid_inputs_still_pass() {
     ]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(out.join("values/cronjobs.yaml").is_file());
-    let values = write(dir.path(), "values.yaml", VALUES);
+    let values = write(dir.path(), "values.yaml", SMALL_VALUES);
     let r = run(&["import".as_ref(), "--values".as_ref(), values.as_os_str()]);
     assert_eq!(r.code, 0, "{}", r.stderr);
 }

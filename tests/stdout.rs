@@ -1,6 +1,11 @@
 //! Every command that prints to standard output says so, and exits 2, when
 //! the write fails; a pipe closed early is not a failure.
 
+// A test may panic: unwrap and expect fail it with a message.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
 use std::fs::OpenOptions;
 use std::process::{Command, Stdio};
 
@@ -17,11 +22,7 @@ const FIXTURE: &str = "fixtures/govuk/catalogue.yaml";
 fn a_full_disk_is_an_error_with_one_line() {
     let dir = tempfile::tempdir().unwrap();
     let values = dir.path().join("values.yaml");
-    std::fs::write(
-        &values,
-        "cronjobs:\n  production:\n    a-postgres:\n      schedule: \"0 1 * * *\"\n      operations: [{op: backup}]\n",
-    )
-    .unwrap();
+    std::fs::write(&values, common::SMALL_VALUES).unwrap();
     let invalid = dir.path().join("invalid.yaml");
     std::fs::write(&invalid, "environments: 3\n").unwrap();
     let (values, invalid) = (values.to_str().unwrap(), invalid.to_str().unwrap());

@@ -238,6 +238,17 @@ pub fn svg_to_png(svg: &Path, png: &Path) -> bool {
 }
 
 /// The values file and rules folder of a govuk-helm-charts checkout.
+/// A small valid db-backup values file: one production job that backs up.
+pub const SMALL_VALUES: &str = "\
+cronjobs:
+  production:
+    content-store-postgres:
+      schedule: \"06 21 * * *\"
+      db: content_store_production
+      operations:
+        - op: backup
+";
+
 pub const CHART_VALUES: &str = "charts/db-backup/values.yaml";
 pub const CHART_RULES: &str = "charts/monitoring-config/rules";
 
