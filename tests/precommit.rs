@@ -22,6 +22,7 @@ use common::{CHART_VALUES, manifest_dir};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::sync::OnceLock;
 use std::time::Instant;
 
 /// Where pre-commit keeps its store and cargo its build.
@@ -74,37 +75,87 @@ fn ok(program: &Path, dir: &Path, args: &[&str]) -> String {
 }
 
 /// A git repository holding this clone's tracked files as they are in the
-/// working tree, committed with a fixed author and date: the same sources
-/// give the same revision, so pre-commit reuses the environment it built.
-/// Returns its path and revision.
-fn hooks_repo(git: &Path) -> (PathBuf, String) {
-    let repo = cache().join("hooks-repo");
-    if repo.exists() {
-        std::fs::remove_dir_all(&repo).unwrap();
-    }
-    std::fs::create_dir_all(&repo).unwrap();
-    let listed = ok(git, &manifest_dir(), &["ls-files", "-z"]);
-    for name in listed.split('\0').filter(|n| !n.is_empty()) {
-        let from = manifest_dir().join(name);
-        if !from.is_file() {
-            continue; // deleted in the working tree
+/// working tree, committed with a fixed author and date and tagged as
+/// docs/ci.md's "Releasing" says. The same sources give the same commit,
+/// and the repository's folder is named after it, so pre-commit, which
+/// keeps one build per repository and `rev:`, reuses its build for the same
+/// sources and builds anew for others. Made once for all the tests here.
+fn hooks_repo(git: &Path) -> PathBuf {
+    static REPO: OnceLock<PathBuf> = OnceLock::new();
+    REPO.get_or_init(|| {
+        let repo = cache().join("hooks-repo");
+        if repo.exists() {
+            std::fs::remove_dir_all(&repo).unwrap();
         }
-        let to = repo.join(name);
-        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
-        std::fs::copy(&from, &to).unwrap();
-    }
-    assert!(repo.join(".pre-commit-hooks.yaml").is_file());
-    ok(git, &repo, &["init", "-q", "-b", "main"]);
-    ok(git, &repo, &["add", "-A"]);
-    let mut commit = command(git, &repo);
-    commit
-        .args(["commit", "-q", "-m", "envsync"])
-        .env("GIT_AUTHOR_DATE", "2026-01-01T00:00:00Z")
-        .env("GIT_COMMITTER_DATE", "2026-01-01T00:00:00Z");
-    let out = commit.output().unwrap();
-    assert!(out.status.success(), "{}", text(&out));
-    let rev = ok(git, &repo, &["rev-parse", "HEAD"]).trim().to_owned();
-    (repo, rev)
+        std::fs::create_dir_all(&repo).unwrap();
+        let listed = ok(git, &manifest_dir(), &["ls-files", "-z"]);
+        for name in listed.split('\0').filter(|n| !n.is_empty()) {
+            let from = manifest_dir().join(name);
+            if !from.is_file() {
+                continue; // deleted in the working tree
+            }
+            let to = repo.join(name);
+            std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+            std::fs::copy(&from, &to).unwrap();
+        }
+        assert!(repo.join(".pre-commit-hooks.yaml").is_file());
+        ok(git, &repo, &["init", "-q", "-b", "main"]);
+        ok(git, &repo, &["add", "-A"]);
+        let mut commit = command(git, &repo);
+        commit
+            .args(["commit", "-q", "-m", "envsync"])
+            .env("GIT_AUTHOR_DATE", "2026-01-01T00:00:00Z")
+            .env("GIT_COMMITTER_DATE", "2026-01-01T00:00:00Z");
+        let out = commit.output().unwrap();
+        assert!(out.status.success(), "{}", text(&out));
+        // The release step as documented: its `git tag` line, and the tag
+        // it makes names the version in Cargo.toml.
+        let release = docs_block("## Releasing", "sh");
+        let tag_line = release
+            .lines()
+            .find(|l| l.starts_with("git tag "))
+            .expect("a `git tag` line under Releasing");
+        ok(Path::new("bash"), &repo, &["-c", tag_line]);
+        let tag = format!("v{}", env!("CARGO_PKG_VERSION"));
+        ok(
+            git,
+            &repo,
+            &["rev-parse", "--verify", &format!("{tag}^{{commit}}")],
+        );
+        let rev = ok(git, &repo, &["rev-parse", "HEAD"]).trim().to_owned();
+        let named = cache().join(format!("hooks-{rev}"));
+        if !named.exists() {
+            std::fs::rename(&repo, &named).unwrap();
+        }
+        named
+    })
+    .clone()
+}
+
+/// The first fenced block of this kind after a heading of docs/ci.md.
+fn docs_block(heading: &str, info: &str) -> String {
+    let doc = std::fs::read_to_string(manifest_dir().join("docs/ci.md")).unwrap();
+    let start = doc
+        .find(heading)
+        .unwrap_or_else(|| panic!("no {heading:?} in docs/ci.md"));
+    let fence = format!("```{info}\n");
+    let body = &doc[start..];
+    let open = body
+        .find(&fence)
+        .unwrap_or_else(|| panic!("no {info} block after {heading:?}"))
+        + fence.len();
+    let close = body[open..].find("```").unwrap() + open;
+    body[open..close].to_owned()
+}
+
+/// A `.pre-commit-config.yaml` from docs/ci.md as written, with the hooks
+/// repository in place of `<envsync-repository-url>`.
+fn documented_config(heading: &str, hooks: &Path) -> String {
+    let config = docs_block(heading, "yaml");
+    let rev = format!("rev: v{}", env!("CARGO_PKG_VERSION"));
+    assert!(config.contains(&rev), "{heading}: not {rev}:\n{config}");
+    assert!(config.contains("<envsync-repository-url>"), "{config}");
+    config.replace("<envsync-repository-url>", &hooks.display().to_string())
 }
 
 /// Writes a line past the test harness's capture, so that it shows in
@@ -121,7 +172,7 @@ fn hooks_pass_a_clean_commit_and_reject_a_hand_edited_values_file() {
     ) else {
         return;
     };
-    let (hooks, rev) = hooks_repo(&git);
+    let hooks = hooks_repo(&git);
 
     let scratch = tempfile::tempdir().unwrap();
     let dir = scratch.path();
@@ -129,10 +180,7 @@ fn hooks_pass_a_clean_commit_and_reject_a_hand_edited_values_file() {
     common::chart_checkout(dir);
     std::fs::write(
         dir.join(".pre-commit-config.yaml"),
-        format!(
-            "repos:\n  - repo: {}\n    rev: {rev}\n    hooks:\n      - id: envsync-lint\n      - id: envsync-diff\n",
-            hooks.display()
-        ),
+        documented_config("## pre-commit", &hooks),
     )
     .unwrap();
     ok(&pre_commit, dir, &["install"]);
@@ -226,4 +274,73 @@ fn hooks_pass_a_clean_commit_and_reject_a_hand_edited_values_file() {
         "{said}"
     );
     assert_eq!(ok(&git, dir, &["rev-parse", "HEAD"]), head);
+}
+
+#[test]
+fn the_chart_hook_lints_a_checkout_without_a_catalogue() {
+    let (Some(pre_commit), Some(git), Some(cases)) = (
+        common::require_tool("pre-commit"),
+        common::require_tool("git"),
+        common::conformance_cases(),
+    ) else {
+        return;
+    };
+    let hooks = hooks_repo(&git);
+
+    // A checkout as a team not yet on a catalogue has it: the chart's values
+    // and rules (rendered from the GOV.UK fixture), its scripts (named as in
+    // the newest chart revision), and no catalogue.
+    let scratch = tempfile::tempdir().unwrap();
+    let dir = scratch.path();
+    ok(&git, dir, &["init", "-q", "-b", "main"]);
+    common::chart_checkout(dir);
+    std::fs::remove_file(dir.join("catalogue.yaml")).unwrap();
+    let newest = cases.last().unwrap();
+    let scripts = dir.join("charts/db-backup/scripts");
+    std::fs::create_dir_all(&scripts).unwrap();
+    let listed = std::fs::read_to_string(newest.join("scripts.txt")).unwrap();
+    for name in listed.lines().filter(|l| !l.is_empty()) {
+        std::fs::write(scripts.join(name), "#!/bin/sh\n").unwrap();
+    }
+    std::fs::write(
+        dir.join(".pre-commit-config.yaml"),
+        documented_config("### Without a catalogue", &hooks),
+    )
+    .unwrap();
+    ok(&pre_commit, dir, &["install"]);
+    ok(&pre_commit, dir, &["install-hooks"]);
+
+    // The chart as rendered from the fixture has no error findings.
+    ok(&git, dir, &["add", "-A"]);
+    let said = ok(&git, dir, &["commit", "-m", "The chart"]);
+    assert!(
+        said.lines()
+            .any(|l| l.starts_with("envsync lint --chart-repo") && l.ends_with("Passed")),
+        "{said}"
+    );
+
+    // A hand edit that ships an invalid cron day, as GOV.UK once did: the
+    // commit is refused with the finding, located in values.yaml.
+    let values = dir.join(CHART_VALUES);
+    let before = std::fs::read_to_string(&values).unwrap();
+    let edited = before.replacen("schedule: 28 1 * * 1-5", "schedule: 28 1 * * 1-8", 1);
+    assert!(edited != before, "no staging whitehall schedule");
+    std::fs::write(&values, edited).unwrap();
+    ok(&git, dir, &["add", CHART_VALUES]);
+    let out = run(&git, dir, &["commit", "-m", "Whitehall on day 8"]);
+    let said = text(&out);
+    assert!(!out.status.success(), "the bad day was committed:\n{said}");
+    assert!(said.contains("cron-syntax"), "{said}");
+    assert!(said.contains("charts/db-backup/values.yaml:"), "{said}");
+
+    // A commit that touches nothing the hook reads skips it.
+    ok(&git, dir, &["checkout", "HEAD", "--", CHART_VALUES]);
+    std::fs::write(dir.join("README.md"), "# charts\n").unwrap();
+    ok(&git, dir, &["add", "README.md"]);
+    let said = ok(&git, dir, &["commit", "-m", "README"]);
+    assert!(
+        said.lines()
+            .any(|l| l.starts_with("envsync lint --chart-repo") && l.ends_with("Skipped")),
+        "{said}"
+    );
 }
