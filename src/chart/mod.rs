@@ -430,7 +430,7 @@ pub fn apply(rendered: &[Rendered], root: &Path) -> Result<Vec<PathBuf>, Checkou
                     let path = Path::new(folder).join(&file.path);
                     // What cannot be read is found out when written.
                     let crlf = std::fs::read_to_string(checkout.root.join(&path))
-                        .is_ok_and(|old| old.lines().next().is_some_and(|l| l.ends_with('\r')));
+                        .is_ok_and(|old| old.split('\n').next().is_some_and(|l| l.ends_with('\r')));
                     let contents = if crlf {
                         file.contents.replace('\n', "\r\n")
                     } else {
