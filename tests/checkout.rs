@@ -277,11 +277,6 @@ fn refused(edit: impl Fn(&str) -> String, message: &str) {
         .stderr(predicate::str::contains(message));
 }
 
-/// The line (1-based) of the first line of `text` that starts with `prefix`.
-fn line_of(text: &str, prefix: &str) -> usize {
-    text.lines().position(|l| l.starts_with(prefix)).unwrap() + 1
-}
-
 #[test]
 fn conflict_markers_are_refused() {
     let text = fs::read_to_string(
