@@ -191,6 +191,7 @@ impl Lock {
         if journal.renames.is_empty() {
             return Ok(changed);
         }
+        self.sweep(&journal)?;
         self.record(&journal)?;
         if let Err(e) = self.stage(&journal, &contents) {
             undo(&self.dir, &journal)?;
@@ -205,6 +206,30 @@ impl Lock {
         }
         remove_file(&self.dir.join(JOURNAL))?;
         Ok(changed)
+    }
+
+    /// Removes the temporary files that an earlier envsync, which kept no
+    /// journal, left beside the targets: under the lock, after recovery,
+    /// every `.envsync-*.tmp` there is stale.
+    fn sweep(&self, journal: &Journal) -> Result<(), WriteError> {
+        let mut folders: Vec<PathBuf> = journal
+            .renames
+            .iter()
+            .filter_map(|r| self.dir.join(&r.to).parent().map(Path::to_path_buf))
+            .filter(|p| p.is_dir())
+            .collect();
+        folders.sort();
+        folders.dedup();
+        for folder in folders {
+            for entry in fs::read_dir(&folder).map_err(io(&folder))? {
+                let name = entry.map_err(io(&folder))?.file_name();
+                let name = name.to_string_lossy();
+                if name.starts_with(".envsync-") && name.ends_with(".tmp") {
+                    remove_file(&folder.join(&*name))?;
+                }
+            }
+        }
+        Ok(())
     }
 
     /// A path relative to the folder when it is below it: what a journal
@@ -242,6 +267,7 @@ impl Lock {
             file.write_all(bytes).map_err(io(&to))?;
             if let Ok(old) = fs::metadata(&to) {
                 file.set_permissions(old.permissions()).map_err(io(&to))?;
+                keep_owner(&file, &old);
             }
         }
         Ok(())
@@ -302,6 +328,17 @@ fn remove_file(path: &Path) -> Result<(), WriteError> {
         _ => Ok(()),
     }
 }
+
+/// Gives a file the owner and group of the one it replaces, where it may
+/// (root may; others may only keep their own).
+#[cfg(unix)]
+fn keep_owner(file: &fs::File, old: &fs::Metadata) {
+    use std::os::unix::fs::MetadataExt;
+    let _ = std::os::unix::fs::fchown(file, Some(old.uid()), Some(old.gid()));
+}
+
+#[cfg(not(unix))]
+fn keep_owner(_: &fs::File, _: &fs::Metadata) {}
 
 /// Takes an exclusive `flock` on a file, unless another holds one.
 #[cfg(unix)]
@@ -441,6 +478,15 @@ mod tests {
         ];
         assert!(write_all(dir.path(), &files).is_err());
         assert_eq!(names(dir.path()), ["b.yaml"]);
+    }
+
+    #[test]
+    fn stale_temporary_files_beside_the_targets_are_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join(".envsync-Ab12Cd.tmp"), "half").unwrap();
+        fs::write(dir.path().join("other.tmp"), "theirs").unwrap();
+        write_all(dir.path(), &[File::new("a.yaml", "x\n".into())]).unwrap();
+        assert_eq!(names(dir.path()), ["a.yaml", "other.tmp"]);
     }
 
     #[test]

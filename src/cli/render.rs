@@ -36,6 +36,8 @@ pub fn run(args: &RenderArgs) -> Result<(), Error> {
     if let Some(checkout) = checkout {
         let path = checkout.path(render::VALUES);
         let text = read(&path)?;
+        // Only the first document counts, as for Helm.
+        let text = crate::chart::splice::first_document(&text).to_owned();
         match crate::read::values::chart(&path, &text) {
             Ok(chart) => plan.chart = chart,
             Err(problems) => return Err(invalid(&path, text, problems, Format::Human)),
