@@ -322,9 +322,11 @@ fn undo(dir: &Path, journal: &Journal) -> Result<(), WriteError> {
     Ok(())
 }
 
+/// Removes a file that may not be there (nor its folder).
 fn remove_file(path: &Path) -> Result<(), WriteError> {
+    use std::io::ErrorKind::{NotADirectory, NotFound};
     match fs::remove_file(path) {
-        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(io(path)(e)),
+        Err(e) if !matches!(e.kind(), NotFound | NotADirectory) => Err(io(path)(e)),
         _ => Ok(()),
     }
 }
@@ -478,6 +480,14 @@ mod tests {
         ];
         assert!(write_all(dir.path(), &files).is_err());
         assert_eq!(names(dir.path()), ["b.yaml"]);
+        // A file where a folder must be: found when writing into it.
+        fs::write(dir.path().join("c"), "in the way\n").unwrap();
+        let files = [
+            File::new("a.yaml", "x: 1\n".into()),
+            File::new("c/d.yaml", "y: 2\n".into()),
+        ];
+        assert!(write_all(dir.path(), &files).is_err());
+        assert_eq!(names(dir.path()), ["b.yaml", "c"]);
     }
 
     #[test]

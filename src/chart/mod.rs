@@ -105,8 +105,7 @@ impl Checkout {
 
     /// The plan a values file of the checkout describes. Schedules
     /// Kubernetes would reject are kept as they are, so that a diff can show
-    /// them changing.
-    /// Only the file's first document counts, as for Helm.
+    /// them changing. Only the file's first document counts, as for Helm.
     pub fn plan(&self, values: &str) -> Result<Plan, CheckoutError> {
         let text = self.text(values)?;
         let path = self.root.join(values);
@@ -138,6 +137,44 @@ impl Checkout {
             path: path.clone(),
             source,
         })
+    }
+
+    /// The values file with its `cronjobs:` block replaced, or why it
+    /// cannot be exactly.
+    fn splice(&self, values: &str, block: &str) -> Result<String, CheckoutError> {
+        let path = self.path(values);
+        if !path.is_file() {
+            return Err(self.missing(path));
+        }
+        let text = self.text(values)?;
+        splice::replace_cronjobs(&text, block)
+            .map_err(|source| CheckoutError::Splice { path, source })
+    }
+
+    /// A folder of the checkout that must be there.
+    fn folder(&self, relative: &str) -> Result<(), CheckoutError> {
+        let path = self.path(relative);
+        if path.is_dir() {
+            Ok(())
+        } else {
+            Err(self.missing(path))
+        }
+    }
+
+    /// The error for a file or folder that is not there, naming the first
+    /// folder on its way that is missing.
+    fn missing(&self, wanted: PathBuf) -> CheckoutError {
+        let missing = wanted
+            .ancestors()
+            .take_while(|p| *p != self.root && !p.exists())
+            .last()
+            .unwrap_or(&wanted)
+            .to_owned();
+        CheckoutError::Missing {
+            missing,
+            wanted,
+            root: self.root.clone(),
+        }
     }
 }
 
@@ -448,46 +485,6 @@ pub fn apply(rendered: &[Rendered], root: &Path) -> Result<Vec<PathBuf>, Checkou
         .zip(changed)
         .filter_map(|(f, changed)| changed.then_some(f.path))
         .collect())
-}
-
-impl Checkout {
-    /// The values file with its `cronjobs:` block replaced, or why it
-    /// cannot be exactly.
-    fn splice(&self, values: &str, block: &str) -> Result<String, CheckoutError> {
-        let path = self.path(values);
-        if !path.is_file() {
-            return Err(self.missing(path));
-        }
-        let text = self.text(values)?;
-        splice::replace_cronjobs(&text, block)
-            .map_err(|source| CheckoutError::Splice { path, source })
-    }
-
-    /// A folder of the checkout that must be there.
-    fn folder(&self, relative: &str) -> Result<(), CheckoutError> {
-        let path = self.path(relative);
-        if path.is_dir() {
-            Ok(())
-        } else {
-            Err(self.missing(path))
-        }
-    }
-
-    /// The error for a file or folder that is not there, naming the first
-    /// folder on its way that is missing.
-    fn missing(&self, wanted: PathBuf) -> CheckoutError {
-        let missing = wanted
-            .ancestors()
-            .take_while(|p| *p != self.root && !p.exists())
-            .last()
-            .unwrap_or(&wanted)
-            .to_owned();
-        CheckoutError::Missing {
-            missing,
-            wanted,
-            root: self.root.clone(),
-        }
-    }
 }
 
 #[cfg(test)]
