@@ -181,12 +181,17 @@ fn kill_at_random(dir: &Path, command: &[&std::ffi::OsStr], next: &[&std::ffi::O
         } else if after == new {
             news += 1;
         } else {
-            let differ: Vec<_> = after
-                .keys()
-                .chain(old.keys())
-                .filter(|p| after.get(*p) != old.get(*p) && after.get(*p) != new.get(*p))
-                .collect();
-            panic!("kill {i} after {delay:?}: neither old nor new: {differ:?}");
+            let mut paths: Vec<_> = after.keys().chain(old.keys()).chain(new.keys()).collect();
+            paths.sort();
+            paths.dedup();
+            let (changed, unlike): (Vec<_>, Vec<_>) = paths
+                .into_iter()
+                .filter(|p| after.get(*p) != old.get(*p))
+                .partition(|p| after.get(*p) == new.get(*p));
+            panic!(
+                "kill {i} after {delay:?}: neither old nor new: as new {changed:?}, \
+                 like neither {unlike:?}"
+            );
         }
     }
     eprintln!(
