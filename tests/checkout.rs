@@ -440,3 +440,35 @@ fn a_second_apply_is_refused_while_one_runs() {
     assert_eq!(before, snapshot(repo));
     apply(&catalogue, repo).success();
 }
+
+#[test]
+fn apply_clears_temporary_files_an_earlier_envsync_left() {
+    let Some((dir, catalogue)) = checkout() else {
+        return;
+    };
+    let repo = dir.path();
+    change_schedule(&catalogue);
+    // As an envsync that kept no journal left them when killed.
+    let stale = [
+        repo.join("charts/db-backup/.envsync-Xa81Qz.tmp"),
+        repo.join(RULES).join("staging/.envsync-0pLk2w.tmp"),
+    ];
+    for path in &stale {
+        fs::write(path, "half a file").unwrap();
+    }
+    apply(&catalogue, repo).success();
+    for path in &stale {
+        assert!(!path.exists(), "{} is still there", path.display());
+    }
+    let leftovers: Vec<_> = snapshot(repo)
+        .into_iter()
+        .map(|(p, _)| p)
+        .filter(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with(".envsync")
+        })
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
