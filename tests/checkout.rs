@@ -230,3 +230,245 @@ fn json_gives_the_changes_as_data() {
     assert_eq!(job["fields"][0]["field"], "schedule");
     assert_eq!(job["fields"][0]["new"], "28 2 * * 1-5");
 }
+
+fn apply(catalogue: &Path, repo: &Path) -> assert_cmd::assert::Assert {
+    common::envsync()
+        .arg("apply")
+        .arg(catalogue)
+        .arg("--chart-repo")
+        .arg(repo)
+        .assert()
+}
+
+/// The catalogue with whitehall's staging schedule changed, so that apply
+/// has something to write.
+fn change_schedule(catalogue: &Path) {
+    let text = fs::read_to_string(catalogue).unwrap();
+    let changed = text.replacen("schedule: 28 1 * * 1-5", "schedule: 28 2 * * 1-5", 1);
+    assert_ne!(text, changed);
+    fs::write(catalogue, changed).unwrap();
+}
+
+/// Edits the values file, then checks that apply and diff both refuse it
+/// with `message` (exit 2) and that apply leaves every byte as it was.
+fn refused(edit: impl Fn(&str) -> String, message: &str) {
+    let Some((dir, catalogue)) = checkout() else {
+        return;
+    };
+    let repo = dir.path();
+    change_schedule(&catalogue);
+    let values = repo.join(VALUES);
+    let text = fs::read_to_string(&values).unwrap();
+    let edited = edit(&text);
+    assert_ne!(text, edited);
+    fs::write(&values, edited).unwrap();
+    let before = snapshot(repo);
+    apply(&catalogue, repo)
+        .code(2)
+        .stderr(predicate::str::contains(message))
+        .stderr(predicate::str::contains(VALUES));
+    assert_eq!(
+        before,
+        snapshot(repo),
+        "a refused apply changed the checkout"
+    );
+    diff(&catalogue, repo)
+        .code(2)
+        .stderr(predicate::str::contains(message));
+}
+
+#[test]
+fn conflict_markers_are_refused() {
+    let text = fs::read_to_string(
+        common::conformance_dir()
+            .map(|d| d.join(NEWEST).join("values.yaml"))
+            .unwrap_or_default(),
+    )
+    .unwrap_or_default();
+    let at = text.find("\n  staging:\n").map_or(0, |i| i + 1);
+    let line = text[..at].lines().count() + 1;
+    refused(
+        |t| {
+            let mut t = t.to_owned();
+            t.insert_str(at, "<<<<<<< HEAD\n");
+            t.push_str("=======\n  staging: {}\n>>>>>>> theirs\n");
+            t
+        },
+        &format!("values.yaml:{line}:1: a merge conflict marker"),
+    );
+}
+
+#[test]
+fn a_second_cronjobs_is_refused() {
+    refused(
+        |t| format!("{t}cronjobs:\n  staging: {{}}\n"),
+        "`cronjobs:` a second time (the first is at line 81)",
+    );
+}
+
+#[test]
+fn an_anchor_in_the_block_used_after_it_is_refused() {
+    refused(
+        |t| {
+            t.replacen(
+                "    whitehall-mysql:\n      <<: *s5cmd-ram-workaround\n",
+                "    whitehall-mysql: &whitehall\n      <<: *s5cmd-ram-workaround\n",
+                1,
+            ) + "copy: *whitehall\n"
+        },
+        "refers to `&whitehall`",
+    );
+    refused(
+        |t| {
+            t.replacen(
+                "      schedule: \"28 0 * * *\"",
+                "      schedule: &when \"28 0 * * *\"",
+                1,
+            ) + "later: *when\n"
+        },
+        "`*when` refers to `&when`",
+    );
+}
+
+#[test]
+fn a_cronjobs_line_inside_a_string_and_a_document_after_the_block_are_kept() {
+    let Some((dir, catalogue)) = checkout() else {
+        return;
+    };
+    let repo = dir.path();
+    change_schedule(&catalogue);
+    let values = repo.join(VALUES);
+    let text = fs::read_to_string(&values).unwrap();
+    let note = "note: \"a multi-line string\ncronjobs:\n  production: {}\n\"\n";
+    let tail = "---\n# a second document\nkept: true\n";
+    let edited = text.replacen("cronjobs:\n", &format!("{note}cronjobs:\n"), 1) + tail;
+    fs::write(&values, &edited).unwrap();
+    apply(&catalogue, repo).success();
+    let after = fs::read_to_string(&values).unwrap();
+    let head = &edited[..edited.find(note).unwrap() + note.len()];
+    assert!(
+        after.starts_with(head),
+        "the bytes before the block changed"
+    );
+    assert!(after.ends_with(tail), "the document after the block went");
+    assert!(after.contains("schedule: 28 2 * * 1-5"));
+    diff(&catalogue, repo).success();
+}
+
+#[test]
+fn crlf_mode_and_symbolic_links_are_kept() {
+    let Some((dir, catalogue)) = checkout() else {
+        return;
+    };
+    let repo = dir.path();
+    change_schedule(&catalogue);
+    // values.yaml: a link to a CRLF file elsewhere, readable by its owner only.
+    let values = repo.join(VALUES);
+    let real = repo.join("elsewhere/values.yaml");
+    fs::create_dir_all(real.parent().unwrap()).unwrap();
+    let text = fs::read_to_string(&values).unwrap();
+    fs::write(&real, text.replace('\n', "\r\n")).unwrap();
+    fs::set_permissions(&real, fs::Permissions::from_mode(0o600)).unwrap();
+    fs::remove_file(&values).unwrap();
+    std::os::unix::fs::symlink("../../elsewhere/values.yaml", &values).unwrap();
+    // A rules file in CRLF, group-readable only.
+    let rules = repo
+        .join(RULES)
+        .join("staging/database_backups_and_syncs_staging_only_alerts.yaml");
+    let text = fs::read_to_string(&rules).unwrap();
+    fs::write(&rules, text.replace('\n', "\r\n")).unwrap();
+    fs::set_permissions(&rules, fs::Permissions::from_mode(0o640)).unwrap();
+
+    apply(&catalogue, repo).success();
+    assert!(
+        fs::symlink_metadata(&values)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    let after = fs::read_to_string(&real).unwrap();
+    assert!(after.contains("schedule: 28 2 * * 1-5"));
+    let bare_lf = |t: &str| t.match_indices('\n').any(|(i, _)| !t[..i].ends_with('\r'));
+    assert!(!bare_lf(&after), "values.yaml has LF line endings now");
+    assert!(!bare_lf(&fs::read_to_string(&rules).unwrap()));
+    let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&real), 0o600);
+    assert_eq!(mode(&rules), 0o640);
+    diff(&catalogue, repo).success();
+}
+
+#[test]
+fn apply_makes_no_chart_folders() {
+    let Some((dir, catalogue)) = checkout() else {
+        return;
+    };
+    let repo = dir.path();
+    change_schedule(&catalogue);
+    fs::remove_dir_all(repo.join("charts/monitoring-config")).unwrap();
+    let before = snapshot(repo);
+    apply(&catalogue, repo)
+        .code(2)
+        .stderr(predicate::str::contains(format!(
+            "{}/charts/monitoring-config is missing",
+            repo.display()
+        )));
+    assert_eq!(before, snapshot(repo));
+    assert!(!repo.join("charts/monitoring-config").exists());
+}
+
+#[test]
+fn a_second_apply_is_refused_while_one_runs() {
+    let Some((dir, catalogue)) = checkout() else {
+        return;
+    };
+    let repo = dir.path();
+    change_schedule(&catalogue);
+    let before = snapshot(repo);
+    // The lock as a running apply holds it.
+    let lock = envsync::output::Lock::take(repo).unwrap();
+    for command in ["apply", "diff"] {
+        common::envsync()
+            .arg(command)
+            .arg(&catalogue)
+            .arg("--chart-repo")
+            .arg(repo)
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains("another envsync is writing into"));
+    }
+    drop(lock);
+    assert_eq!(before, snapshot(repo));
+    apply(&catalogue, repo).success();
+}
+
+#[test]
+fn apply_clears_temporary_files_an_earlier_envsync_left() {
+    let Some((dir, catalogue)) = checkout() else {
+        return;
+    };
+    let repo = dir.path();
+    change_schedule(&catalogue);
+    // As an envsync that kept no journal left them when killed.
+    let stale = [
+        repo.join("charts/db-backup/.envsync-Xa81Qz.tmp"),
+        repo.join(RULES).join("staging/.envsync-0pLk2w.tmp"),
+    ];
+    for path in &stale {
+        fs::write(path, "half a file").unwrap();
+    }
+    apply(&catalogue, repo).success();
+    for path in &stale {
+        assert!(!path.exists(), "{} is still there", path.display());
+    }
+    let leftovers: Vec<_> = snapshot(repo)
+        .into_iter()
+        .map(|(p, _)| p)
+        .filter(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with(".envsync")
+        })
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}

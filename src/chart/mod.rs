@@ -27,8 +27,20 @@ pub enum CheckoutError {
     },
     #[error("{path}: {message}")]
     Invalid { path: PathBuf, message: String },
-    #[error("{path} has no top-level `cronjobs:` block to replace")]
-    NoCronjobs { path: PathBuf },
+    #[error("{}:{source}; the checkout is left as it is", .path.display())]
+    Splice {
+        path: PathBuf,
+        source: splice::SpliceError,
+    },
+    #[error(
+        "{} is missing: apply writes {} and makes no chart folders or files; is {} a govuk-helm-charts checkout?",
+        .missing.display(), .wanted.display(), .root.display()
+    )]
+    Missing {
+        missing: PathBuf,
+        wanted: PathBuf,
+        root: PathBuf,
+    },
     #[error(transparent)]
     Write(#[from] output::WriteError),
     #[error("cannot write YAML: {0}")]
@@ -67,10 +79,13 @@ pub struct Checkout {
 }
 
 impl Checkout {
-    pub fn new(root: &Path) -> Checkout {
-        Checkout {
+    /// A checkout, once a write into it that was interrupted has been
+    /// finished or undone (see [`output`]).
+    pub fn open(root: &Path) -> Result<Checkout, CheckoutError> {
+        output::recover(root)?;
+        Ok(Checkout {
             root: root.to_owned(),
-        }
+        })
     }
 
     fn read(&self, relative: &Path) -> Result<Option<String>, CheckoutError> {
@@ -90,11 +105,12 @@ impl Checkout {
 
     /// The plan a values file of the checkout describes. Schedules
     /// Kubernetes would reject are kept as they are, so that a diff can show
-    /// them changing.
+    /// them changing. Only the file's first document counts, as for Helm.
     pub fn plan(&self, values: &str) -> Result<Plan, CheckoutError> {
         let text = self.text(values)?;
         let path = self.root.join(values);
-        crate::read::values::import_keeping_invalid_schedules(&path, &text).map_err(|problems| {
+        let text = splice::first_document(&text);
+        crate::read::values::import_keeping_invalid_schedules(&path, text).map_err(|problems| {
             CheckoutError::Invalid {
                 path,
                 message: problems.to_string(),
@@ -122,6 +138,44 @@ impl Checkout {
             source,
         })
     }
+
+    /// The values file with its `cronjobs:` block replaced, or why it
+    /// cannot be exactly.
+    fn splice(&self, values: &str, block: &str) -> Result<String, CheckoutError> {
+        let path = self.path(values);
+        if !path.is_file() {
+            return Err(self.missing(path));
+        }
+        let text = self.text(values)?;
+        splice::replace_cronjobs(&text, block)
+            .map_err(|source| CheckoutError::Splice { path, source })
+    }
+
+    /// A folder of the checkout that must be there.
+    fn folder(&self, relative: &str) -> Result<(), CheckoutError> {
+        let path = self.path(relative);
+        if path.is_dir() {
+            Ok(())
+        } else {
+            Err(self.missing(path))
+        }
+    }
+
+    /// The error for a file or folder that is not there, naming the first
+    /// folder on its way that is missing.
+    fn missing(&self, wanted: PathBuf) -> CheckoutError {
+        let missing = wanted
+            .ancestors()
+            .take_while(|p| *p != self.root && !p.exists())
+            .last()
+            .unwrap_or(&wanted)
+            .to_owned();
+        CheckoutError::Missing {
+            missing,
+            wanted,
+            root: self.root.clone(),
+        }
+    }
 }
 
 /// Whether a rules file is a generated promtool test file.
@@ -142,6 +196,10 @@ pub fn compare(
     for Rendered { output, files } in rendered {
         match output.checkout {
             Some(Place::CronjobsBlock(values)) => {
+                // What apply cannot write is no drift but an error.
+                for block in files {
+                    checkout.splice(values, &block.contents)?;
+                }
                 let old = checkout.plan(values)?;
                 drift.jobs.extend(diff::jobs(&old, new, now, alert_of)?);
                 let before = normalised(&crate::render::values::cronjobs(&old)?)?;
@@ -149,6 +207,7 @@ pub fn compare(
                 push_drift(&mut drift, Path::new(values), false, &before, &after);
             }
             Some(Place::Folder(folder)) => {
+                checkout.folder(folder)?;
                 for file in files {
                     let path = Path::new(folder).join(&file.path);
                     let (missing, before) = match checkout.read(&path)? {
@@ -381,10 +440,15 @@ fn matching_paren(text: &str) -> Option<usize> {
 }
 
 /// Writes a render into the checkout: the `cronjobs:` block of the values
-/// file (every other byte kept) and the rules files. Each file is replaced
-/// atomically, and nothing is changed unless every file can be written.
-/// Gives the paths whose contents changed.
-pub fn apply(rendered: &[Rendered], checkout: &Checkout) -> Result<Vec<PathBuf>, CheckoutError> {
+/// file (every other byte kept) and the rules files, in the line endings of
+/// the files they replace. Under the checkout's lock, all or nothing (see
+/// [`output`]), and only into chart folders that are there. Gives the paths
+/// whose contents changed.
+pub fn apply(rendered: &[Rendered], root: &Path) -> Result<Vec<PathBuf>, CheckoutError> {
+    let lock = output::Lock::take(root)?;
+    let checkout = Checkout {
+        root: root.to_owned(),
+    };
     let mut files = Vec::new();
     for Rendered {
         output,
@@ -393,26 +457,29 @@ pub fn apply(rendered: &[Rendered], checkout: &Checkout) -> Result<Vec<PathBuf>,
     {
         match output.checkout {
             Some(Place::CronjobsBlock(values)) => {
-                let text = checkout.text(values)?;
                 for block in rendered {
-                    let updated =
-                        splice::replace_cronjobs(&text, &block.contents).ok_or_else(|| {
-                            CheckoutError::NoCronjobs {
-                                path: checkout.root.join(values),
-                            }
-                        })?;
-                    files.push(File::new(values, updated));
+                    files.push(File::new(values, checkout.splice(values, &block.contents)?));
                 }
             }
-            Some(Place::Folder(folder)) => files.extend(
-                rendered
-                    .iter()
-                    .map(|f| File::new(Path::new(folder).join(&f.path), f.contents.clone())),
-            ),
+            Some(Place::Folder(folder)) => {
+                checkout.folder(folder)?;
+                for file in rendered {
+                    let path = Path::new(folder).join(&file.path);
+                    // What cannot be read is found out when written.
+                    let crlf = std::fs::read_to_string(checkout.root.join(&path))
+                        .is_ok_and(|old| old.split('\n').next().is_some_and(|l| l.ends_with('\r')));
+                    let contents = if crlf {
+                        file.contents.replace('\n', "\r\n")
+                    } else {
+                        file.contents.clone()
+                    };
+                    files.push(File::new(path, contents));
+                }
+            }
             None => {}
         }
     }
-    let changed = output::write_all(&checkout.root, &files)?;
+    let changed = lock.write(&files)?;
     Ok(files
         .into_iter()
         .zip(changed)

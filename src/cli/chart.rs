@@ -15,13 +15,14 @@ pub fn diff(
     format: DiffFormat,
     templates: Option<&Path>,
 ) -> Result<(), Error> {
+    let checkout = Checkout::open(repo)?;
     let plan = load_catalogue(catalogue)?;
     let templates = Templates::load(templates)?;
     let rendered = checkout_outputs(&plan, &templates)?;
     let alert_of = |plan: &Plan, env: &str, job: &Job| {
         rules::not_completed_alert(plan, &templates, env, job.host())
     };
-    let drift = chart::compare(&plan, &rendered, &Checkout::new(repo), now()?, &alert_of)?;
+    let drift = chart::compare(&plan, &rendered, &checkout, now()?, &alert_of)?;
     match format {
         DiffFormat::Json => {
             let json = serde_json::to_string_pretty(&drift)
@@ -66,10 +67,11 @@ fn human(drift: &Drift) -> String {
 }
 
 pub fn apply(catalogue: &Path, repo: &Path, templates: Option<&Path>) -> Result<(), Error> {
+    Checkout::open(repo)?;
     let plan = load_catalogue(catalogue)?;
     let templates = Templates::load(templates)?;
     let rendered = checkout_outputs(&plan, &templates)?;
-    let written = chart::apply(&rendered, &Checkout::new(repo))?;
+    let written = chart::apply(&rendered, repo)?;
     if written.is_empty() {
         eprintln!("nothing to change: the checkout matches the catalogue");
     }

@@ -54,13 +54,13 @@ pub fn lint(args: &LintArgs) -> Result<(), Error> {
     let (path, mode, scripts, alerts) = match (&args.catalogue, &args.chart_repo) {
         (Some(catalogue), repo) => {
             let scripts = match repo {
-                Some(repo) => Some(Checkout::new(repo).scripts()?),
+                Some(repo) => Some(Checkout::open(repo)?.scripts()?),
                 None => None,
             };
             (catalogue.clone(), Mode::Catalogue, scripts, None)
         }
         (None, Some(repo)) => {
-            let chart = Checkout::new(repo);
+            let chart = Checkout::open(repo)?;
             let rules = chart.path(render::RULES);
             let alerts = if rules.is_dir() {
                 Some(AlertRules::read_dir(&rules).map_err(|source| Error::Read {

@@ -133,8 +133,12 @@ pub enum Command {
     ///
     /// Rewrites only the `cronjobs:` block of charts/db-backup/values.yaml,
     /// keeping every other byte (comments and anchors too), and writes the
-    /// rule files and their tests. Each file is replaced atomically; on any
-    /// error nothing is changed. Afterwards `envsync diff` exits 0.
+    /// rule files and their tests, in each file's line endings and mode.
+    /// A block that cannot be replaced exactly (conflict markers, a second
+    /// `cronjobs:`, an anchor in it used after it) is refused, exit 2. All
+    /// or nothing, under a lock that refuses a second apply, even when
+    /// killed: the next envsync finishes or undoes the write. Afterwards
+    /// `envsync diff` exits 0.
     #[command(
         after_help = "Example:\n  envsync apply catalogue.yaml --chart-repo ../govuk-helm-charts"
     )]

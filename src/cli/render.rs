@@ -30,10 +30,14 @@ pub struct RenderArgs {
 }
 
 pub fn run(args: &RenderArgs) -> Result<(), Error> {
+    output::recover(&args.out)?;
+    let checkout = args.chart_repo.as_deref().map(Checkout::open).transpose()?;
     let mut plan = load_catalogue(&args.catalogue)?;
-    if let Some(repo) = &args.chart_repo {
-        let path = Checkout::new(repo).path(render::VALUES);
+    if let Some(checkout) = checkout {
+        let path = checkout.path(render::VALUES);
         let text = read(&path)?;
+        // Only the first document counts, as for Helm.
+        let text = crate::chart::splice::first_document(&text).to_owned();
         match crate::read::values::chart(&path, &text) {
             Ok(chart) => plan.chart = chart,
             Err(problems) => return Err(invalid(&path, text, problems, Format::Human)),
@@ -41,13 +45,11 @@ pub fn run(args: &RenderArgs) -> Result<(), Error> {
     }
     let plan = only_envs(plan, &args.envs)?;
     let templates = Templates::load(args.templates.as_deref())?;
-    let mut staging = output::Staging::new(&args.out);
-    for file in render_files(&plan, &templates)? {
-        staging.add(&file)?;
-    }
-    for (path, changed) in staging.commit()? {
+    let files = render_files(&plan, &templates)?;
+    let changed = output::write_all(&args.out, &files)?;
+    for (file, changed) in files.iter().zip(changed) {
         let verb = if changed { "wrote" } else { "unchanged" };
-        eprintln!("{verb} {}", args.out.join(path).display());
+        eprintln!("{verb} {}", args.out.join(&file.path).display());
     }
     Ok(())
 }

@@ -268,6 +268,8 @@ pub fn chart_checkout_with(dir: &Path, catalogue: &str) {
     std::fs::write(dir.join("catalogue.yaml"), catalogue).expect("writing the catalogue");
     let values = dir.join(CHART_VALUES);
     std::fs::create_dir_all(values.parent().unwrap()).unwrap();
+    // apply makes no chart folders: the rules folder is there in a checkout.
+    std::fs::create_dir_all(dir.join("charts/monitoring-config/rules")).unwrap();
     std::fs::write(
         &values,
         "# Values for the db-backup chart.\nsuspendAllCronJobs: false\n\n# Written by envsync apply.\ncronjobs:\n",
