@@ -987,3 +987,51 @@ fn envsync_yaml_problems_are_located_in_it() {
         (Some(2), Some(34))
     );
 }
+
+#[test]
+fn import_writes_the_envsync_yaml_facts_into_the_catalogue() {
+    // 2024-10-08: publishing-api's staging restore on Monday morning has no
+    // content-store restore before it that cycle, which only the facts say
+    // matters.
+    let Some(dir) = case("2024-10-08-9be2c5d491") else {
+        return;
+    };
+    let repo = Repo::of(&dir).with_facts(FACTS);
+    let values = repo.path().join("charts/db-backup/values.yaml");
+    let catalogue = repo.path().join("catalogue.yaml");
+    let out = envsync()
+        .args(["import", "--values"])
+        .arg(&values)
+        .arg("-o")
+        .arg(&catalogue)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(&catalogue).unwrap();
+    for fact in [
+        "run_before:\n      - publishing-api-postgres",
+        "personal_data: true",
+        "wider_access: true",
+    ] {
+        assert!(text.contains(fact), "no `{fact}` in:\n{text}");
+    }
+    // The catalogue lints as the chart with its facts does.
+    let (_, from_chart) = lint_chart(&repo);
+    let (_, from_catalogue) = lint_json(&[catalogue.to_str().unwrap()]);
+    let without_coverage = |f: &[Value]| {
+        let mut p = places(f);
+        p.retain(|(rule, _, _)| rule != "alert-coverage");
+        p
+    };
+    let from_chart = without_coverage(&from_chart);
+    assert!(from_chart.contains(&(
+        "order".to_owned(),
+        "staging".to_owned(),
+        "publishing-api-postgres".to_owned()
+    )));
+    assert_eq!(without_coverage(&from_catalogue), from_chart);
+}

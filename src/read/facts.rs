@@ -160,6 +160,8 @@ impl Facts {
             let jobs = plan.environments.iter_mut().flat_map(|e| &mut e.jobs);
             for job in jobs.filter(|j| j.name == db.name) {
                 job.personal_data |= db.personal_data;
+                let allow = db.allow.iter().map(|(r, why, _)| (r.clone(), why.clone()));
+                job.allow.extend(allow);
             }
         }
     }
