@@ -1035,3 +1035,38 @@ fn import_writes_the_envsync_yaml_facts_into_the_catalogue() {
     )));
     assert_eq!(without_coverage(&from_catalogue), from_chart);
 }
+
+#[test]
+fn envsync_yaml_allow_suppresses_in_every_environment() {
+    let Some(dir) = case(NEWEST) else {
+        return;
+    };
+    let unused = (
+        "unused-setting".to_owned(),
+        "production".to_owned(),
+        "publishing-api-postgres".to_owned(),
+    );
+    let (_, findings) = lint_chart(&Repo::of(&dir).with_facts(FACTS));
+    assert!(places(&findings).contains(&unused), "{findings:#?}");
+    let facts = format!(
+        "{FACTS}  publishing-api-postgres: {{allow: [{{rule: unused-setting, reason: kept for the next restore}}]}}\n  whitehall-mysql: {{allow: [{{rule: host-overlap, reason: one job}}]}}\n  imminence-postgres: {{allow: [{{rule: order, reason: renamed since}}]}}\n"
+    );
+    let (_, findings) = lint_chart(&Repo::of(&dir).with_facts(&facts));
+    assert!(!places(&findings).contains(&unused), "{findings:#?}");
+    // whitehall-mysql has nothing to suppress; imminence-postgres is not in
+    // this revision, so its entry is not this revision's to report.
+    let unused_allows: Vec<_> = findings
+        .iter()
+        .filter(|f| f["rule"] == "unused-allow")
+        .collect();
+    assert_eq!(unused_allows.len(), 1, "{unused_allows:#?}");
+    let f = unused_allows[0];
+    assert!(
+        f["file"].as_str().unwrap().ends_with(".envsync.yaml"),
+        "{f}"
+    );
+    assert_eq!(
+        (f["job"].as_str(), f["line"].as_u64()),
+        (Some("whitehall-mysql"), Some(8))
+    );
+}

@@ -171,7 +171,7 @@ pub fn check(source: &Source) -> Vec<Diagnostic> {
         .collect();
     let mut findings = suppress::apply(ctx, findings);
     if let (Mode::Chart, Some(facts)) = (source.mode, source.facts) {
-        findings = suppress::apply_facts(facts, findings);
+        findings = suppress::apply_facts(facts, &plan, findings);
     }
     // A problem in an alert rules file is not the linted file's to allow.
     findings.extend(source.alerts.into_iter().flat_map(|a| a.problems.clone()));

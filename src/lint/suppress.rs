@@ -4,7 +4,7 @@
 use super::rules::{allow_without_reason, unused_allow};
 use super::{Context, JobRef, Mode, registry, suggest};
 use crate::model::diagnostic::Diagnostic;
-use crate::model::plan::Origin;
+use crate::model::plan::{Origin, Plan};
 use crate::read::facts::Facts;
 use std::cell::Cell;
 use std::collections::{HashMap, HashSet};
@@ -287,11 +287,19 @@ pub(crate) fn comment_allows(line: &str) -> Vec<(String, Option<String>, usize)>
 
 /// Applies the `allow` entries of a checkout's `.envsync.yaml` to the
 /// findings about their database's jobs, in every environment; an entry
-/// that suppresses nothing is reported where it is written.
-pub(super) fn apply_facts(facts: &Facts, findings: Vec<Diagnostic>) -> Vec<Diagnostic> {
+/// of a database the chart has that suppresses nothing is reported where
+/// it is written.
+pub(super) fn apply_facts(
+    facts: &Facts,
+    plan: &Plan,
+    findings: Vec<Diagnostic>,
+) -> Vec<Diagnostic> {
+    // A database this revision of the chart does not have is not its to
+    // report: one .envsync.yaml serves every revision.
     let allows: Vec<(&str, &str, Origin, Cell<bool>)> = facts
         .databases
         .iter()
+        .filter(|db| plan.jobs().any(|(_, j)| j.name == db.name))
         .flat_map(|db| {
             db.allow
                 .iter()
