@@ -127,27 +127,21 @@ fn broken(first: &Schedule, then: Timestamp) -> Option<Broken> {
 impl Broken {
     /// What the earlier job does instead: which cycle's data it holds.
     fn describe(&self, weekly: bool) -> String {
-        let last = match self.before {
-            Some(b) => format!(
-                "its last run, {} ({} earlier), holds the previous cycle's",
+        match (self.before, self.after) {
+            // Within a day before, but nearer after: that run is this cycle's.
+            (Some(b), Some(a)) if self.then.duration_since(b) <= DAY => format!(
+                "runs {} later, {}, in this cycle: its run before, {} ({} earlier), is the previous cycle's",
+                time::duration(a.duration_since(self.then)),
+                time::when(a, weekly),
                 time::when(b, weekly),
                 time::duration(self.then.duration_since(b))
             ),
-            None => "it has not run before".to_owned(),
-        };
-        match self.after {
-            Some(a)
-                if self
-                    .before
-                    .is_none_or(|b| a.duration_since(self.then) < self.then.duration_since(b)) =>
-            {
-                format!(
-                    "runs {} later, {}, in the same cycle: {last}",
-                    time::duration(a.duration_since(self.then)),
-                    time::when(a, weekly)
-                )
-            }
-            _ => format!("has not run this cycle: {last}"),
+            (Some(b), _) => format!(
+                "has not run this cycle: its last run, {} ({} earlier), is an earlier cycle's",
+                time::when(b, weekly),
+                time::duration(self.then.duration_since(b))
+            ),
+            (None, _) => "has not run before it".to_owned(),
         }
     }
 }
@@ -171,6 +165,9 @@ mod tests {
         assert_eq!(found[0].job.as_deref(), Some("publishing-api-postgres"));
         assert!(
             found[0].message.contains("runs Saturday 01:36")
+                && found[0].message.contains(
+                    "has not run this cycle: its last run, Thursday 22:06 (27h 30m earlier)"
+                )
                 && found[0].message.contains("(1 of 6 runs a week)"),
             "{found:?}"
         );
@@ -196,7 +193,7 @@ mod tests {
         let m = &found[0].message;
         assert!(
             m.contains("runs 2h 39m later")
-                && m.contains("(21h 21m earlier), holds the previous cycle's")
+                && m.contains("(21h 21m earlier), is the previous cycle's")
                 && m.contains("(7 of 7 runs a week)"),
             "{m}"
         );

@@ -70,7 +70,10 @@ fn check(ctx: &Context) -> Vec<Diagnostic> {
                 None => "a bucket no environment backs up to".to_owned(),
             };
             let said = match ctx.mode {
-                Mode::Chart => format!(" (as {} or most of its restores say)", facts::FILE),
+                Mode::Chart => format!(
+                    " (by {}, or else by the bucket most of its restores read)",
+                    facts::FILE
+                ),
                 Mode::Catalogue => String::new(),
             };
             let message = format!(
