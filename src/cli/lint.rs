@@ -5,8 +5,8 @@ use crate::chart::Checkout;
 use crate::lint::alerts::AlertRules;
 use crate::lint::format::{self, Format, Sources};
 use crate::lint::{Mode, Source, registry, suggest};
-use crate::model::diagnostic::Severity;
-use crate::read::facts;
+use crate::model::diagnostic::{Diagnostics, Severity};
+use crate::read::facts::{self, Facts};
 use crate::render;
 use clap::{Args, ValueEnum};
 use std::collections::BTreeSet;
@@ -75,22 +75,13 @@ pub fn lint(args: &LintArgs) -> Result<(), Error> {
                 None
             };
             let values = chart.path(render::VALUES);
-            let facts_path = chart.path(facts::FILE);
-            let facts = match std::fs::read_to_string(&facts_path) {
-                Ok(text) => match facts::read(&facts_path, &text) {
-                    Ok(facts) => Some(facts),
-                    Err(found) => {
-                        problems = found.0;
-                        None
-                    }
-                },
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-                Err(source) => {
-                    return Err(Error::Read {
-                        path: facts_path,
-                        source,
-                    });
+            let facts = match read_facts(&chart)? {
+                Some(Ok(facts)) => Some(facts),
+                Some(Err(found)) => {
+                    problems = found.0;
+                    None
                 }
+                None => None,
             };
             (values, Mode::Chart, scripts(&chart)?, alerts, facts)
         }
@@ -152,6 +143,17 @@ fn scripts(chart: &Checkout) -> Result<Option<BTreeSet<String>>, Error> {
         );
     }
     Ok(scripts)
+}
+
+/// The checkout's `.envsync.yaml`, if it has one: its facts, or its
+/// problems.
+fn read_facts(chart: &Checkout) -> Result<Option<Result<Facts, Diagnostics>>, Error> {
+    let path = chart.path(facts::FILE);
+    match std::fs::read_to_string(&path) {
+        Ok(text) => Ok(Some(facts::read(&path, &text))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(source) => Err(Error::Read { path, source }),
+    }
 }
 
 /// `envsync rules`: every rule with its severity and what it catches.
