@@ -40,6 +40,7 @@ fn pipeline(c: &mut Criterion) {
             mode: Mode::Catalogue,
             scripts: None,
             alerts: None,
+            facts: None,
         };
         group.bench_with_input(BenchmarkId::new("load+validate", n), &text, |b, text| {
             b.iter(|| catalogue::read(path, black_box(text)).map(|d| d.root))

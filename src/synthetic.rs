@@ -141,6 +141,7 @@ mod tests {
             mode: crate::lint::Mode::Catalogue,
             scripts: None,
             alerts: None,
+            facts: None,
         });
         let errors: Vec<_> = findings
             .iter()

@@ -40,10 +40,46 @@ impl Repo {
         Repo { dir }
     }
 
+    /// The checkout of a conformance revision, as it was.
+    fn of(case: &Path) -> Repo {
+        Repo::new(
+            case,
+            &std::fs::read_to_string(case.join("values.yaml")).unwrap(),
+        )
+    }
+
+    /// Adds `backup-<dbms>.sh` at the chart's root, as the chart kept its
+    /// scripts until 2023-11.
+    fn with_root_scripts(self, dbmses: &[&str]) -> Repo {
+        for dbms in dbmses {
+            let path = self
+                .dir
+                .path()
+                .join(format!("charts/db-backup/backup-{dbms}.sh"));
+            std::fs::write(path, "").unwrap();
+        }
+        self
+    }
+
+    /// Adds a `.envsync.yaml` at the checkout's root.
+    fn with_facts(self, facts: &str) -> Repo {
+        std::fs::write(self.dir.path().join(".envsync.yaml"), facts).unwrap();
+        self
+    }
+
     fn path(&self) -> &Path {
         self.dir.path()
     }
 }
+
+/// The facts about GOV.UK's sync that its values file cannot hold.
+const FACTS: &str = "environments:
+  staging: {restore_from: production}
+  integration: {restore_from: staging, wider_access: true}
+databases:
+  ckan-postgres: {personal_data: true}
+  content-store-postgres: {run_before: [publishing-api-postgres]}
+";
 
 fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
@@ -269,9 +305,10 @@ fn the_govuk_catalogue_lints_with_no_errors() {
     assert_eq!(code, 0, "{findings:#?}");
     assert_eq!(errors(&findings), Vec::<&Value>::new());
     // The warnings: restores that can start before the source's backup is
-    // due to finish (see the README).
+    // due to finish (see the README), and production's publishing-api
+    // backup setting a DB_OWNER that only a restore reads.
     let warned: BTreeSet<_> = places(&findings);
-    let expected: BTreeSet<_> = [
+    let mut expected: BTreeSet<_> = [
         ("integration", "content-block-manager-postgres"),
         ("staging", "content-data-api-postgres"),
         ("integration", "content-store-postgres"),
@@ -292,6 +329,11 @@ fn the_govuk_catalogue_lints_with_no_errors() {
         )
     })
     .collect();
+    expected.insert((
+        "unused-setting".to_owned(),
+        "production".to_owned(),
+        "publishing-api-postgres".to_owned(),
+    ));
     assert_eq!(warned, expected);
     let cdapi = findings
         .iter()
@@ -553,11 +595,14 @@ fn concise_and_github_formats() {
         .output()
         .unwrap();
     let text = String::from_utf8(out.stdout).unwrap();
-    assert_eq!(text.lines().count(), 10);
+    assert_eq!(text.lines().count(), 11);
     for line in text.lines() {
         assert!(line.starts_with("::warning file="), "{line}");
         assert!(line.contains(",line=") && line.contains(",col="), "{line}");
-        assert!(line.contains("::[restore-before-backup] "), "{line}");
+        assert!(
+            line.contains("::[restore-before-backup] ") || line.contains("::[unused-setting] "),
+            "{line}"
+        );
     }
 }
 
@@ -731,4 +776,297 @@ fn a_for_longer_than_prometheus_keeps_is_an_error_at_it() {
         assert!(text.contains(&place), "{text}");
         assert!(text.contains(&format!("for: {for_}")), "{text}");
     }
+}
+
+/// A conformance revision by its directory name.
+fn case(name: &str) -> Option<PathBuf> {
+    Some(common::conformance_dir()?.join(name))
+}
+
+/// Lints the revision before a fix and the fix, each with the facts: the
+/// finding is at each (env, job) before and at none after.
+fn fixed_between(
+    parent: &str,
+    fix: &str,
+    rule: &str,
+    at: &[(&str, &str)],
+    prepare: fn(Repo) -> Repo,
+) {
+    let (Some(parent), Some(fix)) = (case(parent), case(fix)) else {
+        return;
+    };
+    let expected: BTreeSet<(String, String, String)> = at
+        .iter()
+        .map(|(env, job)| (rule.to_owned(), (*env).to_owned(), (*job).to_owned()))
+        .collect();
+    let (_, before) = lint_chart(&prepare(Repo::of(&parent).with_facts(FACTS)));
+    let found: BTreeSet<_> = places(&before)
+        .into_iter()
+        .filter(|p| p.0 == rule)
+        .collect();
+    assert_eq!(found, expected, "before the fix: {before:#?}");
+    let (_, after) = lint_chart(&prepare(Repo::of(&fix).with_facts(FACTS)));
+    let left: Vec<_> = after.iter().filter(|f| f["rule"] == rule).collect();
+    assert_eq!(left, Vec::<&Value>::new(), "after the fix");
+}
+
+#[test]
+fn fixed_dbms_postgresql_was_script_missing() {
+    // Until 2023-10-27 two jobs in each environment said `dbms: postgresql`;
+    // the chart, with backup-mysql.sh and backup-postgres.sh at its root,
+    // has no backup-postgresql.
+    let at = ["production", "staging", "integration"].map(|env| {
+        [
+            (env, "content-data-api-postgresql-primary"),
+            (env, "transition-postgresql-primary"),
+        ]
+    });
+    fixed_between(
+        "2023-10-26-4f90a8df33",
+        "2023-10-27-11395980f1",
+        "script-missing",
+        at.as_flattened(),
+        |repo| repo.with_root_scripts(&["mysql", "postgres"]),
+    );
+    // Without any scripts, the DBMSes of today's chart count.
+    fixed_between(
+        "2023-10-26-4f90a8df33",
+        "2023-10-27-11395980f1",
+        "script-missing",
+        at.as_flattened(),
+        |repo| repo,
+    );
+}
+
+#[test]
+fn fixed_a_job_named_for_no_dbms_was_script_missing() {
+    // 2025-09-08 added production's `content-block-manager`: DBMS `manager`.
+    fixed_between(
+        "2025-09-08-0a0ec4f284",
+        "2025-09-10-1d8eec31ea",
+        "script-missing",
+        &[("production", "content-block-manager")],
+        |repo| repo,
+    );
+}
+
+#[test]
+fn fixed_content_store_a_cycle_late_was_order() {
+    // Production dumped content-store at 02:16 and publishing-api at 23:37
+    // until 2023-11-08.
+    fixed_between(
+        "2023-11-06-71f7f6c526",
+        "2023-11-08-028fcd5fdc",
+        "order",
+        &[("production", "publishing-api-postgres")],
+        |repo| repo,
+    );
+    // Staging restored content-store Monday to Friday but publishing-api
+    // on Monday morning too, before any content-store restore that cycle.
+    fixed_between(
+        "2024-10-08-9be2c5d491",
+        "2024-10-29-a926199e6a",
+        "order",
+        &[
+            ("staging", "publishing-api-postgres"),
+            ("integration", "publishing-api-postgres"),
+        ],
+        |repo| repo,
+    );
+}
+
+#[test]
+fn fixed_db_owner_on_a_backup_was_unused_setting() {
+    // DB_OWNER went on production's backup-only job on 2025-10-14 and
+    // moved to staging's and integration's restores the next day.
+    fixed_between(
+        "2025-10-14-1894d62dd2",
+        "2025-10-15-5afdf7ba78",
+        "unused-setting",
+        &[("production", "content-block-manager-postgres")],
+        |repo| repo,
+    );
+}
+
+#[test]
+fn fixed_integration_reading_production_was_restore_wrong_source() {
+    fixed_between(
+        "2025-10-15-5afdf7ba78",
+        "2025-10-16-0abc2f3fb3",
+        "restore-wrong-source",
+        &[("integration", "content-block-manager-postgres")],
+        |repo| repo,
+    );
+}
+
+#[test]
+fn fixed_ckan_unsanitised_was_unsanitised_copy() {
+    // .envsync.yaml says ckan holds personal data and integration is
+    // wider; staging began sanitising it on 2026-07-17.
+    fixed_between(
+        "2026-06-19-04cd99be31",
+        "2026-07-17-4da2d98e0e",
+        "unsanitised-copy",
+        &[("integration", "ckan-postgres")],
+        |repo| repo,
+    );
+}
+
+#[test]
+fn a_chart_without_alert_rules_is_one_alert_coverage_finding() {
+    // Before 2026-02 the chart's rules folder had no db-backup alerts.
+    let (Some(without), Some(with)) =
+        (case("2026-02-13-5cad4a38b0"), case("2026-02-13-678c1ebdd9"))
+    else {
+        return;
+    };
+    let (_, findings) = lint_chart(&Repo::of(&without));
+    let coverage: Vec<_> = findings
+        .iter()
+        .filter(|f| f["rule"] == "alert-coverage")
+        .collect();
+    assert_eq!(coverage.len(), 1, "{coverage:#?}");
+    assert!(coverage[0]["job"].is_null(), "{coverage:#?}");
+    let (_, findings) = lint_chart(&Repo::of(&with));
+    assert!(
+        findings
+            .iter()
+            .filter(|f| f["rule"] == "alert-coverage")
+            .count()
+            > 1
+    );
+}
+
+#[test]
+fn every_revision_lints_in_chart_mode() {
+    let Some(cases) = common::conformance_cases() else {
+        return;
+    };
+    let mut last = None;
+    for dir in &cases {
+        for facts in ["", FACTS] {
+            let repo = Repo::of(dir).with_facts(facts);
+            let out = envsync()
+                .args(["lint", "--format", "json", "--chart-repo"])
+                .arg(repo.path())
+                .output()
+                .unwrap();
+            let code = out.status.code();
+            assert!(
+                matches!(code, Some(0 | 1)),
+                "{}: exit {code:?}: {}",
+                dir.display(),
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let findings: Value = serde_json::from_slice(&out.stdout).unwrap();
+            last = Some((dir.clone(), findings));
+        }
+    }
+    // The newest revision, with the facts: no errors.
+    let (dir, findings) = last.unwrap();
+    assert!(dir.ends_with(NEWEST));
+    let findings = findings.as_array().unwrap();
+    assert_eq!(errors(findings), Vec::<&Value>::new());
+}
+
+#[test]
+fn envsync_yaml_problems_are_located_in_it() {
+    let Some(dir) = case(NEWEST) else {
+        return;
+    };
+    let repo = Repo::of(&dir).with_facts("databases:\n  ckan-postgres: {personal_data: yes}\n");
+    let (code, findings) = lint_chart(&repo);
+    assert_eq!(code, 1);
+    let problem = findings.iter().find(|f| f["rule"] == "schema").unwrap();
+    assert!(
+        problem["file"].as_str().unwrap().ends_with(".envsync.yaml"),
+        "{problem}"
+    );
+    assert_eq!(
+        (problem["line"].as_u64(), problem["column"].as_u64()),
+        (Some(2), Some(34))
+    );
+}
+
+#[test]
+fn import_writes_the_envsync_yaml_facts_into_the_catalogue() {
+    // 2024-10-08: publishing-api's staging restore on Monday morning has no
+    // content-store restore before it that cycle, which only the facts say
+    // matters.
+    let Some(dir) = case("2024-10-08-9be2c5d491") else {
+        return;
+    };
+    let repo = Repo::of(&dir).with_facts(FACTS);
+    let values = repo.path().join("charts/db-backup/values.yaml");
+    let catalogue = repo.path().join("catalogue.yaml");
+    let out = envsync()
+        .args(["import", "--values"])
+        .arg(&values)
+        .arg("-o")
+        .arg(&catalogue)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(&catalogue).unwrap();
+    for fact in [
+        "run_before:\n      - publishing-api-postgres",
+        "personal_data: true",
+        "wider_access: true",
+    ] {
+        assert!(text.contains(fact), "no `{fact}` in:\n{text}");
+    }
+    // The catalogue lints as the chart with its facts does.
+    let (_, from_chart) = lint_chart(&repo);
+    let (_, from_catalogue) = lint_json(&[catalogue.to_str().unwrap()]);
+    let without_coverage = |f: &[Value]| {
+        let mut p = places(f);
+        p.retain(|(rule, _, _)| rule != "alert-coverage");
+        p
+    };
+    let from_chart = without_coverage(&from_chart);
+    assert!(from_chart.contains(&(
+        "order".to_owned(),
+        "staging".to_owned(),
+        "publishing-api-postgres".to_owned()
+    )));
+    assert_eq!(without_coverage(&from_catalogue), from_chart);
+}
+
+#[test]
+fn envsync_yaml_allow_suppresses_in_every_environment() {
+    let Some(dir) = case(NEWEST) else {
+        return;
+    };
+    let unused = (
+        "unused-setting".to_owned(),
+        "production".to_owned(),
+        "publishing-api-postgres".to_owned(),
+    );
+    let (_, findings) = lint_chart(&Repo::of(&dir).with_facts(FACTS));
+    assert!(places(&findings).contains(&unused), "{findings:#?}");
+    let facts = format!(
+        "{FACTS}  publishing-api-postgres: {{allow: [{{rule: unused-setting, reason: kept for the next restore}}]}}\n  whitehall-mysql: {{allow: [{{rule: host-overlap, reason: one job}}]}}\n  imminence-postgres: {{allow: [{{rule: order, reason: renamed since}}]}}\n"
+    );
+    let (_, findings) = lint_chart(&Repo::of(&dir).with_facts(&facts));
+    assert!(!places(&findings).contains(&unused), "{findings:#?}");
+    // whitehall-mysql has nothing to suppress; imminence-postgres is not in
+    // this revision, so its entry is not this revision's to report.
+    let unused_allows: Vec<_> = findings
+        .iter()
+        .filter(|f| f["rule"] == "unused-allow")
+        .collect();
+    assert_eq!(unused_allows.len(), 1, "{unused_allows:#?}");
+    let f = unused_allows[0];
+    assert!(
+        f["file"].as_str().unwrap().ends_with(".envsync.yaml"),
+        "{f}"
+    );
+    assert_eq!(
+        (f["job"].as_str(), f["line"].as_u64()),
+        (Some("whitehall-mysql"), Some(8))
+    );
 }

@@ -15,6 +15,8 @@ use serde_json::Value;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
+/// The chart's folder, relative to the checkout.
+pub const CHART: &str = "charts/db-backup";
 /// The chart's scripts folder, relative to the checkout.
 pub const SCRIPTS: &str = "charts/db-backup/scripts";
 
@@ -123,20 +125,42 @@ impl Checkout {
         self.root.join(relative)
     }
 
-    /// The names of the files in the chart's scripts folder.
-    pub fn scripts(&self) -> Result<BTreeSet<String>, CheckoutError> {
-        let path = self.path(SCRIPTS);
-        let read = || -> std::io::Result<BTreeSet<String>> {
-            let mut names = BTreeSet::new();
-            for entry in std::fs::read_dir(&path)? {
-                names.insert(entry?.file_name().to_string_lossy().into_owned());
+    /// The chart's scripts, from wherever the chart keeps them: the files
+    /// of `charts/db-backup/scripts/`, or (before 2023-11) the
+    /// `backup-<dbms>.sh` files at the chart's root, named without `.sh`.
+    /// `None` when the chart has neither.
+    pub fn scripts(&self) -> Result<Option<BTreeSet<String>>, CheckoutError> {
+        let names = |relative: &str| -> Result<BTreeSet<String>, CheckoutError> {
+            let path = self.path(relative);
+            let read = || -> std::io::Result<BTreeSet<String>> {
+                let mut names = BTreeSet::new();
+                for entry in std::fs::read_dir(&path)? {
+                    let entry = entry?;
+                    if entry.file_type()?.is_file() {
+                        names.insert(entry.file_name().to_string_lossy().into_owned());
+                    }
+                }
+                Ok(names)
+            };
+            match read() {
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(BTreeSet::new()),
+                read => read.map_err(|source| CheckoutError::Read {
+                    path: path.clone(),
+                    source,
+                }),
             }
-            Ok(names)
         };
-        read().map_err(|source| CheckoutError::Read {
-            path: path.clone(),
-            source,
-        })
+        let scripts = names(SCRIPTS)?;
+        if !scripts.is_empty() {
+            return Ok(Some(scripts));
+        }
+        let at_root: BTreeSet<String> = names(CHART)?
+            .iter()
+            .filter(|n| n.starts_with("backup-"))
+            .filter_map(|n| n.strip_suffix(".sh"))
+            .map(str::to_owned)
+            .collect();
+        Ok((!at_root.is_empty()).then_some(at_root))
     }
 
     /// The values file with its `cronjobs:` block replaced, or why it

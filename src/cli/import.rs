@@ -11,6 +11,7 @@ pub fn run(
     output: Option<&Path>,
     rules_dir: Option<&Path>,
     keep_invalid_schedules: bool,
+    facts: Option<&Path>,
 ) -> Result<(), Error> {
     let text = read(values_path)?;
     let imported = if keep_invalid_schedules {
@@ -24,6 +25,16 @@ pub fn run(
     };
     if let Some(dir) = rules_dir {
         rules::import_speeds(&mut plan, dir)?;
+    }
+    let facts = facts
+        .map(Path::to_owned)
+        .or_else(|| facts_beside(values_path));
+    if let Some(path) = facts {
+        let text = read(&path)?;
+        match crate::read::facts::read(&path, &text) {
+            Ok(facts) => facts.apply(&mut plan),
+            Err(problems) => return Err(invalid(&path, text, problems, Format::Human)),
+        }
     }
     let profiles = catalogue::profiles_in_values(&text);
     let data = catalogue::catalogue(&plan, &profiles)
@@ -58,6 +69,17 @@ pub fn run(
         }
         None => print(format!("{STDOUT_SCHEMA_HEADER}{body}")),
     }
+}
+
+/// The `.envsync.yaml` of the checkout whose chart values these are, if it
+/// has one.
+fn facts_beside(values: &Path) -> Option<PathBuf> {
+    let chart = values.parent()?;
+    if !chart.ends_with(crate::chart::CHART) {
+        return None;
+    }
+    let root = chart.parent()?.parent()?;
+    Some(root.join(crate::read::facts::FILE)).filter(|p| p.is_file())
 }
 
 /// Where `import -o` writes the catalogue's schema, beside the catalogue,

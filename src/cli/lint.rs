@@ -5,9 +5,11 @@ use crate::chart::Checkout;
 use crate::lint::alerts::AlertRules;
 use crate::lint::format::{self, Format, Sources};
 use crate::lint::{Mode, Source, registry, suggest};
-use crate::model::diagnostic::Severity;
+use crate::model::diagnostic::{Diagnostics, Severity};
+use crate::read::facts::{self, Facts};
 use crate::render;
 use clap::{Args, ValueEnum};
+use std::collections::BTreeSet;
 use std::fmt::Write;
 use std::path::PathBuf;
 
@@ -17,10 +19,11 @@ pub struct LintArgs {
     /// it stands.
     pub catalogue: Option<PathBuf>,
     /// A govuk-helm-charts checkout. With a catalogue, its
-    /// charts/db-backup/scripts/ tells which sanitise scripts exist.
-    /// Without one, lint reads charts/db-backup/values.yaml, the script
-    /// names in charts/db-backup/scripts/ and the alert rules under
-    /// charts/monitoring-config/rules/.
+    /// charts/db-backup/scripts/ tells which sanitise and backup scripts
+    /// exist. Without one, lint reads charts/db-backup/values.yaml, the
+    /// script names in charts/db-backup/scripts/ (or the chart's
+    /// backup-<dbms>.sh), the alert rules under
+    /// charts/monitoring-config/rules/, and the facts in .envsync.yaml.
     #[arg(long, value_name = "REPO")]
     pub chart_repo: Option<PathBuf>,
     /// How to print findings.
@@ -51,13 +54,14 @@ impl FailOn {
 /// Lints and prints the findings; `Err` for exit 1 (findings at or above
 /// `--fail-on`) or 2 (usage, unreadable files).
 pub fn lint(args: &LintArgs) -> Result<(), Error> {
-    let (path, mode, scripts, alerts) = match (&args.catalogue, &args.chart_repo) {
+    let mut problems = Vec::new();
+    let (path, mode, scripts, alerts, facts) = match (&args.catalogue, &args.chart_repo) {
         (Some(catalogue), repo) => {
             let scripts = match repo {
-                Some(repo) => Some(Checkout::open(repo)?.scripts()?),
+                Some(repo) => scripts(&Checkout::open(repo)?)?,
                 None => None,
             };
-            (catalogue.clone(), Mode::Catalogue, scripts, None)
+            (catalogue.clone(), Mode::Catalogue, scripts, None, None)
         }
         (None, Some(repo)) => {
             let chart = Checkout::open(repo)?;
@@ -68,14 +72,18 @@ pub fn lint(args: &LintArgs) -> Result<(), Error> {
                     source,
                 })?)
             } else {
-                eprintln!(
-                    "note: no {}: alert-coverage is not checked",
-                    rules.display()
-                );
                 None
             };
             let values = chart.path(render::VALUES);
-            (values, Mode::Chart, Some(chart.scripts()?), alerts)
+            let facts = match read_facts(&chart)? {
+                Some(Ok(facts)) => Some(facts),
+                Some(Err(found)) => {
+                    problems = found.0;
+                    None
+                }
+                None => None,
+            };
+            (values, Mode::Chart, scripts(&chart)?, alerts, facts)
         }
         (None, None) => {
             return Err(Error::Usage(
@@ -85,15 +93,19 @@ pub fn lint(args: &LintArgs) -> Result<(), Error> {
         }
     };
     let text = read(&path)?;
-    let findings = crate::lint::check(&Source {
+    let mut findings = crate::lint::check(&Source {
         path: &path,
         text: &text,
         mode,
         scripts: scripts.as_ref(),
         alerts: alerts.as_ref(),
+        facts: facts.as_ref(),
     });
+    // Problems in .envsync.yaml: the chart is linted without its facts.
+    findings.extend(problems);
     let mut sources = Sources::new();
-    // Findings in other files (the alert rules) show their lines too.
+    // Findings in other files (the alert rules, .envsync.yaml) show their
+    // lines too.
     for d in &findings {
         if d.file != path
             && !sources.contains_key(&d.file)
@@ -118,6 +130,30 @@ pub fn lint(args: &LintArgs) -> Result<(), Error> {
         eprintln!("{summary}");
     }
     Ok(())
+}
+
+/// The chart's scripts, with a note when it has none.
+fn scripts(chart: &Checkout) -> Result<Option<BTreeSet<String>>, Error> {
+    let scripts = chart.scripts()?;
+    if scripts.is_none() {
+        eprintln!(
+            "note: no scripts in {} nor backup-<dbms>.sh in {}: sanitise scripts are not checked, and DBMSes are checked against the chart of today's",
+            chart.path(crate::chart::SCRIPTS).display(),
+            chart.path(crate::chart::CHART).display()
+        );
+    }
+    Ok(scripts)
+}
+
+/// The checkout's `.envsync.yaml`, if it has one: its facts, or its
+/// problems.
+fn read_facts(chart: &Checkout) -> Result<Option<Result<Facts, Diagnostics>>, Error> {
+    let path = chart.path(facts::FILE);
+    match std::fs::read_to_string(&path) {
+        Ok(text) => Ok(Some(facts::read(&path, &text))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(source) => Err(Error::Read { path, source }),
+    }
 }
 
 /// `envsync rules`: every rule with its severity and what it catches.

@@ -104,6 +104,12 @@ pub enum Command {
         /// the file: for importing a revision exactly as it was shipped.
         #[arg(long)]
         keep_invalid_schedules: bool,
+        /// The facts a values file cannot hold (run_before, personal_data,
+        /// wider_access, allow), written into the catalogue. Default: the
+        /// .envsync.yaml of the checkout whose
+        /// charts/db-backup/values.yaml is --values, if there is one.
+        #[arg(long, value_name = "FILE")]
+        facts: Option<PathBuf>,
     },
     /// Compare what a catalogue renders with a govuk-helm-charts checkout.
     ///
@@ -269,11 +275,13 @@ pub fn run(cli: Cli) -> Result<(), Error> {
             output,
             rules,
             keep_invalid_schedules,
+            facts,
         } => import::run(
             &values,
             output.as_deref(),
             rules.as_deref(),
             keep_invalid_schedules,
+            facts.as_deref(),
         ),
         Command::Lint(args) => lint::lint(&args),
         Command::Rules => lint::list(),

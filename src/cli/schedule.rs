@@ -36,6 +36,7 @@ fn lint_findings(path: &Path, text: &str) -> Vec<Diagnostic> {
         mode: Mode::Catalogue,
         scripts: None,
         alerts: None,
+        facts: None,
     });
     findings
         .into_iter()

@@ -24,6 +24,7 @@ use crate::cron::Schedule;
 use crate::model::diagnostic::{Diagnostic, Kind, Severity};
 use crate::model::plan::{Environment, Job, Op, Operation, Origin, Plan, Speed};
 use crate::read::catalogue;
+use crate::read::facts::Facts;
 use crate::read::yaml::{self, Dialect, Node, Spanned};
 use jiff::SignedDuration;
 use std::collections::{BTreeSet, HashMap};
@@ -137,6 +138,8 @@ pub struct Source<'a> {
     pub scripts: Option<&'a BTreeSet<String>>,
     /// The chart's hand-written alert rules (chart mode).
     pub alerts: Option<&'a alerts::AlertRules>,
+    /// The checkout's `.envsync.yaml` (chart mode).
+    pub facts: Option<&'a Facts>,
 }
 
 /// Lints a file: every finding, suppressions applied, in source order.
@@ -153,10 +156,13 @@ pub fn check(source: &Source) -> Vec<Diagnostic> {
             })
         }
     };
-    let (plan, problems, root) = match read {
+    let (mut plan, problems, root) = match read {
         Ok(read) => read,
         Err(problems) => return sorted(problems.0.into_iter().map(reading_problem).collect()),
     };
+    if let (Mode::Chart, Some(facts)) = (source.mode, source.facts) {
+        facts.apply(&mut plan);
+    }
     let problems: Vec<Diagnostic> = problems.into_iter().map(reading_problem).collect();
     let ctx = &Context::new(&plan, source, root.as_ref(), &problems);
     let findings = registry()
@@ -164,6 +170,9 @@ pub fn check(source: &Source) -> Vec<Diagnostic> {
         .flat_map(|rule| (rule.check)(ctx))
         .collect();
     let mut findings = suppress::apply(ctx, findings);
+    if let (Mode::Chart, Some(facts)) = (source.mode, source.facts) {
+        findings = suppress::apply_facts(facts, &plan, findings);
+    }
     // A problem in an alert rules file is not the linted file's to allow.
     findings.extend(source.alerts.into_iter().flat_map(|a| a.problems.clone()));
     sorted(findings)
@@ -628,6 +637,7 @@ pub(crate) mod testing {
             mode: Mode::Catalogue,
             scripts,
             alerts: None,
+            facts: None,
         })
     }
 
@@ -651,8 +661,10 @@ pub(crate) mod testing {
                 path: Path::new("values.yaml"),
                 text: values,
                 mode: Mode::Chart,
-                scripts: Some(&scripts),
+                // A chart without scripts, as a checkout reads it.
+                scripts: (!scripts.is_empty()).then_some(&scripts),
                 alerts: Some(&alerts),
+                facts: None,
             }),
         )
     }

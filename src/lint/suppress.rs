@@ -4,7 +4,8 @@
 use super::rules::{allow_without_reason, unused_allow};
 use super::{Context, JobRef, Mode, registry, suggest};
 use crate::model::diagnostic::Diagnostic;
-use crate::model::plan::Origin;
+use crate::model::plan::{Origin, Plan};
+use crate::read::facts::Facts;
 use std::cell::Cell;
 use std::collections::{HashMap, HashSet};
 
@@ -282,6 +283,59 @@ pub(crate) fn comment_allows(line: &str) -> Vec<(String, Option<String>, usize)>
         break;
     }
     out
+}
+
+/// Applies the `allow` entries of a checkout's `.envsync.yaml` to the
+/// findings about their database's jobs, in every environment; an entry
+/// of a database the chart has that suppresses nothing is reported where
+/// it is written.
+pub(super) fn apply_facts(
+    facts: &Facts,
+    plan: &Plan,
+    findings: Vec<Diagnostic>,
+) -> Vec<Diagnostic> {
+    // A database this revision of the chart does not have is not its to
+    // report: one .envsync.yaml serves every revision.
+    let allows: Vec<(&str, &str, Origin, Cell<bool>)> = facts
+        .databases
+        .iter()
+        .filter(|db| plan.jobs().any(|(_, j)| j.name == db.name))
+        .flat_map(|db| {
+            db.allow
+                .iter()
+                .map(|(rule, _, at)| (db.name.as_str(), rule.as_str(), *at, Cell::new(false)))
+        })
+        .collect();
+    let mut kept: Vec<Diagnostic> = findings
+        .into_iter()
+        .filter(|f| {
+            let allowed = allows
+                .iter()
+                .filter(|(job, rule, _, _)| f.job.as_deref() == Some(*job) && f.rule == *rule);
+            let mut suppressed = false;
+            for (_, _, _, used) in allowed {
+                used.set(true);
+                suppressed = true;
+            }
+            !suppressed
+        })
+        .collect();
+    for (job, rule, at, used) in &allows {
+        if !used.get() {
+            let message = if super::rule(rule).is_none() {
+                let hint = suggest(rule, registry().iter().map(|r| r.name));
+                format!("`{rule}` is not a lint rule{hint}, so this suppresses nothing")
+            } else {
+                format!("nothing breaks `{rule}` in `{job}` any more: remove this suppression")
+            };
+            let finding = unused_allow::RULE.finding(&facts.path, *at, message);
+            kept.push(Diagnostic {
+                job: Some((*job).to_owned()),
+                ..finding
+            });
+        }
+    }
+    kept
 }
 
 #[cfg(test)]

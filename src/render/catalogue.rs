@@ -148,6 +148,15 @@ impl Database<'_> {
         {
             shared.insert("personal_data".into(), json!(personal));
         }
+        let run_before: Vec<&str> = plan
+            .orders
+            .iter()
+            .filter(|o| o.first == self.name)
+            .map(|o| o.then.as_str())
+            .collect();
+        if !run_before.is_empty() {
+            shared.insert("run_before".into(), json!(run_before));
+        }
         for (env, entry) in entries {
             let value = match entry.get("schedule") {
                 Some(s) if entry.len() == 1 => s.clone(),

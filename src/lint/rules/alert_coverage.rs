@@ -1,4 +1,4 @@
-use crate::lint::alerts::AlertRules;
+use crate::lint::alerts::{AlertRules, Kind};
 use crate::lint::{Context, JobRef, Mode};
 use crate::model::diagnostic::Diagnostic;
 use crate::render::rules::{self, RulesError};
@@ -16,7 +16,9 @@ declare_rule! {
     ///
     /// - a suspended job that an alert still watches, unless a running job
     ///   on the same host keeps that alert's series fresh;
-    /// - a running job that no "not completed" alert watches.
+    /// - a running job that no "not completed" alert watches;
+    /// - once, a chart with no "not completed" alert at all (GOV.UK's
+    ///   rules exist from 2026-02).
     ///
     /// For a catalogue, lint derives the alert rules `envsync render` writes
     /// and reads their selectors the same way: every running job is watched unless its
@@ -56,8 +58,12 @@ struct Watch {
 fn check(ctx: &Context) -> Vec<Diagnostic> {
     let derived;
     let alerts = match (ctx.mode, ctx.alerts) {
-        (Mode::Chart, None) => return Vec::new(),
-        (Mode::Chart, Some(alerts)) => alerts,
+        (Mode::Chart, Some(alerts))
+            if alerts.alerts.iter().any(|a| a.kind == Kind::NotCompleted) =>
+        {
+            alerts
+        }
+        (Mode::Chart, _) => return no_rules(ctx),
         (Mode::Catalogue, _) => match derive(ctx) {
             Ok(alerts) => {
                 derived = alerts;
@@ -101,6 +107,20 @@ fn check(ctx: &Context) -> Vec<Diagnostic> {
         }
     }
     out
+}
+
+/// A chart with no "not completed" alert at all: one finding, not one per
+/// job.
+fn no_rules(ctx: &Context) -> Vec<Diagnostic> {
+    let running = ctx.jobs().filter(|(r, _, _)| ctx.runs(*r)).count();
+    if running == 0 {
+        return Vec::new();
+    }
+    let message = format!(
+        "the chart has no \"not completed\" alert rules (charts/monitoring-config/rules/): nobody hears when any of its {running} running jobs stops succeeding"
+    );
+    let at = ctx.find("/cronjobs").unwrap_or_default();
+    vec![RULE.finding(ctx.path, at, message)]
 }
 
 fn watches(ctx: &Context, alerts: &AlertRules, r: JobRef) -> Vec<Watch> {
@@ -208,6 +228,14 @@ mod tests {
         assert_eq!(found[0].job.as_deref(), Some("chat-postgres"));
         let text = estate("  chat-postgres:\n    production: 0 0 30 2 *\n");
         assert_eq!(catalogue(&RULE, &text).len(), 1);
+    }
+
+    #[test]
+    fn fires_once_on_a_chart_without_rules() {
+        let found = chart(&RULE, VALUES, &[], &[]);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].job, None);
+        assert!(found[0].message.contains("2 running jobs"), "{found:?}");
     }
 
     #[test]

@@ -14,11 +14,13 @@ pub mod order;
 pub mod restore_before_backup;
 pub mod restore_into_origin;
 pub mod restore_source_missing;
+pub mod restore_wrong_source;
 pub mod schema;
 pub mod script_missing;
 pub mod self_overlap;
 pub mod unsanitised_copy;
 pub mod unused_allow;
+pub mod unused_setting;
 
 /// Every rule, in the order `envsync rules` lists them.
 pub const ALL: &[Rule] = &[
@@ -27,6 +29,7 @@ pub const ALL: &[Rule] = &[
     name_length::RULE,
     restore_before_backup::RULE,
     restore_source_missing::RULE,
+    restore_wrong_source::RULE,
     unsanitised_copy::RULE,
     restore_into_origin::RULE,
     alert_coverage::RULE,
@@ -35,6 +38,7 @@ pub const ALL: &[Rule] = &[
     host_overlap::RULE,
     order::RULE,
     self_overlap::RULE,
+    unused_setting::RULE,
     unused_allow::RULE,
     allow_without_reason::RULE,
 ];

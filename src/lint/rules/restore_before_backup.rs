@@ -21,7 +21,9 @@ declare_rule! {
     /// ## Why it matters
     /// The environment quietly gets data a day (or a week) older than
     /// intended, and the next environment down inherits it. The message
-    /// says which copy the restore gets and how old it is.
+    /// says which copy the restore gets and how old it is, and the
+    /// duration it assumed for each of the source job's operations, so a
+    /// reader can judge it.
     ///
     /// ## Example
     /// ```yaml
@@ -99,10 +101,11 @@ fn check(ctx: &Context) -> Vec<Diagnostic> {
                 format!("this restore starts {} after it", time::duration(gap))
             };
             let mut message = format!(
-                "{got} because {}'s may still be running: {source_env}'s `{}` backs `{db}` up within {} of starting, and {starts}",
+                "{got} because {}'s may still be running: {source_env}'s `{}` backs `{db}` up within {} of starting ({}), and {starts}",
                 time::when(stale.source, weekly),
                 ctx.job(source.job()).name,
                 time::duration(ready),
+                assumed(ctx, source),
             );
             if stale.total > 1 {
                 message.push_str(&format!(
@@ -123,6 +126,32 @@ fn check(ctx: &Context) -> Vec<Diagnostic> {
         }
     }
     out
+}
+
+/// The durations assumed for the source job's operations up to and
+/// including the backup: "restore 4h, transform 45m, backup 4h", with runs
+/// of the same operation and duration counted ("backup 1h ×2").
+fn assumed(ctx: &Context, source: OpRef) -> String {
+    let job = source.job();
+    let mut parts: Vec<(String, SignedDuration, usize)> = Vec::new();
+    for op in &ctx.job(job).operations[..=source.op] {
+        let d = ctx.op_budget(job, op);
+        match parts.last_mut() {
+            Some((o, last, n)) if *o == op.op && *last == d => *n += 1,
+            _ => parts.push((op.op.clone(), d, 1)),
+        }
+    }
+    let parts: Vec<String> = parts
+        .into_iter()
+        .map(|(op, d, n)| match n {
+            1 => format!("{op} {}", time::duration(d)),
+            n => format!("{op} {} ×{n}", time::duration(d)),
+        })
+        .collect();
+    format!(
+        "{}, each at its taking-a-long-time threshold",
+        parts.join(", ")
+    )
 }
 
 /// The first run of a restore that starts before its source's backup is
@@ -195,6 +224,14 @@ mod tests {
             "{}",
             d.message
         );
+        // The duration it assumed, so a reader can judge it.
+        assert!(
+            d.message.contains(
+                "within 4h of starting (backup 4h, each at its taking-a-long-time threshold)"
+            ),
+            "{}",
+            d.message
+        );
     }
 
     #[test]
@@ -207,6 +244,24 @@ mod tests {
             found[0].message.contains("(7 of 7 runs a week)"),
             "{found:?}"
         );
+    }
+
+    #[test]
+    fn counts_each_earlier_database_of_the_source_job() {
+        let text = estate(
+            "  shared-documentdb:\n    production: {schedule: 13 0 * * *, operations: [{op: backup, db: a}, {op: backup, db: b}]}\n    staging: {schedule: 13 1 * * *, operations: [{op: restore, db: b, from: production}]}\n",
+        );
+        let found = catalogue(&RULE, &text);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(
+            found[0]
+                .message
+                .contains("backs `b` up within 2h of starting (backup 1h ×2, each"),
+            "{found:?}"
+        );
+        // The first database is due an hour in: a restore of it at 01:13 is in time.
+        let text = text.replace("{op: restore, db: b", "{op: restore, db: a");
+        assert_eq!(catalogue(&RULE, &text), vec![]);
     }
 
     #[test]
