@@ -137,7 +137,7 @@ fn scripts(chart: &Checkout) -> Result<Option<BTreeSet<String>>, Error> {
     let scripts = chart.scripts()?;
     if scripts.is_none() {
         eprintln!(
-            "note: no scripts in {} nor backup-<dbms>.sh in {}: sanitise scripts are not checked, and DBMSes are checked against the chart of today's",
+            "note: no scripts in {} nor backup-<dbms>.sh in {}: sanitise scripts are not checked, and each job's DBMS is checked against those of the chart of today (mongo, mysql, postgres)",
             chart.path(crate::chart::SCRIPTS).display(),
             chart.path(crate::chart::CHART).display()
         );

@@ -63,9 +63,12 @@ fn check(ctx: &Context) -> Vec<Diagnostic> {
         .filter_map(|s| s.strip_prefix("backup-"))
         .map(|s| s.strip_suffix(".sh").unwrap_or(s))
         .collect();
-    if dbmses.is_empty() {
+    let which_chart = if dbmses.is_empty() {
         dbmses.extend(TODAYS_DBMSES);
-    }
+        "the chart of today has"
+    } else {
+        "the chart has"
+    };
     for (r, _, job) in ctx.jobs() {
         let dbms = job.dbms();
         if !dbmses.contains(dbms) {
@@ -76,7 +79,7 @@ fn check(ctx: &Context) -> Vec<Diagnostic> {
             let hint = suggest(dbms, dbmses.iter().copied());
             let known: Vec<String> = dbmses.iter().map(|d| format!("`{d}`")).collect();
             let message = format!(
-                "`{}` runs `backup-{dbms}` (DBMS `{dbms}`, from {why}), which the chart does not have{hint}; the chart has scripts for {}",
+                "`{}` runs `backup-{dbms}` (DBMS `{dbms}`, from {why}), which the chart does not have{hint}; {which_chart} scripts for {}",
                 job.name,
                 known.join(", ")
             );
@@ -192,7 +195,14 @@ mod tests {
         assert!(found[0].message.contains("`backup-backup`"), "{found:?}");
         // A chart without scripts: today's DBMSes count.
         let text = estate("  chat-postgresql:\n    production: 1 1 * * *\n");
-        assert_eq!(catalogue(&RULE, &text).len(), 1);
+        let found = catalogue(&RULE, &text);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(
+            found[0]
+                .message
+                .contains("the chart of today has scripts for `mongo`, `mysql`, `postgres`"),
+            "{found:?}"
+        );
     }
 
     #[test]
