@@ -23,6 +23,8 @@
 
 mod cadence;
 mod gotmpl;
+#[cfg(test)]
+mod latency;
 mod model;
 mod render;
 mod tests_gen;
