@@ -212,6 +212,17 @@ fn regex_full_match(pattern: &str, name: &str) -> bool {
     })
 }
 
+/// "Not completed" alerts whose expression differs from the hand-written
+/// one by design: their threshold follows the schedule, where GOV.UK's one
+/// window leaves missed runs untold for days (a Thursday run of Sunday to
+/// Thursday, a Monday weekday run). Their selectors, labels and
+/// annotations still compare; what they do is checked by the suites in
+/// tests/rules/ (`hand_written_suites_pass_on_both_rule_sets`).
+const FOLLOWS_THE_SCHEDULE: &[&str] = &[
+    "Database backup/restore not completed - Weekday backups",
+    "Database backup/restore not completed - Sunday to Thursday backups",
+];
+
 /// Whether two rules files mean the same: the same group name, alert names,
 /// `for`, labels and annotations, and expressions that differ only in white
 /// space, comments and how the `database_instance` matcher lists the same
@@ -254,11 +265,13 @@ fn same_meaning(
         )?;
         let (tm, trest) = split_expr(&t.expr);
         let (om, orest) = split_expr(&o.expr);
-        same(
-            trest,
-            orest,
-            &format!("{ctx}: expression outside the selector"),
-        )?;
+        if !FOLLOWS_THE_SCHEDULE.contains(&t.name.as_str()) {
+            same(
+                trest,
+                orest,
+                &format!("{ctx}: expression outside the selector"),
+            )?;
+        }
         let others = |m: &[Matcher]| {
             m.iter()
                 .filter(|m| m.0 != "database_instance")
@@ -324,7 +337,6 @@ fn the_meaning_comparison_notices_differences() {
     let path = "staging/database_backups_and_syncs_staging_only_alerts.yaml";
     let theirs = std::fs::read_to_string(rules_dir.join(path)).unwrap();
     for (from, to) in [
-        ("day_of_week() <=5", "day_of_week() <=6"),
         (
             "database_instance=~\"(draft-)?content-store-postgres\"",
             "database_instance=~\"content-store-postgres\"",
@@ -365,9 +377,9 @@ const KNOWN_FIXES: &[(&str, &str, &str)] = &[
         "production/",
         "Slower Databases: matchers",
     ),
-    // The weekday window ran to Saturday until April 2026.
-    ("2026-02-16-1043a03426", "staging/", "day_of_week()<=6"),
-    ("2026-02-17-863d2f2d1c", "staging/", "day_of_week()<=6"),
+    // The weekday window ran to Saturday until April 2026: the expression
+    // of that alert is not compared (FOLLOWS_THE_SCHEDULE), and
+    // `hand_written_suites_catch_the_old_weekday_window` shows the mistake.
     // Until July 2026 integration's weekly alert listed signon-mysql, the
     // one daily database, instead of excluding it.
     (
@@ -545,8 +557,8 @@ fn rules_and_tests_follow_changes_to_the_catalogue() {
     // search-admin-mysql stuck in the slower group, release-mysql missing a
     // weekday run.
     let staging_tests = file(&new, STAGING_TESTS);
-    assert!(file(&old, STAGING_TESTS).contains("db-backup-chat-postgres-missed"));
-    assert!(!staging_tests.contains("db-backup-chat-postgres-missed"));
+    assert!(file(&old, STAGING_TESTS).contains("db-backup-chat-postgres-"));
+    assert!(!staging_tests.contains("db-backup-chat-postgres-"));
     assert!(!file(&old, STAGING_TESTS).contains("db-backup-search-admin-mysql-restore-stuck"));
     assert!(staging_tests.contains("db-backup-search-admin-mysql-restore-stuck"));
     let integration_tests = file(&new, INTEGRATION_TESTS);
@@ -587,8 +599,28 @@ fn run_hand_written(suite: &str, rules_text: &str) -> Option<std::process::Outpu
     common::run_promtool_test_rules([dir.path().join(suite)])
 }
 
+/// Assertions of the hand-written suites that the rendered rules break by
+/// design, as (suite, eval_time): silence after a missed run, where
+/// GOV.UK's windows did not look. On Monday 23:00 after the Friday and
+/// Monday weekday runs were missed, and on Friday 00:00 after Thursday's
+/// Sunday-to-Thursday run was missed, the rendered rules alert.
+const BLIND_SPOT_ASSERTIONS: &[(&str, &str)] = &[
+    ("staging_days_tests.yaml", "4d23h"),
+    ("staging_days_tests.yaml", "8d"),
+];
+
+/// The eval times of the assertions promtool reports failed.
+fn failed_times(report: &str) -> BTreeSet<String> {
+    report
+        .split("time: ")
+        .skip(1)
+        .map(|rest| rest.split(',').next().unwrap_or_default().trim().to_owned())
+        .collect()
+}
+
 /// Suites written the way GOV.UK tests these alerts pass on the hand-written
-/// rules and on the rendered ones alike.
+/// rules, and on the rendered ones but for the named assertions of the old
+/// blind spots.
 #[test]
 fn hand_written_suites_pass_on_both_rule_sets() {
     let Some((plan, rules_dir)) = govuk_plan(NEWEST) else {
@@ -604,12 +636,29 @@ fn hand_written_suites_pass_on_both_rule_sets() {
             let Some(out) = run_hand_written(suite, text) else {
                 return;
             };
-            assert!(
-                out.status.success(),
-                "{suite} on the {whose} {path}:\n{}{}",
+            let report = format!(
+                "{}{}",
                 String::from_utf8_lossy(&out.stdout),
                 String::from_utf8_lossy(&out.stderr)
             );
+            let excepted: BTreeSet<String> = BLIND_SPOT_ASSERTIONS
+                .iter()
+                .filter(|(s, _)| whose == "rendered" && s == suite)
+                .map(|(_, t)| (*t).to_owned())
+                .collect();
+            if excepted.is_empty() {
+                assert!(
+                    out.status.success(),
+                    "{suite} on the {whose} {path}:\n{report}"
+                );
+            } else {
+                assert!(!out.status.success(), "{suite}: the blind spots are back");
+                assert_eq!(
+                    failed_times(&report),
+                    excepted,
+                    "{suite} on the {whose} {path}:\n{report}"
+                );
+            }
         }
     }
     common::yamllint(&hand_written_dir());

@@ -107,9 +107,13 @@ pub(crate) struct Slot {
     pub hour: u8,
 }
 
+/// A day: its day of the month and of the week, as far as the calendar
+/// tells them apart.
+pub(crate) type Day = (Option<u8>, Option<u8>);
+
 impl Slot {
     /// The day the hour is in.
-    pub fn day(self) -> (Option<u8>, Option<u8>) {
+    pub fn day(self) -> Day {
         (self.dom, self.dow)
     }
 }
@@ -208,10 +212,7 @@ pub(crate) struct Cadence {
 impl Cadence {
     /// Whether the alert fires at `t` on a newest success `age` old.
     pub fn fires(&self, t: i64, age: i64) -> bool {
-        let slot = self.calendar.slot(t);
-        self.terms
-            .iter()
-            .any(|term| age > term.threshold && term.slots.contains(&slot))
+        self.threshold_at(t).is_some_and(|x| age > x)
     }
 
     /// The threshold checked at `t`, if any.
@@ -440,7 +441,7 @@ fn terms(
         }
     }
     // The slots of each day.
-    let mut days: BTreeMap<(Option<u8>, Option<u8>), Vec<Slot>> = BTreeMap::new();
+    let mut days: BTreeMap<Day, Vec<Slot>> = BTreeMap::new();
     for slot in low.keys() {
         days.entry(slot.day()).or_default().push(*slot);
     }
@@ -496,7 +497,8 @@ fn terms(
         }
         assigned.insert(slot, x);
         let hours = &days[&slot.day()];
-        let free = |h: &Slot, assigned: &BTreeMap<Slot, i64>| safe(h, x) && !assigned.contains_key(h);
+        let free =
+            |h: &Slot, assigned: &BTreeMap<Slot, i64>| safe(h, x) && !assigned.contains_key(h);
         let at = hours.iter().position(|h| *h == slot).unwrap_or(0);
         let mut k = at;
         while k > 0 && hours[k - 1].hour + 1 == hours[k].hour && free(&hours[k - 1], &assigned) {
@@ -504,7 +506,10 @@ fn terms(
             assigned.insert(hours[k], x);
         }
         let mut k = at;
-        while k + 1 < hours.len() && hours[k + 1].hour == hours[k].hour + 1 && free(&hours[k + 1], &assigned) {
+        while k + 1 < hours.len()
+            && hours[k + 1].hour == hours[k].hour + 1
+            && free(&hours[k + 1], &assigned)
+        {
             k += 1;
             assigned.insert(hours[k], x);
         }
@@ -524,8 +529,14 @@ fn terms(
 fn when(calendar: Calendar, t: i64) -> String {
     let c = civil(t);
     match calendar {
-        Calendar::Week => format!("{} {:02}:{:02}", DAY_NAMES[c.dow as usize], c.hour, c.minute),
-        Calendar::Month => format!("day {} of the month at {:02}:{:02}", c.dom, c.hour, c.minute),
+        Calendar::Week => format!(
+            "{} {:02}:{:02}",
+            DAY_NAMES[c.dow as usize], c.hour, c.minute
+        ),
+        Calendar::Month => format!(
+            "day {} of the month at {:02}:{:02}",
+            c.dom, c.hour, c.minute
+        ),
         Calendar::MonthAndWeek => format!(
             "day {} of the month at {:02}:{:02} ({})",
             c.dom, c.hour, c.minute, DAY_NAMES[c.dow as usize]
@@ -565,7 +576,12 @@ fn naming(
         fire_hours.insert(c.hour);
     }
     if !weekly {
-        return (irregular_name(series), Kind::Irregular, fire_days, fire_hours);
+        return (
+            irregular_name(series),
+            Kind::Irregular,
+            fire_days,
+            fire_hours,
+        );
     }
     let (name, kind) = weekly_name(&union, &fire_days);
     (name, kind, fire_days, fire_hours)
@@ -609,7 +625,8 @@ fn field_name(text: &str) -> Option<String> {
         .collect::<Option<_>>()?;
     if *month != "*" {
         let one_month = month.parse::<u32>().is_ok();
-        return (one_month && doms.len() == 1 && matches!(*dow, "*" | "?")).then(|| "Yearly".into());
+        return (one_month && doms.len() == 1 && matches!(*dow, "*" | "?"))
+            .then(|| "Yearly".into());
     }
     let days = join_words(
         &doms.iter().map(|&d| ordinal(d)).collect::<Vec<_>>(),
@@ -622,7 +639,9 @@ fn field_name(text: &str) -> Option<String> {
             format!("{days} of the month")
         });
     }
-    let weekdays = Schedule::parse(&format!("0 0 * * {dow}")).ok()?.weekdays()?;
+    let weekdays = Schedule::parse(&format!("0 0 * * {dow}"))
+        .ok()?
+        .weekdays()?;
     Some(format!("{days} of the month or {}", day_list(&weekdays)))
 }
 
@@ -738,8 +757,10 @@ mod tests {
         d
     }
 
-    /// The terms as (threshold, whole days, partial days as (day, hours)).
-    fn weekly_terms(c: &Cadence) -> Vec<(i64, Vec<u8>, Vec<(u8, Vec<u8>)>)> {
+    /// A term as (threshold, whole days, partial days as (day, hours)).
+    type WeeklyTerm = (i64, Vec<u8>, Vec<(u8, Vec<u8>)>);
+
+    fn weekly_terms(c: &Cadence) -> Vec<WeeklyTerm> {
         c.terms
             .iter()
             .map(|t| {
@@ -747,7 +768,11 @@ mod tests {
                 for s in &t.slots {
                     by_day.entry(s.dow.unwrap()).or_default().push(s.hour);
                 }
-                let whole = by_day.iter().filter(|(_, h)| h.len() == 24).map(|(d, _)| *d).collect();
+                let whole = by_day
+                    .iter()
+                    .filter(|(_, h)| h.len() == 24)
+                    .map(|(d, _)| *d)
+                    .collect();
                 let partial = by_day.into_iter().filter(|(_, h)| h.len() < 24).collect();
                 (t.threshold, whole, partial)
             })
@@ -760,12 +785,20 @@ mod tests {
         for (schedule, budget) in [("3 3 * * *", 3_600), ("36 21 * * *", 4 * 3_600)] {
             let c = cadence(&[schedule], budget);
             assert_eq!(c.name, "Daily");
-            assert_eq!(weekly_terms(&c), [(90_000, all.clone(), vec![])], "{schedule}");
+            assert_eq!(
+                weekly_terms(&c),
+                [(90_000, all.clone(), vec![])],
+                "{schedule}"
+            );
         }
         for (schedule, budget) in [("43 1 * * 0", 5 * 3_600), ("35 1 * * 6", 17 * 3_600)] {
             let c = cadence(&[schedule], budget);
             assert_eq!(c.name, "Weekly");
-            assert_eq!(weekly_terms(&c), [(648_000, all.clone(), vec![])], "{schedule}");
+            assert_eq!(
+                weekly_terms(&c),
+                [(648_000, all.clone(), vec![])],
+                "{schedule}"
+            );
         }
         // Weekdays: GOV.UK's Tuesday to Friday, and Monday with the
         // weekend's gap, wherever in the night the runs are.
@@ -775,7 +808,10 @@ mod tests {
             assert_eq!(c.window, days(&[2, 3, 4, 5]));
             assert_eq!(
                 weekly_terms(&c),
-                [(90_000, vec![2, 3, 4, 5], vec![]), (262_800, vec![1], vec![])],
+                [
+                    (90_000, vec![2, 3, 4, 5], vec![]),
+                    (262_800, vec![1], vec![])
+                ],
                 "{schedule}"
             );
         }
@@ -789,7 +825,11 @@ mod tests {
             assert_eq!(
                 weekly_terms(&c),
                 [
-                    (90_000, vec![2, 3, 4], vec![(1, vec![23]), (5, hours(0..=22))]),
+                    (
+                        90_000,
+                        vec![2, 3, 4],
+                        vec![(1, vec![23]), (5, hours(0..=22))]
+                    ),
                     (262_800, vec![0], vec![(1, hours(0..=22))]),
                 ],
                 "{schedule}"
@@ -845,7 +885,10 @@ mod tests {
             }
         );
         let ts = Timestamp::from_second(t).unwrap();
-        assert_eq!(ts.strftime("%Y-%m-%d %H:%M").to_string(), "1972-02-29 13:05");
+        assert_eq!(
+            ts.strftime("%Y-%m-%d %H:%M").to_string(),
+            "1972-02-29 13:05"
+        );
         assert_eq!(civil(0).dow, 4);
         assert_eq!(civil(-1).dom, 31);
     }

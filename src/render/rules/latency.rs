@@ -81,7 +81,11 @@ impl Figures {
 }
 
 fn measure(c: &Cadence, schedule: &Schedule, budget: i64, settings: &NotCompleted) -> Figures {
-    let span = if schedule.weekdays().is_some() { 4 * WEEK } else { YEAR };
+    let span = if schedule.weekdays().is_some() {
+        4 * WEEK
+    } else {
+        YEAR
+    };
     let fires = cadence::fires(&[schedule], START - 10 * WEEK, START + span + 10 * WEEK);
     let quick = 60;
     let slow = budget - 60;
@@ -108,7 +112,13 @@ fn measure(c: &Cadence, schedule: &Schedule, budget: i64, settings: &NotComplete
         fires
             .iter()
             .enumerate()
-            .map(|(k, f)| f + if k % 2 == 0 { slow } else { (slow - jitter).max(quick) })
+            .map(|(k, f)| {
+                f + if k % 2 == 0 {
+                    slow
+                } else {
+                    (slow - jitter).max(quick)
+                }
+            })
             .collect(),
         fires.iter().zip(&wandering).map(|(f, d)| f + d).collect(),
     ];
@@ -189,16 +199,26 @@ fn table() -> Vec<String> {
         "|---|---|---|---|---|".to_owned(),
     ];
     // The GOV.UK catalogue: every running job of every alert.
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/govuk/catalogue.yaml");
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/govuk/catalogue.yaml");
     let text = std::fs::read_to_string(&path).unwrap();
     let plan = crate::read::catalogue::load(&path, &text).unwrap();
     for env in &plan.environments {
         let m = model::build(&plan, env).unwrap();
         for stale in &m.stale {
             let mut f = Figures::default();
-            for r in m.running.iter().filter(|r| stale.instances.covers(r.job.host())) {
+            for r in m
+                .running
+                .iter()
+                .filter(|r| stale.instances.covers(r.job.host()))
+            {
                 let c = &m.cadences[r.job.host()];
-                f = f.worst(measure(c, &r.schedule, r.budget, &plan.alerts.not_completed));
+                f = f.worst(measure(
+                    c,
+                    &r.schedule,
+                    r.budget,
+                    &plan.alerts.not_completed,
+                ));
             }
             check(&stale.name, f);
             rows.push(row(&format!("GOV.UK {}", env.name), &stale.name, f));
@@ -223,7 +243,11 @@ fn table() -> Vec<String> {
 /// raise nothing.
 fn check(what: &str, f: Figures) {
     assert!(f.missed > 0, "{what}: no missed run tried");
-    assert!(f.over_grace <= 1, "{what}: a missed run is told {} after its grace", words(f.over_grace));
+    assert!(
+        f.over_grace <= 1,
+        "{what}: a missed run is told {} after its grace",
+        words(f.over_grace)
+    );
     assert_eq!(f.early, 0, "{what}: alerts before a missed run was due");
     assert_eq!(f.false_alarms, 0, "{what}: false alarms");
 }
@@ -231,12 +255,14 @@ fn check(what: &str, f: Figures) {
 #[test]
 fn missed_runs_alert_within_the_grace_and_healthy_runs_never() {
     let rows = table();
-    let readme = std::fs::read_to_string(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"),
-    )
-    .unwrap();
+    let readme =
+        std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+            .unwrap();
     let table = rows.join("\n");
-    assert!(readme.contains(&table), "the README's latency table should read:\n{table}");
+    assert!(
+        readme.contains(&table),
+        "the README's latency table should read:\n{table}"
+    );
 }
 
 /// The measurement can fail: GOV.UK's Sunday-to-Thursday alert before

@@ -8,14 +8,14 @@ use crate::model::alerts::Duration;
 use crate::model::plan::{Op, Plan};
 use crate::promql::{quote, regex_escape};
 use crate::render::rules::RulesError;
-use crate::render::rules::cadence::{Cadence, Calendar, Slot, day_list, day_runs};
-use std::collections::{BTreeMap, BTreeSet};
+use crate::render::rules::cadence::{Cadence, Calendar, Day, Slot, day_list, day_runs};
 use crate::render::rules::gotmpl;
 use crate::render::rules::model::{EnvModel, Instances};
 use crate::render::templates::Templates;
 use serde::Serialize;
 use serde_json::{Value, json};
 use serde_saphyr::{LitStr, LitString, SpaceAfter};
+use std::collections::{BTreeMap, BTreeSet};
 
 /// yamllint's line length in GOV.UK's charts: a longer expression is
 /// written one matcher a line.
@@ -319,10 +319,7 @@ fn stale_expr(ops: &[&str], instances: &Instances, cadence: &Cadence) -> Vec<Str
                 lines.extend(listed("    "));
                 lines.push("}".to_owned());
                 lines.push(format!("and on() ({condition}))"));
-                lines.push(format!(
-                    "< time() - {threshold}  # {}",
-                    comment(*threshold)
-                ));
+                lines.push(format!("< time() - {threshold}  # {}", comment(*threshold)));
             }
         }
     }
@@ -332,12 +329,12 @@ fn stale_expr(ops: &[&str], instances: &Instances, cadence: &Cadence) -> Vec<Str
 /// The condition that selects a term's slots (`day_of_week()`,
 /// `day_of_month()`, `hour()`), or None for every hour.
 pub(crate) fn slots_condition(calendar: Calendar, slots: &BTreeSet<Slot>) -> Option<String> {
-    let mut days: BTreeMap<(Option<u8>, Option<u8>), BTreeSet<u8>> = BTreeMap::new();
+    let mut days: BTreeMap<Day, BTreeSet<u8>> = BTreeMap::new();
     for slot in slots {
         days.entry(slot.day()).or_default().insert(slot.hour);
     }
     // Days with the same hours are selected together.
-    let mut by_hours: BTreeMap<Vec<(u8, u8)>, Vec<(Option<u8>, Option<u8>)>> = BTreeMap::new();
+    let mut by_hours: BTreeMap<Vec<(u8, u8)>, Vec<Day>> = BTreeMap::new();
     for (day, hours) in &days {
         by_hours.entry(hour_ranges(hours)).or_default().push(*day);
     }
@@ -406,7 +403,7 @@ fn hour_condition(a: u8, b: u8) -> String {
 }
 
 /// The condition that selects some days.
-fn days_condition(calendar: Calendar, list: &[(Option<u8>, Option<u8>)]) -> String {
+fn days_condition(calendar: Calendar, list: &[Day]) -> String {
     match calendar {
         Calendar::Week => {
             let mut days = [false; 7];

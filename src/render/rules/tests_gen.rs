@@ -467,14 +467,24 @@ fn cadence_scenarios(model: &EnvModel, engines: &Engines, g: &Group) -> Vec<Scen
         let fires = cadence::fires(&[&r.schedule], -HISTORY, g.span);
         let (quick, slow) = (run_time(r, false), run_time(r, true));
         let jitter = r.budget.min(cadence.grace);
-        let varying = |k: usize| if k % 2 == 0 { slow } else { quick.max(slow - jitter) };
+        let varying = |k: usize| {
+            if k % 2 == 0 {
+                slow
+            } else {
+                quick.max(slow - jitter)
+            }
+        };
         let healthy: [(&str, &dyn Fn(usize) -> i64); 3] = [
             ("quick", &|_| quick),
             ("slow", &|_| slow),
             ("varying", &varying),
         ];
         for (name, duration) in healthy {
-            let ends: Vec<i64> = fires.iter().enumerate().map(|(k, f)| f + duration(k)).collect();
+            let ends: Vec<i64> = fires
+                .iter()
+                .enumerate()
+                .map(|(k, f)| f + duration(k))
+                .collect();
             scenarios.push(Scenario {
                 what: format!(
                     "{}: {}, every run succeeds ({name} runs)",
@@ -482,7 +492,11 @@ fn cadence_scenarios(model: &EnvModel, engines: &Engines, g: &Group) -> Vec<Scen
                     r.schedule.describe()
                 ),
                 labels: with_state(
-                    series_labels(&key, engine, &format!("{pod}-{name}-{}", stale_index(model, stale))),
+                    series_labels(
+                        &key,
+                        engine,
+                        &format!("{pod}-{name}-{}", stale_index(model, stale)),
+                    ),
                     "succeeded",
                 ),
                 values: success_at(g, &ends),
@@ -503,7 +517,11 @@ fn cadence_scenarios(model: &EnvModel, engines: &Engines, g: &Group) -> Vec<Scen
             if kinds.len() >= KINDS_PER_ALERT || !kinds.insert((day, at - before)) {
                 continue;
             }
-            let ends: Vec<i64> = fires.iter().filter(|&&f| f != at).map(|f| f + slow).collect();
+            let ends: Vec<i64> = fires
+                .iter()
+                .filter(|&&f| f != at)
+                .map(|f| f + slow)
+                .collect();
             scenarios.push(Scenario {
                 what: format!(
                     "{}: {}; misses the run of {} (due to finish {})",
@@ -1108,10 +1126,7 @@ mod tests {
             (DAY + 1, 3 * DAY),
         ]
         .into_iter()
-        .map(|(start, end)| Segment {
-            start,
-            end,
-        })
+        .map(|(start, end)| Segment { start, end })
         .collect();
         segs.sort_by_key(|s| (s.start, s.end));
         let running = g.values(|t| {
