@@ -1037,3 +1037,119 @@ fn a_large_synthetic_catalogue_renders_rules_that_pass_their_tests() {
     );
     check_with_tools(&files);
 }
+
+/// A catalogue whose production backs up one database per schedule shape.
+fn shapes_plan() -> Plan {
+    let shapes = [
+        ("every-six-hours", "0 */6 * * *"),
+        ("daily", "0 3 * * *"),
+        ("weekdays", "0 1 * * 1-5"),
+        ("sunday-to-thursday", "6 22 * * 0-4"),
+        ("mon-wed-fri", "0 1 * * 1,3,5"),
+        ("weekly", "0 3 * * 1"),
+        ("monthly", "0 3 1 * *"),
+        ("first-and-fifteenth", "0 3 1,15 * *"),
+        ("first-or-mondays", "0 3 1 * 1"),
+    ];
+    let mut text = String::from(
+        "environments:\n  production:\nchart: {toolbox: {image: {repository: example.com/toolbox, tag: v1}}}\ndatabases:\n",
+    );
+    for (name, schedule) in shapes {
+        text.push_str(&format!(
+            "  {name}-postgres: {{db: {}, production: \"{schedule}\"}}\n",
+            name.replace('-', "_")
+        ));
+    }
+    envsync::read::catalogue::load(Path::new("shapes.yaml"), &text)
+        .unwrap_or_else(|e| panic!("{e:?}"))
+}
+
+/// promtool's durations in the tests' comments ("1h1m", "55m").
+fn seconds(text: &str) -> i64 {
+    let mut total = 0;
+    let mut number = 0;
+    for c in text.chars() {
+        match c {
+            '0'..='9' => number = number * 10 + i64::from(c.to_digit(10).unwrap()),
+            'h' => (total, number) = (total + number * 3_600, 0),
+            'm' => (total, number) = (total + number * 60, 0),
+            's' => (total, number) = (total + number, 0),
+            _ => panic!("{text}"),
+        }
+    }
+    total
+}
+
+/// Every shape's rules check and pass their generated tests, which drop
+/// each kind of run in turn: each alert fires after the run's due finish
+/// and by the grace (1 hour for runs less than a week apart, 12 hours
+/// otherwise) and one 15-minute evaluation after it.
+#[test]
+fn schedule_shapes_alert_every_missed_run_within_the_grace() {
+    let files = render(&shapes_plan());
+    let tests = file(
+        &files,
+        "production/database_backups_and_syncs_production_only_alerts_tests.yaml",
+    );
+    let mut told = BTreeMap::new();
+    for line in tests.lines().filter(|l| l.contains("after its due finish")) {
+        let (job, rest) = line
+            .trim()
+            .trim_start_matches("# ")
+            .split_once(':')
+            .unwrap();
+        let after = rest
+            .split("the alert fires ")
+            .nth(1)
+            .unwrap()
+            .split(' ')
+            .next()
+            .unwrap();
+        let latency = seconds(after);
+        let weekly = [
+            "weekly",
+            "monthly",
+            "first-and-fifteenth",
+            "first-or-mondays",
+        ]
+        .iter()
+        .any(|w| job.starts_with(w));
+        let bound = if weekly { 12 * 3_600 } else { 3_600 } + 900;
+        assert!(latency > 0 && latency <= bound, "{line}");
+        told.entry(job.to_owned())
+            .or_insert_with(Vec::new)
+            .push(latency);
+    }
+    // The bound that is checked is the right one: the first or Mondays has
+    // runs a day apart, told within the hour.
+    assert!(
+        told["first-or-mondays-postgres"]
+            .iter()
+            .any(|&l| l <= 3_600 + 900)
+    );
+    assert_eq!(told.len(), 9, "{told:?}");
+    check_with_tools(&files);
+}
+
+/// The derivation works per distinct schedule, not per run: 5,000 jobs
+/// that back up every minute render their rules in under 2 seconds.
+#[test]
+fn five_thousand_jobs_every_minute_render_quickly() {
+    let mut text = String::from(
+        "environments:\n  production:\nchart: {toolbox: {image: {repository: example.com/toolbox, tag: v1}}}\nalerts:\n  taking_a_long_time:\n    backup: {quick: 30s}\ndatabases:\n",
+    );
+    for i in 0..5_000 {
+        text.push_str(&format!(
+            "  app-{i}-postgres: {{db: app_{i}, production: \"* * * * *\"}}\n"
+        ));
+    }
+    let plan = envsync::read::catalogue::load(Path::new("minute.yaml"), &text)
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    let templates = Templates::load(None).unwrap();
+    let start = std::time::Instant::now();
+    let files = rules::render(&plan, &templates).unwrap();
+    let took = start.elapsed();
+    assert!(took < std::time::Duration::from_secs(2), "{took:?}");
+    // A minute's gap and the hour's grace.
+    assert!(file(&files, PRODUCTION).contains("< time() - 3660"));
+}
