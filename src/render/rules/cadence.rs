@@ -45,7 +45,7 @@ pub(crate) const WEEK: i64 = 7 * DAY;
 
 /// A Monday at 00:00 UTC three weeks after the epoch: the week whose hours
 /// are judged, with enough fire history before it.
-const REFERENCE_MONDAY: i64 = 25 * DAY;
+pub(crate) const REFERENCE_MONDAY: i64 = 25 * DAY;
 /// Schedules that are not weekly are judged over 1971 to 1976 (two leap
 /// years), with a year of history before and after.
 const IRREGULAR_FROM: i64 = 365 * DAY;
@@ -207,6 +207,8 @@ pub(crate) struct Cadence {
     pub window: [bool; 7],
     /// The grace of the shortest gap between runs.
     pub grace: i64,
+    /// Per slot, the oldest the newest success of healthy runs can be.
+    pub healthy_age: BTreeMap<Slot, i64>,
 }
 
 impl Cadence {
@@ -342,7 +344,7 @@ pub(crate) fn derive(
     let mut failure = None;
     for &calendar in calendars {
         match terms(&all, calendar, &period, &grace) {
-            Ok((terms, window)) => {
+            Ok((terms, window, healthy_age)) => {
                 let threshold = terms.iter().map(|t| t.threshold).min().unwrap_or(0);
                 let (name, kind, fire_days, fire_hours) = naming(series, &all, &period, weekly);
                 return Ok(Cadence {
@@ -355,6 +357,7 @@ pub(crate) fn derive(
                     threshold,
                     window,
                     grace: grace(shortest_gap),
+                    healthy_age,
                 });
             }
             Err(e) => failure = Some(e),
@@ -385,6 +388,10 @@ fn pieces(s: &Series, period: &Period) -> Vec<i64> {
 
 type Grace<'a> = &'a dyn Fn(i64) -> i64;
 
+/// What [`terms`] derives: the terms, the days of the week the tightest
+/// checks whole, and the oldest healthy success per slot.
+type Derived = (Vec<Term>, [bool; 7], BTreeMap<Slot, i64>);
+
 /// The terms of a cadence in a calendar, and the days of the week its
 /// tightest term checks whole.
 fn terms(
@@ -392,7 +399,7 @@ fn terms(
     calendar: Calendar,
     period: &Period,
     grace: Grace,
-) -> Result<(Vec<Term>, [bool; 7]), CadenceError> {
+) -> Result<Derived, CadenceError> {
     // The supremum of healthy ages per slot.
     let mut low: HashMap<Slot, i64> = HashMap::new();
     for s in all {
@@ -522,7 +529,34 @@ fn terms(
         .into_iter()
         .map(|(threshold, slots)| Term { threshold, slots })
         .collect();
-    Ok((terms, window))
+    Ok((terms, window, low.into_iter().collect()))
+}
+
+/// The first moment in [from, until) at which an alert that checks
+/// `threshold_at(t)` fires, for successes at `ends` (ascending): exactly,
+/// at every change of the newest success and of the hour.
+pub(crate) fn first_firing(
+    threshold_at: impl Fn(i64) -> Option<i64>,
+    ends: &[i64],
+    from: i64,
+    until: i64,
+) -> Option<i64> {
+    let mut a = from;
+    while a < until {
+        let seen = ends.partition_point(|&e| e <= a);
+        let next_hour = (a.div_euclid(HOUR) + 1) * HOUR;
+        let next_end = ends.get(seen).copied().unwrap_or(i64::MAX);
+        let b = next_hour.min(next_end).min(until);
+        let newest = seen.checked_sub(1).map(|k| ends[k]);
+        if let (Some(x), Some(ts)) = (threshold_at(a), newest) {
+            let fire = a.max(ts + x + 1);
+            if fire < b {
+                return Some(fire);
+            }
+        }
+        a = b;
+    }
+    None
 }
 
 /// "Thursday 22:06", "day 1 of the month at 03:00 (Monday)".

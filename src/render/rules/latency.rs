@@ -20,27 +20,8 @@ use crate::model::alerts::NotCompleted;
 const START: i64 = 32 * DAY;
 const YEAR: i64 = 365 * DAY;
 
-/// The first moment in [from, until) at which the alert fires, for
-/// successes at `ends` (ascending).
 fn first_firing(c: &Cadence, ends: &[i64], from: i64, until: i64) -> Option<i64> {
-    let mut a = from;
-    while a < until {
-        let next_hour = (a.div_euclid(HOUR) + 1) * HOUR;
-        let next_end = ends[ends.partition_point(|&e| e <= a)..]
-            .first()
-            .copied()
-            .unwrap_or(i64::MAX);
-        let b = next_hour.min(next_end).min(until);
-        let newest = ends[..ends.partition_point(|&e| e <= a)].last().copied();
-        if let (Some(x), Some(ts)) = (c.threshold_at(a), newest) {
-            let fire = a.max(ts + x + 1);
-            if fire < b {
-                return Some(fire);
-            }
-        }
-        a = b;
-    }
-    None
+    cadence::first_firing(|t| c.threshold_at(t), ends, from, until)
 }
 
 /// Hours in [from, until) in which the alert fires.

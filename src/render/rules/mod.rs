@@ -21,7 +21,7 @@
 //!   not run every kind of operation, an `operation` matcher limits the alert
 //!   to the ones they run (production: `operation="backup"`).
 
-mod cadence;
+pub(crate) mod cadence;
 mod gotmpl;
 #[cfg(test)]
 mod latency;
