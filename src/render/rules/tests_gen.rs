@@ -4,20 +4,24 @@
 //! 00:00 UTC) and evaluates the rules every 15 minutes up to the last time a
 //! test group looks at; its cost grows with steps times rules and series (a
 //! firing alert costs most: its annotations are expanded at every step). So
-//! each file has two groups: the days (two weeks, the "not completed"
-//! alerts, one series per database) and the operations (about a day, the
-//! "taking a long time" alerts, every series). Scenarios tell their series
+//! each file has two groups: the days (two weeks, ten where a schedule is
+//! not weekly: the "not completed" alerts) and the operations (about a
+//! day, the "taking a long time" alerts, every series). Scenarios tell their series
 //! apart by the pod label (`instance`), which alerts carry but do not match
 //! on:
 //!
 //! - `…-ok`: every run of every running job succeeds, each operation well
-//!   within its threshold and the run within the time its cadence allows:
-//!   no alert at any step.
-//! - `…-missed`: each database's runs as scheduled over the two weeks, on
-//!   time but for one (the first after a day), which is missed and rerun a
-//!   step after the alert: the "not completed" alert must fire exactly when
-//!   the cadence says, inside the window, and at no other step. A database
-//!   no job names shows what the catch-all group does.
+//!   within its threshold: no "taking a long time" or failed alert.
+//! - per "not completed" alert, one of its databases: `…-quick`, `…-slow`,
+//!   `…-varying`: every run succeeds, each operation taking a minute, its
+//!   threshold less a minute, or alternating by the grace: no alert
+//!   at any step. `…-missed-…`: each kind of run (by day of the week, or of
+//!   the month, and the gap before it) missed in turn, the others slow and
+//!   rerun a step after the alert: the alert fires when the model says
+//!   (after the run's due finish, within its grace and a step), at no step
+//!   before, and clears. `…-missed`: each database misses its first run
+//!   after a day, and is told by its alert. A database no job names shows
+//!   what the catch-all group does.
 //! - `…-stuck`: an operation stays running: its "taking a long time" alert
 //!   fires at its threshold and no alert before.
 //! - `…-failed` (the common file's tests): a failed state fires the failed
@@ -151,6 +155,7 @@ fn duration(t: i64) -> String {
 /// A run of one operation: it runs in [start, end) and succeeds at end.
 #[derive(Clone, Copy)]
 struct Segment {
+    fire: i64,
     start: i64,
     end: i64,
 }
@@ -228,6 +233,7 @@ fn segments<'a>(
             let mut t = f;
             for (step, d) in runs.iter_mut().zip(&ds) {
                 step.push(Segment {
+                    fire: f,
                     start: t,
                     end: t + d,
                 });
@@ -417,10 +423,11 @@ fn days_group(
         .all(|s| s.cadence.calendar == Calendar::Week);
     let span = if weekly { DAYS_SPAN } else { 10 * WEEK };
     let mut g = Group::new(format!("{env}: days"), env, span);
+    let segs = segments(model, g.span);
     let mut scenarios = cadence_scenarios(model, engines, &g);
+    scenarios.extend(database_scenarios(model, engines, &g, &segs));
     scenarios.extend(unknown_database_scenario(model, &g));
     let (scenario, first_fire) = play_scenarios(model, file, expect, &mut g, scenarios);
-    let segs = segments(model, g.span);
     old_failure(engines, &mut g, &segs);
     exact_stale_alerts(model, file, expect, &mut g, &scenario, &first_fire)?;
     Ok(g)
@@ -545,6 +552,60 @@ fn cadence_scenarios(model: &EnvModel, engines: &Engines, g: &Group) -> Vec<Scen
                 },
             });
         }
+    }
+    scenarios
+}
+
+/// One series per database (as the tests sample them): the last operation
+/// of its first running job, which misses its first run after a day. Each
+/// database is told by the alert that watches it.
+fn database_scenarios<'a>(
+    model: &EnvModel<'a>,
+    engines: &Engines,
+    g: &Group,
+    segs: &BTreeMap<SeriesKey<'a>, (Vec<Segment>, String)>,
+) -> Vec<Scenario> {
+    let mut scenarios = Vec::new();
+    let mut done = BTreeSet::new();
+    for r in &model.running {
+        let host = r.job.host();
+        let Some(&(op, db, _)) = r.steps.last() else {
+            continue;
+        };
+        if !done.insert(host) {
+            continue;
+        }
+        let key = SeriesKey { host, op, db };
+        let Some((all, _)) = segs.get(&key) else {
+            continue;
+        };
+        let Some(skip) = all.iter().find(|s| s.fire >= MISS_AFTER).copied() else {
+            continue;
+        };
+        let engine = engines.get(&key).copied().unwrap_or_default();
+        let ends: Vec<i64> = all
+            .iter()
+            .filter(|s| s.fire != skip.fire)
+            .map(|s| s.end)
+            .collect();
+        scenarios.push(Scenario {
+            what: format!(
+                "{}: {}; misses the run of {} (due to finish {})",
+                r.job.name,
+                r.schedule.describe(),
+                when(skip.fire),
+                when(skip.end)
+            ),
+            labels: with_state(
+                series_labels(&key, engine, &format!("{}-missed", r.job.cronjob_name())),
+                "succeeded",
+            ),
+            values: success_at(g, &ends),
+            expecting: Expecting::Missed {
+                fire: skip.fire,
+                duration: skip.end - skip.fire,
+            },
+        });
     }
     scenarios
 }
@@ -1126,7 +1187,11 @@ mod tests {
             (DAY + 1, 3 * DAY),
         ]
         .into_iter()
-        .map(|(start, end)| Segment { start, end })
+        .map(|(start, end)| Segment {
+            fire: start,
+            start,
+            end,
+        })
         .collect();
         segs.sort_by_key(|s| (s.start, s.end));
         let running = g.values(|t| {
