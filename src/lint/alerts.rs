@@ -41,6 +41,8 @@ pub struct Alert {
     pub env: Option<String>,
     pub kind: Kind,
     pub matchers: Vec<Matcher>,
+    /// The expression, as written.
+    pub expr: String,
 }
 
 #[derive(Debug, PartialEq)]
@@ -125,6 +127,7 @@ impl AlertRules {
                     line: 0,
                     kind,
                     matchers,
+                    expr: a.expr,
                 })
             })
             .collect();
@@ -217,6 +220,7 @@ fn read_file(rules: &mut AlertRules, rel: &Path, text: &str) {
                 env: env.clone(),
                 kind,
                 matchers,
+                expr: expr.to_owned(),
             });
         }
     }

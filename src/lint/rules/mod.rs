@@ -5,6 +5,7 @@
 use super::Rule;
 
 pub mod alert_coverage;
+pub mod alert_window;
 pub mod allow_without_reason;
 pub mod cron_syntax;
 pub mod deadline_too_short;
@@ -33,6 +34,7 @@ pub const ALL: &[Rule] = &[
     unsanitised_copy::RULE,
     restore_into_origin::RULE,
     alert_coverage::RULE,
+    alert_window::RULE,
     deadline_too_short::RULE,
     script_missing::RULE,
     host_overlap::RULE,
