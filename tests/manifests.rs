@@ -9,8 +9,8 @@ mod common;
 
 use envsync::model::plan::{Environment, Job, Operation, Plan};
 use envsync::output::File;
-use envsync::read::catalogue;
 use envsync::read::yaml::{self, Dialect};
+use envsync::read::{catalogue, safe};
 use envsync::render::manifests::{self, ManifestError};
 use envsync::render::templates::Templates;
 use proptest::prelude::*;
@@ -755,12 +755,19 @@ proptest! {
             "chart": {"toolbox": {"image": {"repository": "registry.example/toolbox", "tag": "v1"}}},
         });
         let text = yaml::to_string(&catalogue).unwrap();
-        let plan = catalogue::load(Path::new("awkward.yaml"), &text).unwrap_or_else(|e| panic!("{e}\n{text}"));
-        if ![&db, &bucket, &script].iter().all(|s| carriable(s)) {
-            let err = render(&plan).unwrap_err();
-            prop_assert!(matches!(err, ManifestError::Unprintable { .. }), "{}", err);
+        let loaded = catalogue::load(Path::new("awkward.yaml"), &text);
+        // The chart prints db, bucket and script without quotes: a catalogue
+        // is accepted only when each is a plain scalar that reads back as
+        // itself (helm's render of such values is checked against envsync's
+        // in tests/chart_property.rs).
+        let printable = [&db, &bucket, &script].iter().all(|s| safe::plain(s).is_ok())
+            && safe::control(&value).is_ok();
+        if !printable {
+            let err = loaded.err().unwrap_or_else(|| panic!("accepted:\n{text}"));
+            prop_assert!(err.0.iter().all(|d| d.line > 0), "{}", err);
             return Ok(());
         }
+        let plan = loaded.unwrap_or_else(|e| panic!("{e}\n{text}"));
         let rendered = render(&plan).unwrap();
         let staging = documents(file(&rendered, "staging"));
         prop_assert_eq!(staging.len(), 1);

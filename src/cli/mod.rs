@@ -393,6 +393,16 @@ pub fn load_catalogue(path: &Path) -> Result<Plan, Error> {
     }
 }
 
+/// [`load_catalogue`], checking too that the catalogue has everything a
+/// render of its manifests needs.
+pub fn load_catalogue_for_render(path: &Path) -> Result<Plan, Error> {
+    let text = read(path)?;
+    match catalogue::load_for_render(path, &text) {
+        Ok(plan) => Ok(plan),
+        Err(problems) => Err(invalid(path, text, problems, Format::Human)),
+    }
+}
+
 /// The plan limited to the named environments (all when none are named).
 fn only_envs(mut plan: Plan, envs: &[String]) -> Result<Plan, Error> {
     if envs.is_empty() {

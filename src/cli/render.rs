@@ -1,6 +1,9 @@
 //! `envsync render`: every output of a catalogue, into a folder.
 
-use super::{Error, Format, invalid, load_catalogue, only_envs, read, render_files};
+use super::{
+    Error, Format, invalid, load_catalogue, load_catalogue_for_render, only_envs, read,
+    render_files,
+};
 use crate::chart::Checkout;
 use crate::output;
 use crate::render;
@@ -30,7 +33,10 @@ pub struct RenderArgs {
 }
 
 pub fn run(args: &RenderArgs) -> Result<(), Error> {
-    let mut plan = load_catalogue(&args.catalogue)?;
+    let mut plan = match &args.chart_repo {
+        Some(_) => load_catalogue(&args.catalogue)?,
+        None => load_catalogue_for_render(&args.catalogue)?,
+    };
     if let Some(repo) = &args.chart_repo {
         let path = Checkout::new(repo).path(render::VALUES);
         let text = read(&path)?;

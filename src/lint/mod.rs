@@ -175,6 +175,8 @@ fn reading_problem(mut d: Diagnostic) -> Diagnostic {
     let rule = match d.kind {
         Kind::Schema => &rules::schema::RULE,
         Kind::Schedule => &rules::cron_syntax::RULE,
+        Kind::NameLength => &rules::name_length::RULE,
+        Kind::Unsafe => &rules::unsafe_value::RULE,
     };
     d.rule = rule.name.to_owned();
     d.severity = rule.severity;

@@ -31,6 +31,10 @@ pub enum Kind {
     Schema,
     /// A schedule outside Kubernetes' cron dialect.
     Schedule,
+    /// A CronJob name over Kubernetes' limit.
+    NameLength,
+    /// A value the chart cannot print safely, or Kubernetes would refuse.
+    Unsafe,
 }
 
 /// One problem: what is wrong, where, and which check found it.

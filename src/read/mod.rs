@@ -4,6 +4,7 @@
 
 pub mod catalogue;
 pub mod rules;
+pub mod safe;
 pub mod schema;
 pub mod values;
 pub mod yaml;

@@ -17,6 +17,7 @@ pub mod restore_source_missing;
 pub mod schema;
 pub mod script_missing;
 pub mod self_overlap;
+pub mod unsafe_value;
 pub mod unsanitised_copy;
 pub mod unused_allow;
 
@@ -25,6 +26,7 @@ pub const ALL: &[Rule] = &[
     schema::RULE,
     cron_syntax::RULE,
     name_length::RULE,
+    unsafe_value::RULE,
     restore_before_backup::RULE,
     restore_source_missing::RULE,
     unsanitised_copy::RULE,
