@@ -369,18 +369,11 @@ pub fn now() -> Result<jiff::Timestamp, Error> {
     }
 }
 
-/// A file's text; not UTF-8 is a read error.
+/// A file's text: a regular file of at most 16 MiB, in UTF-8.
 pub fn read(path: &Path) -> Result<String, Error> {
-    let bytes = std::fs::read(path).map_err(|source| Error::Read {
+    crate::read::text_file(path).map_err(|source| Error::Read {
         path: path.to_owned(),
         source,
-    })?;
-    String::from_utf8(bytes).map_err(|_| Error::Read {
-        path: path.to_owned(),
-        source: std::io::Error::new(
-            std::io::ErrorKind::InvalidData,
-            "the file is not UTF-8 text",
-        ),
     })
 }
 
