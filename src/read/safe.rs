@@ -210,7 +210,9 @@ fn job(env: &str, job: &Job, out: &mut Vec<Unsafe>) {
     {
         bad(at("host"), format!("host {host:?} {why}"));
     }
-    for (key, value) in [("db", &job.db), ("db_user", &job.db_user)] {
+    // An empty database user is passed over by the chart's `default`.
+    let db_user = job.db_user.as_ref().filter(|u| !u.is_empty());
+    for (key, value) in [("db", job.db.as_ref()), ("db_user", db_user)] {
         if let Some(value) = value
             && let Err(why) = plain(value)
         {
