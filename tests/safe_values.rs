@@ -359,3 +359,48 @@ fn the_readmes_example_validates_and_renders() {
     assert!(out.status.success(), "{}", errors(&out));
     assert!(dir.path().join("out/manifests/staging.yaml").is_file());
 }
+
+/// Control characters from a file or an argument reach the terminal
+/// escaped: in a problem's message and source line, in an error, in
+/// explain's and lint's output.
+#[test]
+fn terminal_output_escapes_control_characters() {
+    let dir = tempfile::tempdir().unwrap();
+    let attack = "\u{1b}]0;owned\u{7}\u{1b}[2J\u{202e}";
+    // Raw in the file (YAML refuses it), and escaped in a string (the
+    // catalogue refuses it).
+    let raw = catalogue(&format!("    db: x{attack}\n"));
+    let quoted = catalogue("    db: \"x\\e[2J\\u202e\"\n");
+    for (name, text) in [("raw.yaml", raw), ("quoted.yaml", quoted)] {
+        std::fs::write(dir.path().join(name), text).unwrap();
+        for args in [
+            vec!["validate", name],
+            vec!["validate", name, "--format", "concise"],
+            vec!["lint", name],
+            vec!["render", name, "--out", "out"],
+            vec!["explain", "chat-postgres", "--env", "staging", name],
+            vec!["schedule", name],
+        ] {
+            let out = run(dir.path(), &args);
+            assert_ne!(out.status.code(), Some(0), "{args:?}");
+            for stream in [&out.stdout, &out.stderr] {
+                let text = String::from_utf8_lossy(stream);
+                assert!(
+                    !text.contains(['\u{1b}', '\u{7}', '\u{202e}']),
+                    "{args:?}: {text:?}"
+                );
+            }
+        }
+    }
+    let out = run(
+        dir.path(),
+        &[
+            "explain",
+            "chat\u{1b}[2J",
+            "--env",
+            "staging",
+            "quoted.yaml",
+        ],
+    );
+    assert!(!String::from_utf8_lossy(&out.stderr).contains('\u{1b}'));
+}

@@ -97,7 +97,7 @@ impl Rule {
         Diagnostic {
             rule: self.name.to_owned(),
             severity: self.severity,
-            message: message.into(),
+            message: crate::model::diagnostic::escape_controls(&message.into()).into_owned(),
             file: file.to_owned(),
             line: at.line,
             column: at.column,

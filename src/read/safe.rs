@@ -367,21 +367,7 @@ pub fn control(s: &str) -> Result<(), String> {
 }
 
 /// Whether a character is one [`control`] refuses.
-pub fn is_control(c: char) -> bool {
-    c.is_control()
-        || matches!(
-            c,
-            '\u{2028}'
-                | '\u{2029}'
-                | '\u{feff}'
-                | '\u{fffe}'
-                | '\u{ffff}'
-                | '\u{200e}'
-                | '\u{200f}'
-                | '\u{202a}'..='\u{202e}'
-                | '\u{2066}'..='\u{2069}'
-        )
-}
+pub use crate::model::diagnostic::is_control;
 
 /// A label value Prometheus does not expand: no `{{`, not empty.
 fn label_value(s: &str) -> Result<(), String> {
