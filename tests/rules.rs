@@ -1157,4 +1157,93 @@ fn five_thousand_jobs_every_minute_render_quickly() {
     assert!(took < std::time::Duration::from_secs(2), "{took:?}");
     // A minute's gap and the hour's grace.
     assert!(file(&files, PRODUCTION).contains("< time() - 3660"));
+
+// ---------------------------------------------------------------------------
+// For any value validate accepts, the rules and their tests pass promtool.
+
+/// A value for a database, host or label: awkward for YAML, PromQL or Go
+/// templates, or plain.
+fn value() -> impl proptest::strategy::Strategy<Value = String> {
+    use proptest::prelude::*;
+    prop_oneof![
+        "[a-z_][a-z0-9_.-]{0,10}",
+        "[ -~]{1,12}",
+        prop::sample::select(vec![
+            "a\"b",
+            "a\\b",
+            "a'b",
+            "a}b",
+            "a{b",
+            "a$b",
+            "a|b",
+            "a.*b",
+            "a=~b",
+            "a,b",
+            "x{{y",
+            "{{ .ExternalLabels }}",
+            "Ünïcode",
+            "💾",
+            "",
+            "a\nb",
+            "a\u{85}b",
+            "  ",
+            "`",
+        ])
+        .prop_map(str::to_owned),
+    ]
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig {
+        cases: 24,
+        failure_persistence: None,
+        ..proptest::prelude::ProptestConfig::default()
+    })]
+
+    #[test]
+    fn rules_of_any_accepted_catalogue_pass_promtool(
+        field in 0..4usize,
+        awkward in value(),
+    ) {
+        let mut fields = ["chat_production", "chat-postgres", "other_db", "warning"].map(str::to_owned);
+        fields[field] = awkward;
+        let [db, host, op_db, label] = fields;
+        let catalogue = serde_json::json!({
+            "environments": {"production": null, "staging": {"restore_from": "production"}},
+            "chart": {"toolbox": {"image": {"repository": "toolbox", "tag": "v1"}}},
+            "alerts": {"labels": {"severity": label}},
+            "databases": {
+                "chat-postgres": {
+                    "db": db,
+                    "host": host,
+                    "production": "0 1 * * *",
+                    "staging": {
+                        "schedule": "0 2 * * 1-5",
+                        "operations": [
+                            {"op": "restore", "bucket": "s3://b", "db": op_db},
+                            {"op": "backup"},
+                        ],
+                    },
+                },
+            },
+        });
+        let text = envsync::read::yaml::to_string(&catalogue).unwrap();
+        let path = Path::new("catalogue.yaml");
+        let Ok(plan) = envsync::read::catalogue::load_for_render(path, &text) else {
+            return Ok(());
+        };
+        let files = render(&plan);
+        let dir = write(&files);
+        let Some(check) = common::run_promtool_check_rules(paths(dir.path(), &files, false)) else {
+            return Ok(());
+        };
+        proptest::prop_assert!(check.status.success(), "{}\n{text}", String::from_utf8_lossy(&check.stdout));
+        let test = common::run_promtool_test_rules(paths(dir.path(), &files, true)).unwrap();
+        proptest::prop_assert!(
+            test.status.success(),
+            "{}{}\n{text}",
+            String::from_utf8_lossy(&test.stdout),
+            String::from_utf8_lossy(&test.stderr)
+        );
+    }
 }

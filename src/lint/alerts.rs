@@ -94,7 +94,7 @@ impl AlertRules {
         files.sort();
         let mut texts = Vec::new();
         for rel in files {
-            let text = std::fs::read_to_string(dir.join(&rel))?;
+            let text = crate::read::text_file(&dir.join(&rel))?;
             texts.push((rel, text));
         }
         let mut rules = AlertRules::from_files(texts);

@@ -19,6 +19,7 @@ pub mod restore_wrong_source;
 pub mod schema;
 pub mod script_missing;
 pub mod self_overlap;
+pub mod unsafe_value;
 pub mod unsanitised_copy;
 pub mod unused_allow;
 pub mod unused_setting;
@@ -28,6 +29,7 @@ pub const ALL: &[Rule] = &[
     schema::RULE,
     cron_syntax::RULE,
     name_length::RULE,
+    unsafe_value::RULE,
     restore_before_backup::RULE,
     restore_source_missing::RULE,
     restore_wrong_source::RULE,
