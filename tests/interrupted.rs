@@ -210,7 +210,7 @@ fn apply_killed_at_random_leaves_the_checkout_old_or_new() {
     if checkout(&repo).is_none() {
         return;
     }
-    let catalogue = catalogue(dir.path(), 300);
+    let catalogue = catalogue(dir.path(), 150);
     let (catalogue, repo_arg) = (catalogue.as_os_str(), repo.as_os_str());
     let apply = [
         "apply".as_ref(),
@@ -231,8 +231,8 @@ fn apply_killed_at_random_leaves_the_checkout_old_or_new() {
 fn render_killed_at_random_leaves_the_folder_old_or_new() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
-    let old = catalogue(dir.path(), 250);
-    let new = catalogue(dir.path(), 300);
+    let old = catalogue(dir.path(), 120);
+    let new = catalogue(dir.path(), 150);
     let render = |catalogue: &Path| -> Vec<std::ffi::OsString> {
         vec![
             "render".into(),
@@ -260,7 +260,7 @@ fn two_applies_at_once_give_one_catalogue_or_the_other() {
         return;
     }
     let base = snapshot(&repo);
-    let catalogues = [catalogue(dir.path(), 300), catalogue(dir.path(), 200)];
+    let catalogues = [catalogue(dir.path(), 150), catalogue(dir.path(), 100)];
     let apply = |catalogue: &Path| {
         spawn(&[
             "apply".as_ref(),
