@@ -65,7 +65,7 @@ fn schedule_of_every_second_ends_at_once() {
     let started = Instant::now();
     let out = envsync().arg("schedule").arg(&path).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
-    assert!(started.elapsed() < Duration::from_secs(10));
+    assert!(started.elapsed() < Duration::from_secs(60));
 }
 
 #[test]
@@ -152,6 +152,6 @@ fn a_template_that_never_ends_is_stopped() {
         stderr.contains("fuel") || stderr.contains("larger than"),
         "{stderr}"
     );
-    assert!(started.elapsed() < Duration::from_secs(30));
+    assert!(started.elapsed() < Duration::from_secs(60));
     assert!(!dir.path().join("out").exists());
 }

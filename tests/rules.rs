@@ -1132,9 +1132,10 @@ fn schedule_shapes_alert_every_missed_run_within_the_grace() {
 }
 
 /// The derivation works per distinct schedule, not per run: 5,000 jobs
-/// that back up every minute render their rules in under 2 seconds.
+/// that back up every minute render their rules (how quickly is measured
+/// by bench/bounded.sh, not here).
 #[test]
-fn five_thousand_jobs_every_minute_render_quickly() {
+fn five_thousand_jobs_every_minute_render() {
     let mut text = String::from(
         "environments:\n  production:\nchart: {toolbox: {image: {repository: example.com/toolbox, tag: v1}}}\nalerts:\n  taking_a_long_time:\n    backup: {quick: 30s}\ndatabases:\n",
     );
@@ -1146,17 +1147,10 @@ fn five_thousand_jobs_every_minute_render_quickly() {
     let plan = envsync::read::catalogue::load(Path::new("minute.yaml"), &text)
         .unwrap_or_else(|e| panic!("{e:?}"));
     let templates = Templates::load(None).unwrap();
-    // The quickest of three, as other tests share the machine.
-    let mut took = std::time::Duration::MAX;
-    let mut files = Vec::new();
-    for _ in 0..3 {
-        let start = std::time::Instant::now();
-        files = rules::render(&plan, &templates).unwrap();
-        took = took.min(start.elapsed());
-    }
-    assert!(took < std::time::Duration::from_secs(2), "{took:?}");
+    let files = rules::render(&plan, &templates).unwrap();
     // A minute's gap and the hour's grace.
     assert!(file(&files, PRODUCTION).contains("< time() - 3660"));
+}
 
 // ---------------------------------------------------------------------------
 // For any value validate accepts, the rules and their tests pass promtool.
