@@ -23,8 +23,9 @@
 //! - Descriptors, exactly as written (lower case, nothing around them):
 //!   `@yearly`/`@annually`, `@monthly`, `@weekly` (Sunday), `@daily`/
 //!   `@midnight`, `@hourly` and `@every <Go duration>`. An `@every` interval
-//!   under one second becomes one second, and fractions of a second are
-//!   dropped.
+//!   of zero or less is refused, as the API server does, and so is one under
+//!   a minute, which the controller cannot honour (it starts a CronJob's
+//!   jobs at most once a minute); fractions of a second are dropped.
 //! - A `TZ=` or `CRON_TZ=` prefix (indeed `TZ` anywhere) is rejected by the API
 //!   server: a CronJob names its zone in `timeZone`.
 //!
@@ -383,9 +384,28 @@ fn parse_every(duration: &str, offset: usize) -> Result<Kind, CronError> {
             }
         }
     })?;
-    // robfig's Every: under a second becomes a second; fractions are dropped.
-    let seconds = (nanos / 1_000_000_000).max(1);
-    Ok(Kind::Every(seconds))
+    if nanos <= 0 {
+        return Err(CronError::new(
+            format!(
+                "@every needs a positive duration, not '{duration}': Kubernetes refuses zero and negative intervals"
+            ),
+            offset,
+            duration.len(),
+        ));
+    }
+    // The controller looks at its CronJobs once a minute (and robfig makes
+    // anything under a second a second): a shorter interval is not honoured,
+    // and would make every run a check counts.
+    if nanos < 60 * 1_000_000_000 {
+        return Err(CronError::new(
+            format!(
+                "@every {duration} is under one minute: the CronJob controller starts a job at most once a minute; write @every 1m or longer"
+            ),
+            offset,
+            duration.len(),
+        ));
+    }
+    Ok(Kind::Every(nanos / 1_000_000_000))
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -1709,17 +1729,21 @@ mod tests {
     }
 
     #[test]
-    fn every_rounds_to_whole_seconds_of_at_least_one() {
+    fn every_rounds_to_whole_seconds_of_at_least_a_minute() {
         let interval = |text: &str| match parse(text).kind {
             Kind::Every(seconds) => seconds,
             Kind::Spec(_) => panic!("{text} is not @every"),
         };
         assert_eq!(interval("@every 1h30m"), 5400);
-        assert_eq!(interval("@every 1.9s"), 1);
-        assert_eq!(interval("@every 2.5s"), 2);
-        assert_eq!(interval("@every 500ms"), 1);
-        assert_eq!(interval("@every 0s"), 1);
-        assert_eq!(interval("@every -5m"), 1);
+        assert_eq!(interval("@every 1m"), 60);
+        assert_eq!(interval("@every 60.9s"), 60);
+        assert_eq!(interval("@every 90.5s"), 90);
+        assert_rejected("@every 59.9s", "59.9s", "under one minute");
+        assert_rejected("@every 1s", "1s", "under one minute");
+        assert_rejected("@every 500ms", "500ms", "under one minute");
+        assert_rejected("@every 0s", "0s", "positive");
+        assert_rejected("@every 0", "0", "positive");
+        assert_rejected("@every -5m", "-5m", "positive");
     }
 
     #[test]
@@ -2037,7 +2061,7 @@ mod tests {
             ("@every 1h30m", "every 1 hour and 30 minutes"),
             ("@every 15m", "every 15 minutes"),
             ("@every 1h", "every hour"),
-            ("@every 500ms", "every second"),
+            ("@every 90s", "every 1 minute and 30 seconds"),
         ] {
             assert_eq!(parse(text).describe(), description, "{text}");
         }

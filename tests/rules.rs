@@ -212,6 +212,17 @@ fn regex_full_match(pattern: &str, name: &str) -> bool {
     })
 }
 
+/// "Not completed" alerts whose expression differs from the hand-written
+/// one by design: their threshold follows the schedule, where GOV.UK's one
+/// window leaves missed runs untold for days (a Thursday run of Sunday to
+/// Thursday, a Monday weekday run). Their selectors, labels and
+/// annotations still compare; what they do is checked by the suites in
+/// tests/rules/ (`hand_written_suites_pass_on_both_rule_sets`).
+const FOLLOWS_THE_SCHEDULE: &[&str] = &[
+    "Database backup/restore not completed - Weekday backups",
+    "Database backup/restore not completed - Sunday to Thursday backups",
+];
+
 /// Whether two rules files mean the same: the same group name, alert names,
 /// `for`, labels and annotations, and expressions that differ only in white
 /// space, comments and how the `database_instance` matcher lists the same
@@ -254,11 +265,13 @@ fn same_meaning(
         )?;
         let (tm, trest) = split_expr(&t.expr);
         let (om, orest) = split_expr(&o.expr);
-        same(
-            trest,
-            orest,
-            &format!("{ctx}: expression outside the selector"),
-        )?;
+        if !FOLLOWS_THE_SCHEDULE.contains(&t.name.as_str()) {
+            same(
+                trest,
+                orest,
+                &format!("{ctx}: expression outside the selector"),
+            )?;
+        }
         let others = |m: &[Matcher]| {
             m.iter()
                 .filter(|m| m.0 != "database_instance")
@@ -324,7 +337,6 @@ fn the_meaning_comparison_notices_differences() {
     let path = "staging/database_backups_and_syncs_staging_only_alerts.yaml";
     let theirs = std::fs::read_to_string(rules_dir.join(path)).unwrap();
     for (from, to) in [
-        ("day_of_week() <=5", "day_of_week() <=6"),
         (
             "database_instance=~\"(draft-)?content-store-postgres\"",
             "database_instance=~\"content-store-postgres\"",
@@ -365,9 +377,9 @@ const KNOWN_FIXES: &[(&str, &str, &str)] = &[
         "production/",
         "Slower Databases: matchers",
     ),
-    // The weekday window ran to Saturday until April 2026.
-    ("2026-02-16-1043a03426", "staging/", "day_of_week()<=6"),
-    ("2026-02-17-863d2f2d1c", "staging/", "day_of_week()<=6"),
+    // The weekday window ran to Saturday until April 2026: the expression
+    // of that alert is not compared (FOLLOWS_THE_SCHEDULE), and
+    // `hand_written_suites_catch_the_old_weekday_window` shows the mistake.
     // Until July 2026 integration's weekly alert listed signon-mysql, the
     // one daily database, instead of excluding it.
     (
@@ -545,8 +557,8 @@ fn rules_and_tests_follow_changes_to_the_catalogue() {
     // search-admin-mysql stuck in the slower group, release-mysql missing a
     // weekday run.
     let staging_tests = file(&new, STAGING_TESTS);
-    assert!(file(&old, STAGING_TESTS).contains("db-backup-chat-postgres-missed"));
-    assert!(!staging_tests.contains("db-backup-chat-postgres-missed"));
+    assert!(file(&old, STAGING_TESTS).contains("db-backup-chat-postgres-"));
+    assert!(!staging_tests.contains("db-backup-chat-postgres-"));
     assert!(!file(&old, STAGING_TESTS).contains("db-backup-search-admin-mysql-restore-stuck"));
     assert!(staging_tests.contains("db-backup-search-admin-mysql-restore-stuck"));
     let integration_tests = file(&new, INTEGRATION_TESTS);
@@ -587,8 +599,28 @@ fn run_hand_written(suite: &str, rules_text: &str) -> Option<std::process::Outpu
     common::run_promtool_test_rules([dir.path().join(suite)])
 }
 
+/// Assertions of the hand-written suites that the rendered rules break by
+/// design, as (suite, eval_time): silence after a missed run, where
+/// GOV.UK's windows did not look. On Monday 23:00 after the Friday and
+/// Monday weekday runs were missed, and on Friday 00:00 after Thursday's
+/// Sunday-to-Thursday run was missed, the rendered rules alert.
+const BLIND_SPOT_ASSERTIONS: &[(&str, &str)] = &[
+    ("staging_days_tests.yaml", "4d23h"),
+    ("staging_days_tests.yaml", "8d"),
+];
+
+/// The eval times of the assertions promtool reports failed.
+fn failed_times(report: &str) -> BTreeSet<String> {
+    report
+        .split("time: ")
+        .skip(1)
+        .map(|rest| rest.split(',').next().unwrap_or_default().trim().to_owned())
+        .collect()
+}
+
 /// Suites written the way GOV.UK tests these alerts pass on the hand-written
-/// rules and on the rendered ones alike.
+/// rules, and on the rendered ones but for the named assertions of the old
+/// blind spots.
 #[test]
 fn hand_written_suites_pass_on_both_rule_sets() {
     let Some((plan, rules_dir)) = govuk_plan(NEWEST) else {
@@ -604,12 +636,29 @@ fn hand_written_suites_pass_on_both_rule_sets() {
             let Some(out) = run_hand_written(suite, text) else {
                 return;
             };
-            assert!(
-                out.status.success(),
-                "{suite} on the {whose} {path}:\n{}{}",
+            let report = format!(
+                "{}{}",
                 String::from_utf8_lossy(&out.stdout),
                 String::from_utf8_lossy(&out.stderr)
             );
+            let excepted: BTreeSet<String> = BLIND_SPOT_ASSERTIONS
+                .iter()
+                .filter(|(s, _)| whose == "rendered" && s == suite)
+                .map(|(_, t)| (*t).to_owned())
+                .collect();
+            if excepted.is_empty() {
+                assert!(
+                    out.status.success(),
+                    "{suite} on the {whose} {path}:\n{report}"
+                );
+            } else {
+                assert!(!out.status.success(), "{suite}: the blind spots are back");
+                assert_eq!(
+                    failed_times(&report),
+                    excepted,
+                    "{suite} on the {whose} {path}:\n{report}"
+                );
+            }
         }
     }
     common::yamllint(&hand_written_dir());
@@ -987,4 +1036,208 @@ fn a_large_synthetic_catalogue_renders_rules_that_pass_their_tests() {
         "production's daily group of 120 is sampled, not simulated whole: {simulated}"
     );
     check_with_tools(&files);
+}
+
+/// A catalogue whose production backs up one database per schedule shape.
+fn shapes_plan() -> Plan {
+    let shapes = [
+        ("every-six-hours", "0 */6 * * *"),
+        ("daily", "0 3 * * *"),
+        ("weekdays", "0 1 * * 1-5"),
+        ("sunday-to-thursday", "6 22 * * 0-4"),
+        ("mon-wed-fri", "0 1 * * 1,3,5"),
+        ("weekly", "0 3 * * 1"),
+        ("monthly", "0 3 1 * *"),
+        ("first-and-fifteenth", "0 3 1,15 * *"),
+        ("first-or-mondays", "0 3 1 * 1"),
+    ];
+    let mut text = String::from(
+        "environments:\n  production:\nchart: {toolbox: {image: {repository: example.com/toolbox, tag: v1}}}\ndatabases:\n",
+    );
+    for (name, schedule) in shapes {
+        text.push_str(&format!(
+            "  {name}-postgres: {{db: {}, production: \"{schedule}\"}}\n",
+            name.replace('-', "_")
+        ));
+    }
+    envsync::read::catalogue::load(Path::new("shapes.yaml"), &text)
+        .unwrap_or_else(|e| panic!("{e:?}"))
+}
+
+/// promtool's durations in the tests' comments ("1h1m", "55m").
+fn seconds(text: &str) -> i64 {
+    let mut total = 0;
+    let mut number = 0;
+    for c in text.chars() {
+        match c {
+            '0'..='9' => number = number * 10 + i64::from(c.to_digit(10).unwrap()),
+            'h' => (total, number) = (total + number * 3_600, 0),
+            'm' => (total, number) = (total + number * 60, 0),
+            's' => (total, number) = (total + number, 0),
+            _ => panic!("{text}"),
+        }
+    }
+    total
+}
+
+/// Every shape's rules check and pass their generated tests, which drop
+/// each kind of run in turn: each alert fires after the run's due finish
+/// and by the grace (1 hour for runs less than a week apart, 12 hours
+/// otherwise) and one 15-minute evaluation after it.
+#[test]
+fn schedule_shapes_alert_every_missed_run_within_the_grace() {
+    let files = render(&shapes_plan());
+    let tests = file(
+        &files,
+        "production/database_backups_and_syncs_production_only_alerts_tests.yaml",
+    );
+    let mut told = BTreeMap::new();
+    for line in tests.lines().filter(|l| l.contains("after its due finish")) {
+        let (job, rest) = line
+            .trim()
+            .trim_start_matches("# ")
+            .split_once(':')
+            .unwrap();
+        let after = rest
+            .split("the alert fires ")
+            .nth(1)
+            .unwrap()
+            .split(' ')
+            .next()
+            .unwrap();
+        let latency = seconds(after);
+        let weekly = [
+            "weekly",
+            "monthly",
+            "first-and-fifteenth",
+            "first-or-mondays",
+        ]
+        .iter()
+        .any(|w| job.starts_with(w));
+        let bound = if weekly { 12 * 3_600 } else { 3_600 } + 900;
+        assert!(latency > 0 && latency <= bound, "{line}");
+        told.entry(job.to_owned())
+            .or_insert_with(Vec::new)
+            .push(latency);
+    }
+    // The bound that is checked is the right one: the first or Mondays has
+    // runs a day apart, told within the hour.
+    assert!(
+        told["first-or-mondays-postgres"]
+            .iter()
+            .any(|&l| l <= 3_600 + 900)
+    );
+    assert_eq!(told.len(), 9, "{told:?}");
+    check_with_tools(&files);
+}
+
+/// The derivation works per distinct schedule, not per run: 5,000 jobs
+/// that back up every minute render their rules (how quickly is measured
+/// by bench/bounded.sh, not here).
+#[test]
+fn five_thousand_jobs_every_minute_render() {
+    let mut text = String::from(
+        "environments:\n  production:\nchart: {toolbox: {image: {repository: example.com/toolbox, tag: v1}}}\nalerts:\n  taking_a_long_time:\n    backup: {quick: 30s}\ndatabases:\n",
+    );
+    for i in 0..5_000 {
+        text.push_str(&format!(
+            "  app-{i}-postgres: {{db: app_{i}, production: \"* * * * *\"}}\n"
+        ));
+    }
+    let plan = envsync::read::catalogue::load(Path::new("minute.yaml"), &text)
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    let templates = Templates::load(None).unwrap();
+    let files = rules::render(&plan, &templates).unwrap();
+    // A minute's gap and the hour's grace.
+    assert!(file(&files, PRODUCTION).contains("< time() - 3660"));
+}
+
+// ---------------------------------------------------------------------------
+// For any value validate accepts, the rules and their tests pass promtool.
+
+/// A value for a database, host or label: awkward for YAML, PromQL or Go
+/// templates, or plain.
+fn value() -> impl proptest::strategy::Strategy<Value = String> {
+    use proptest::prelude::*;
+    prop_oneof![
+        "[a-z_][a-z0-9_.-]{0,10}",
+        "[ -~]{1,12}",
+        prop::sample::select(vec![
+            "a\"b",
+            "a\\b",
+            "a'b",
+            "a}b",
+            "a{b",
+            "a$b",
+            "a|b",
+            "a.*b",
+            "a=~b",
+            "a,b",
+            "x{{y",
+            "{{ .ExternalLabels }}",
+            "Ünïcode",
+            "💾",
+            "",
+            "a\nb",
+            "a\u{85}b",
+            "  ",
+            "`",
+        ])
+        .prop_map(str::to_owned),
+    ]
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig {
+        cases: 24,
+        failure_persistence: None,
+        ..proptest::prelude::ProptestConfig::default()
+    })]
+
+    #[test]
+    fn rules_of_any_accepted_catalogue_pass_promtool(
+        field in 0..4usize,
+        awkward in value(),
+    ) {
+        let mut fields = ["chat_production", "chat-postgres", "other_db", "warning"].map(str::to_owned);
+        fields[field] = awkward;
+        let [db, host, op_db, label] = fields;
+        let catalogue = serde_json::json!({
+            "environments": {"production": null, "staging": {"restore_from": "production"}},
+            "chart": {"toolbox": {"image": {"repository": "toolbox", "tag": "v1"}}},
+            "alerts": {"labels": {"severity": label}},
+            "databases": {
+                "chat-postgres": {
+                    "db": db,
+                    "host": host,
+                    "production": "0 1 * * *",
+                    "staging": {
+                        "schedule": "0 2 * * 1-5",
+                        "operations": [
+                            {"op": "restore", "bucket": "s3://b", "db": op_db},
+                            {"op": "backup"},
+                        ],
+                    },
+                },
+            },
+        });
+        let text = envsync::read::yaml::to_string(&catalogue).unwrap();
+        let path = Path::new("catalogue.yaml");
+        let Ok(plan) = envsync::read::catalogue::load_for_render(path, &text) else {
+            return Ok(());
+        };
+        let files = render(&plan);
+        let dir = write(&files);
+        let Some(check) = common::run_promtool_check_rules(paths(dir.path(), &files, false)) else {
+            return Ok(());
+        };
+        proptest::prop_assert!(check.status.success(), "{}\n{text}", String::from_utf8_lossy(&check.stdout));
+        let test = common::run_promtool_test_rules(paths(dir.path(), &files, true)).unwrap();
+        proptest::prop_assert!(
+            test.status.success(),
+            "{}{}\n{text}",
+            String::from_utf8_lossy(&test.stdout),
+            String::from_utf8_lossy(&test.stderr)
+        );
+    }
 }

@@ -17,6 +17,8 @@ databases:
     db: govuk_chat_production
     production: 47 23 * * *
     staging: 47 1 * * 1-5
+chart:
+  toolbox: {image: {repository: toolbox, tag: v1}}
 ";
 
 fn validate(text: &str) -> assert_cmd::assert::Assert {

@@ -381,18 +381,11 @@ pub fn now() -> Result<jiff::Timestamp, Error> {
     }
 }
 
-/// A file's text; not UTF-8 is a read error.
+/// A file's text: a regular file of at most 16 MiB, in UTF-8.
 pub fn read(path: &Path) -> Result<String, Error> {
-    let bytes = std::fs::read(path).map_err(|source| Error::Read {
+    crate::read::text_file(path).map_err(|source| Error::Read {
         path: path.to_owned(),
         source,
-    })?;
-    String::from_utf8(bytes).map_err(|_| Error::Read {
-        path: path.to_owned(),
-        source: std::io::Error::new(
-            std::io::ErrorKind::InvalidData,
-            "the file is not UTF-8 text",
-        ),
     })
 }
 
@@ -400,6 +393,16 @@ pub fn read(path: &Path) -> Result<String, Error> {
 pub fn load_catalogue(path: &Path) -> Result<Plan, Error> {
     let text = read(path)?;
     match catalogue::load(path, &text) {
+        Ok(plan) => Ok(plan),
+        Err(problems) => Err(invalid(path, text, problems, Format::Human)),
+    }
+}
+
+/// [`load_catalogue`], checking too that the catalogue has everything a
+/// render of its manifests needs.
+pub fn load_catalogue_for_render(path: &Path) -> Result<Plan, Error> {
+    let text = read(path)?;
+    match catalogue::load_for_render(path, &text) {
         Ok(plan) => Ok(plan),
         Err(problems) => Err(invalid(path, text, problems, Format::Human)),
     }

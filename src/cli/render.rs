@@ -1,6 +1,9 @@
 //! `envsync render`: every output of a catalogue, into a folder.
 
-use super::{Error, Format, invalid, load_catalogue, only_envs, read, render_files};
+use super::{
+    Error, Format, invalid, load_catalogue, load_catalogue_for_render, only_envs, read,
+    render_files,
+};
 use crate::chart::Checkout;
 use crate::output;
 use crate::render;
@@ -32,7 +35,10 @@ pub struct RenderArgs {
 pub fn run(args: &RenderArgs) -> Result<(), Error> {
     output::recover(&args.out)?;
     let checkout = args.chart_repo.as_deref().map(Checkout::open).transpose()?;
-    let mut plan = load_catalogue(&args.catalogue)?;
+    let mut plan = match &checkout {
+        Some(_) => load_catalogue(&args.catalogue)?,
+        None => load_catalogue_for_render(&args.catalogue)?,
+    };
     if let Some(checkout) = checkout {
         let path = checkout.path(render::VALUES);
         let text = read(&path)?;

@@ -41,6 +41,8 @@ pub struct Alert {
     pub env: Option<String>,
     pub kind: Kind,
     pub matchers: Vec<Matcher>,
+    /// The expression, as written.
+    pub expr: String,
 }
 
 #[derive(Debug, PartialEq)]
@@ -92,7 +94,7 @@ impl AlertRules {
         files.sort();
         let mut texts = Vec::new();
         for rel in files {
-            let text = std::fs::read_to_string(dir.join(&rel))?;
+            let text = crate::read::text_file(&dir.join(&rel))?;
             texts.push((rel, text));
         }
         let mut rules = AlertRules::from_files(texts);
@@ -125,6 +127,7 @@ impl AlertRules {
                     line: 0,
                     kind,
                     matchers,
+                    expr: a.expr,
                 })
             })
             .collect();
@@ -217,6 +220,7 @@ fn read_file(rules: &mut AlertRules, rel: &Path, text: &str) {
                 env: env.clone(),
                 kind,
                 matchers,
+                expr: expr.to_owned(),
             });
         }
     }

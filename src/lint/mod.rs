@@ -98,7 +98,7 @@ impl Rule {
         Diagnostic {
             rule: self.name.to_owned(),
             severity: self.severity,
-            message: message.into(),
+            message: crate::model::diagnostic::escape_controls(&message.into()).into_owned(),
             file: file.to_owned(),
             line: at.line,
             column: at.column,
@@ -184,6 +184,8 @@ fn reading_problem(mut d: Diagnostic) -> Diagnostic {
     let rule = match d.kind {
         Kind::Schema => &rules::schema::RULE,
         Kind::Schedule => &rules::cron_syntax::RULE,
+        Kind::NameLength => &rules::name_length::RULE,
+        Kind::Unsafe => &rules::unsafe_value::RULE,
     };
     d.rule = rule.name.to_owned();
     d.severity = rule.severity;

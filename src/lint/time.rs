@@ -3,8 +3,9 @@
 //!
 //! Schedules are compared over one period from a fixed Monday, [`T0`]: a
 //! week when every schedule involved repeats weekly (day-of-month and month
-//! unrestricted), a year otherwise. Fire times are counted with a cap, so a
-//! schedule that fires every minute costs no more than a bounded amount.
+//! unrestricted), a year otherwise. Fire times are counted with a cap per
+//! day, so a schedule that fires every minute costs no more than one that
+//! fires every half hour.
 
 use crate::cron::Schedule;
 use jiff::tz::TimeZone;
@@ -13,8 +14,12 @@ use jiff::{SignedDuration, Timestamp};
 /// Monday 2027-01-04 00:00 UTC: where every comparison starts.
 pub const T0: Timestamp = Timestamp::constant(1_799_020_800, 0);
 
-/// The most fire times looked at for one schedule in one period.
-pub const CAP: usize = 12_000;
+/// The most fire times looked at for one schedule in one day: every run
+/// of a schedule that runs every half hour, the first day's worth of one
+/// that runs more often. So a schedule that fires every minute costs no
+/// more than one that fires every half hour, and lint's time is bounded by
+/// the size of the catalogue, not by how often its jobs run.
+pub const CAP_PER_DAY: usize = 48;
 
 const DAY: SignedDuration = SignedDuration::from_hours(24);
 
@@ -33,17 +38,25 @@ pub fn weekly(schedule: &Schedule) -> bool {
     schedule.weekdays().is_some()
 }
 
-/// Fire times in `[from, until)`, at most [`CAP`].
+/// Fire times in `[from, until)`: in each day from `from` on, at most
+/// [`CAP_PER_DAY`].
 pub fn fires_in(schedule: &Schedule, from: Timestamp, until: Timestamp) -> Vec<Timestamp> {
     let mut out = Vec::new();
     let mut t = from - SignedDuration::from_secs(1);
-    while out.len() < CAP {
-        match schedule.next_after(t) {
-            Some(next) if next < until => {
-                out.push(next);
-                t = next;
-            }
-            _ => break,
+    let mut day_end = from + DAY;
+    let mut today = 0;
+    while let Some(next) = schedule.next_after(t).filter(|next| *next < until) {
+        while next >= day_end {
+            day_end += DAY;
+            today = 0;
+        }
+        if today < CAP_PER_DAY {
+            out.push(next);
+            today += 1;
+            t = next;
+        } else {
+            // The rest of this day's runs are not looked at.
+            t = day_end - SignedDuration::from_secs(1);
         }
     }
     out
@@ -52,6 +65,7 @@ pub fn fires_in(schedule: &Schedule, from: Timestamp, until: Timestamp) -> Vec<T
 /// The last fire time at or before `t`, looking back up to a year.
 pub fn latest_at_or_before(schedule: &Schedule, t: Timestamp) -> Option<Timestamp> {
     for back in [
+        SignedDuration::from_mins(1),
         SignedDuration::from_hours(1),
         DAY,
         DAY * 8,
@@ -112,6 +126,18 @@ mod tests {
         assert_eq!(duration(m(26 * 60)), "26h");
         assert_eq!(duration(m(74 * 60)), "3d 2h");
         assert_eq!(duration(m(7 * 24 * 60)), "7d");
+    }
+
+    #[test]
+    fn fire_times_are_capped_per_day() {
+        let every_minute = Schedule::parse("* * * * *").unwrap();
+        let fires = fires_in(&every_minute, T0, T0 + DAY * 7);
+        assert_eq!(fires.len(), 7 * CAP_PER_DAY);
+        assert_eq!(when(fires[CAP_PER_DAY], true), "Tuesday 00:00");
+        let half_hourly = Schedule::parse("*/30 * * * *").unwrap();
+        assert_eq!(fires_in(&half_hourly, T0, T0 + DAY * 7).len(), 7 * 48);
+        let last = latest_at_or_before(&every_minute, T0 + DAY).unwrap();
+        assert_eq!(last, T0 + DAY);
     }
 
     #[test]

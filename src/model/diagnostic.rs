@@ -3,6 +3,7 @@
 use crate::model::plan::Origin;
 use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
 use serde::Serialize;
+use std::borrow::Cow;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -31,6 +32,10 @@ pub enum Kind {
     Schema,
     /// A schedule outside Kubernetes' cron dialect.
     Schedule,
+    /// A CronJob name over Kubernetes' limit.
+    NameLength,
+    /// A value the chart cannot print safely, or Kubernetes would refuse.
+    Unsafe,
 }
 
 /// One problem: what is wrong, where, and which check found it.
@@ -56,7 +61,7 @@ impl Diagnostic {
         Diagnostic {
             rule: rule.to_owned(),
             severity: Severity::Error,
-            message: message.into(),
+            message: escape_controls(&message.into()).into_owned(),
             file: file.to_owned(),
             line: origin.line,
             column: origin.column,
@@ -81,7 +86,7 @@ impl Diagnostic {
     pub fn concise(&self) -> String {
         format!(
             "{}:{}:{}: {}[{}] {}",
-            self.file.display(),
+            escape_controls(&self.file.display().to_string()),
             self.line,
             self.column,
             self.severity,
@@ -104,7 +109,9 @@ impl Diagnostic {
             Severity::Warning => Level::WARNING,
         };
         let title = format!("{} [{}]", self.message, self.rule);
-        let path = self.file.display().to_string();
+        let path = escape_controls(&self.file.display().to_string()).into_owned();
+        let source = source.map(printable_source);
+        let source = source.as_deref();
         let renderer = if styled {
             Renderer::styled()
         } else {
@@ -134,6 +141,68 @@ impl Diagnostic {
         };
         renderer.render(&[group])
     }
+}
+
+/// Whether a character would act on a terminal, or read as other than it
+/// is, rather than print: the C0 and C1 controls and DEL, the line and
+/// paragraph separators, the byte order mark and non-characters, and the
+/// bidirectional marks and overrides.
+pub fn is_control(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{2028}'
+                | '\u{2029}'
+                | '\u{feff}'
+                | '\u{fffe}'
+                | '\u{ffff}'
+                | '\u{200e}'
+                | '\u{200f}'
+                | '\u{202a}'..='\u{202e}'
+                | '\u{2066}'..='\u{2069}'
+        )
+}
+
+/// Text for a terminal: every [`is_control`] character but line breaks and
+/// tabs written as its escape (`\u{1b}`), so that nothing a file holds can
+/// move the cursor, change colours or hide text.
+pub fn escape_controls(text: &str) -> Cow<'_, str> {
+    let escaped = |c: char| is_control(c) && c != '\n' && c != '\t';
+    if !text.chars().any(escaped) {
+        return Cow::Borrowed(text);
+    }
+    Cow::Owned(
+        text.chars()
+            .map(|c| {
+                if escaped(c) {
+                    c.escape_unicode().to_string()
+                } else {
+                    c.to_string()
+                }
+            })
+            .collect(),
+    )
+}
+
+/// A source file as its lines are shown under a problem: each control
+/// character but line ends and tabs shown as U+FFFD, one character for one,
+/// so that lines and columns stay where they were.
+fn printable_source(text: &str) -> Cow<'_, str> {
+    let shown = |c: char| !is_control(c) || matches!(c, '\n' | '\t' | '\r');
+    if text.chars().all(shown) && !text.replace("\r\n", "").contains('\r') {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        let line_end = c == '\n' || c == '\t' || (c == '\r' && chars.peek() == Some(&'\n'));
+        out.push(if line_end || !is_control(c) {
+            c
+        } else {
+            '\u{fffd}'
+        });
+    }
+    Cow::Owned(out)
 }
 
 /// The byte offset of a 1-based line and column, if the text has it.
@@ -210,5 +279,27 @@ mod tests {
             d.concise(),
             "c.yaml:2:3: error[schema] unknown key `sanitize`"
         );
+    }
+}
+
+#[cfg(test)]
+mod escape_tests {
+    use super::*;
+
+    #[test]
+    fn control_characters_are_escaped_for_the_terminal() {
+        assert_eq!(escape_controls("plain"), "plain");
+        assert_eq!(escape_controls("a\u{1b}[31mb"), "a\\u{1b}[31mb");
+        assert_eq!(escape_controls("a\u{202e}b"), "a\\u{202e}b");
+        let d = Diagnostic::error(
+            "yaml",
+            Path::new("c.yaml"),
+            Origin { line: 1, column: 3 },
+            "bad \u{1b}]0;x\u{7}",
+        );
+        assert_eq!(d.concise(), "c.yaml:1:3: error[yaml] bad \\u{1b}]0;x\\u{7}");
+        let human = d.human(Some("a:\u{1b}[2J b\r\n"), false);
+        assert!(!human.contains('\u{1b}'), "{human}");
+        assert!(human.contains("a:\u{fffd}[2J b"), "{human}");
     }
 }

@@ -4,6 +4,7 @@
 use crate::cron::Schedule;
 use crate::model::diagnostic::{Diagnostic, Diagnostics, Kind};
 use crate::model::plan::{Environment, Job, JobOrigin, Op, Operation, Order, Origin, Plan, Speed};
+use crate::read::safe::{self, Place};
 use crate::read::schema;
 use crate::read::yaml::{self, Dialect, Node, Spanned, locate, locate_key};
 use serde::Deserialize;
@@ -151,6 +152,21 @@ pub fn load(path: &Path, text: &str) -> Result<Plan, Diagnostics> {
     read(path, text)?.plan()
 }
 
+/// Reads a catalogue as [`load`] does, and checks that it has everything a
+/// render needs (lint does not need a toolbox image; render does).
+pub fn load_for_render(path: &Path, text: &str) -> Result<Plan, Diagnostics> {
+    let document = read(path, text)?;
+    let plan = document.plan()?;
+    match safe::image_missing(&plan.chart) {
+        None => Ok(plan),
+        Some(missing) => {
+            let at = locate(&document.root, "/chart/toolbox/image");
+            let d = Diagnostic::error("model", path, at, missing.message);
+            Err(Diagnostics(vec![d]))
+        }
+    }
+}
+
 /// Parses a catalogue and checks it against the schema.
 pub fn read<'a>(path: &'a Path, text: &str) -> Result<Document<'a>, Diagnostics> {
     let root = yaml::parse(text, Dialect::Catalogue)
@@ -160,12 +176,20 @@ pub fn read<'a>(path: &'a Path, text: &str) -> Result<Document<'a>, Diagnostics>
     for error in schema::errors(&data) {
         let pointer = error.instance_path().to_string();
         let message = schema_message(&error, &pointer);
-        problems.push(Diagnostic::error(
-            "schema",
-            path,
-            locate(&root, &pointer),
-            message,
-        ));
+        // A bad key is placed at the key, not at the mapping that holds it.
+        let bad_key = match error.instance().as_ref() {
+            Value::String(key) => data
+                .pointer(&pointer)
+                .and_then(Value::as_object)
+                .filter(|map| map.contains_key(key))
+                .map(|_| key),
+            _ => None,
+        };
+        let at = match bad_key {
+            Some(key) => locate_key(&root, &format!("{pointer}/{}", yaml::escape(key))),
+            None => locate(&root, &pointer),
+        };
+        problems.push(Diagnostic::error("schema", path, at, message));
     }
     problems.into_result(Document { path, root, data })
 }
@@ -180,6 +204,7 @@ impl Document<'_> {
             problems: &mut problems,
         };
         let plan = expander.plan(&self.data);
+        expander.unsafe_values(&self.data, &plan);
         problems.into_result(plan)
     }
 }
@@ -283,6 +308,39 @@ impl Expander<'_> {
     fn error_at_job(&mut self, pointer: &str, env: &str, job: &str, message: String) {
         let d = Diagnostic::error("model", self.path, self.at(pointer), message).at_job(env, job);
         self.problems.push(d);
+    }
+
+    /// Reports every value the chart would print unsafely (see
+    /// [`safe`]), at the place in the catalogue that gives it, and every
+    /// control character anywhere. One place is reported once, however
+    /// many jobs take the value from it.
+    fn unsafe_values(&mut self, data: &Value, plan: &Plan) {
+        let mut seen = std::collections::HashSet::new();
+        for finding in safe::check(plan) {
+            let (pointer, job) = catalogue_place(data, plan, &finding.place);
+            let at = self.at(&pointer);
+            if seen.insert((at.line, at.column)) {
+                let mut d = Diagnostic::error("model", self.path, at, finding.message)
+                    .of_kind(finding.kind);
+                if let Some((env, job)) = job {
+                    d = d.at_job(env, job);
+                }
+                self.problems.push(d);
+            }
+        }
+        let mut found = Vec::new();
+        controls(data, String::new(), &mut found);
+        for (pointer, is_key, why) in found {
+            let at = if is_key {
+                locate_key(self.root, &pointer)
+            } else {
+                self.at(&pointer)
+            };
+            if seen.insert((at.line, at.column)) {
+                let d = Diagnostic::error("model", self.path, at, why);
+                self.problems.push(d.of_kind(Kind::Unsafe));
+            }
+        }
     }
 
     fn plan(&mut self, data: &Value) -> Plan {
@@ -714,6 +772,136 @@ fn extra_env_with_owner(
         }
     }
     extra_env
+}
+
+/// Every key and string of the catalogue that holds a control character:
+/// its JSON Pointer, whether the key is at fault, and why. An allow's
+/// `reason` may run over several lines.
+fn controls(value: &Value, pointer: String, out: &mut Vec<(String, bool, String)>) {
+    match value {
+        Value::String(s) => {
+            let text = if pointer.ends_with("/reason") {
+                s.replace('\n', "")
+            } else {
+                s.clone()
+            };
+            if let Err(why) = safe::control(&text) {
+                out.push((pointer, false, format!("{s:?} {why}")));
+            }
+        }
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                controls(item, format!("{pointer}/{i}"), out);
+            }
+        }
+        Value::Object(map) => {
+            for (key, item) in map {
+                let pointer = format!("{pointer}/{}", yaml::escape(key));
+                if let Err(why) = safe::control(key) {
+                    out.push((pointer.clone(), true, format!("key {key:?} {why}")));
+                }
+                controls(item, pointer, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Where in the catalogue a value the chart prints comes from: the JSON
+/// Pointer of the setting that gives it (an environment's entry first,
+/// then its profile, the database, the database's profile), and the job.
+fn catalogue_place<'p>(
+    data: &Value,
+    plan: &'p Plan,
+    place: &'p Place,
+) -> (String, Option<(&'p str, &'p str)>) {
+    let entry =
+        |env: &str, job: &str| format!("/databases/{}/{}", yaml::escape(job), yaml::escape(env));
+    let given = |env: &str, job: &str, key: &str| -> Option<String> {
+        let db = &data["databases"][job];
+        let entry = &db[env];
+        let profile = |settings: &Value| {
+            settings["profile"]
+                .as_str()
+                .map(|p| (format!("/profiles/{p}"), &data["profiles"][p]))
+        };
+        let (job, env) = (yaml::escape(job), yaml::escape(env));
+        [
+            Some((format!("/databases/{job}/{env}"), entry)),
+            profile(entry),
+            Some((format!("/databases/{job}"), db)),
+            profile(db),
+        ]
+        .into_iter()
+        .flatten()
+        .find(|(_, settings)| settings.get(key).is_some())
+        .map(|(pointer, _)| format!("{pointer}/{key}"))
+    };
+    let setting =
+        |env: &str, job: &str, key: &str| given(env, job, key).unwrap_or_else(|| entry(env, job));
+    match place {
+        Place::Chart(pointer) => (format!("/chart{pointer}"), None),
+        Place::Label(name) => (format!("/alerts/labels/{}", yaml::escape(name)), None),
+        Place::Job { env, job, key } => {
+            let pointer = match *key {
+                "name" => format!("/databases/{}", yaml::escape(job)),
+                key => setting(env, job, key),
+            };
+            (pointer, Some((env, job)))
+        }
+        Place::JobEnv { env, job, index } => {
+            let listed = given(env, job, "extra_env");
+            let count = listed
+                .as_deref()
+                .and_then(|p| data.pointer(p))
+                .and_then(Value::as_array)
+                .map_or(0, Vec::len);
+            let pointer = match listed {
+                Some(listed) if *index < count => format!("{listed}/{index}"),
+                _ => setting(env, job, "db_owner"),
+            };
+            (pointer, Some((env, job)))
+        }
+        Place::Operation {
+            env,
+            job,
+            index,
+            key,
+        } => {
+            let pointer = if let Some(listed) = given(env, job, "operations") {
+                format!("{listed}/{index}/{key}")
+            } else if *key == "script" {
+                setting(env, job, "sanitise")
+            } else {
+                // A step's bucket is its source environment's.
+                let bucket = plan
+                    .environment(env)
+                    .and_then(|e| e.jobs.iter().find(|j| j.name == *job))
+                    .and_then(|j| j.operations.get(*index))
+                    .and_then(|o| o.bucket.as_deref());
+                plan.environments
+                    .iter()
+                    .find(|e| Some(e.bucket.as_str()) == bucket)
+                    .map_or_else(
+                        || entry(env, job),
+                        |e| format!("/environments/{}/bucket", yaml::escape(&e.name)),
+                    )
+            };
+            (pointer, Some((env, job)))
+        }
+        Place::OperationEnv {
+            env,
+            job,
+            index,
+            entry: item,
+        } => {
+            let listed = setting(env, job, "operations");
+            (
+                format!("{listed}/{index}/extra_env/{item}"),
+                Some((env, job)),
+            )
+        }
+    }
 }
 
 fn names<'a>(names: impl Iterator<Item = &'a String>) -> String {

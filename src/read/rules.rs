@@ -34,7 +34,7 @@ struct LongRule {
 }
 
 fn read_rules(path: &Path) -> Result<Vec<serde_json::Value>, ImportError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ImportError::Io {
+    let text = crate::read::text_file(path).map_err(|source| ImportError::Io {
         path: path.to_owned(),
         source,
     })?;

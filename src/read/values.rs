@@ -3,6 +3,7 @@
 use crate::cron::Schedule;
 use crate::model::diagnostic::{Diagnostic, Diagnostics, Kind};
 use crate::model::plan::{Environment, Job, JobOrigin, Op, Operation, Origin, Plan};
+use crate::read::safe::{self, Place};
 use crate::read::schema::{Part, check_part};
 use crate::read::yaml::{self, Dialect, Node, Spanned, locate, origin};
 use serde_json::{Map, Value};
@@ -111,7 +112,63 @@ fn import_with(
         plan.environments.push(env);
     }
     infer_sources(&mut plan);
+    if !lenient {
+        for finding in safe::check(&plan) {
+            let at = locate(&root, &pointer(&finding.place));
+            problems.push(Diagnostic::error("values", path, at, finding.message));
+        }
+    }
     Ok((plan, problems))
+}
+
+/// The JSON Pointer in a values file of a value [`safe::check`] names.
+pub fn pointer(place: &Place) -> String {
+    let chart_key = |key: &str| {
+        match key {
+            "db_user" => "dbUser",
+            "max_runtime_seconds" => "maxJobRuntimeSeconds",
+            "extra_env" => "extraEnv",
+            key => key,
+        }
+        .to_owned()
+    };
+    let job =
+        |env: &str, job: &str| format!("/cronjobs/{}/{}", yaml::escape(env), yaml::escape(job));
+    match place {
+        Place::Chart(pointer) => pointer.clone(),
+        Place::Label(_) => String::new(),
+        Place::Job {
+            env,
+            job: name,
+            key: "name",
+        } => job(env, name),
+        Place::Job {
+            env,
+            job: name,
+            key,
+        } => format!("{}/{}", job(env, name), chart_key(key)),
+        Place::JobEnv {
+            env,
+            job: name,
+            index,
+        } => format!("{}/extraEnv/{index}", job(env, name)),
+        Place::Operation {
+            env,
+            job: name,
+            index,
+            key,
+        } => {
+            format!("{}/operations/{index}/{}", job(env, name), chart_key(key))
+        }
+        Place::OperationEnv {
+            env,
+            job: name,
+            index,
+            entry,
+        } => {
+            format!("{}/operations/{index}/extraEnv/{entry}", job(env, name))
+        }
+    }
 }
 
 /// The chart-level values of a values file: everything but `cronjobs` and
@@ -129,7 +186,19 @@ fn chart_of(root: &Node) -> Map<String, Value> {
 pub fn chart(path: &Path, text: &str) -> Result<Map<String, Value>, Diagnostics> {
     let root = yaml::parse(text, Dialect::HelmValues)
         .map_err(|e| Diagnostics(vec![Diagnostic::error("yaml", path, e.origin, e.message)]))?;
-    Ok(chart_of(&root.value))
+    let chart = Plan {
+        chart: chart_of(&root.value),
+        ..Plan::default()
+    };
+    let mut problems = Diagnostics::default();
+    for finding in safe::check(&chart)
+        .into_iter()
+        .chain(safe::image_missing(&chart.chart))
+    {
+        let at = locate(&root, &pointer(&finding.place));
+        problems.push(Diagnostic::error("values", path, at, finding.message));
+    }
+    problems.into_result(chart.chart)
 }
 
 /// Each environment restores from the environment whose bucket most of its

@@ -12,6 +12,7 @@ use crate::cron::Schedule;
 use crate::model::diagnostic::Diagnostic;
 use crate::model::plan::{Environment, Job, Op, Plan};
 use jiff::{Timestamp, ToSpan};
+use std::collections::HashMap;
 use std::fmt::Write;
 
 const DAY: i64 = 86_400;
@@ -34,15 +35,23 @@ pub struct Run {
     /// The lint findings about its job's timing, which draw it in red;
     /// empty when it is fine.
     pub problems: Vec<Diagnostic>,
+    /// For a job that runs more than [`DRAWN_PER_DAY`] times a day, the one
+    /// run drawn for the day stands for all of them: the start of the last,
+    /// and how often they come.
+    pub repeats: Option<(Timestamp, String)>,
 }
 
 impl Run {
     pub fn end(&self) -> Timestamp {
-        self.start
-            .checked_add(self.budget.seconds())
-            .unwrap_or(self.start)
+        let last = self.repeats.as_ref().map_or(self.start, |(last, _)| *last);
+        last.checked_add(self.budget.seconds()).unwrap_or(last)
     }
 }
+
+/// The most runs of one job drawn in a day: a job that runs more often is
+/// drawn as one run from its first start to its last, so that the work is
+/// bounded by the size of the catalogue, not by how often its jobs run.
+pub const DRAWN_PER_DAY: usize = 4;
 
 /// The Monday 00:00 UTC that starts the week containing `now`.
 pub fn week_start(now: Timestamp) -> Timestamp {
@@ -75,16 +84,44 @@ pub fn budget(plan: &Plan, env: &Environment, job: &Job) -> i64 {
     }
 }
 
-fn runs_between(schedule: &str, from: Timestamp, until: Timestamp) -> Vec<Timestamp> {
-    match Schedule::parse(schedule) {
-        // `fires` is (after, until]: start one second early to include `from`.
-        Ok(s) => s
-            .fires(from.checked_sub(1.second()).unwrap_or(from), until)
-            .into_iter()
-            .filter(|t| *t < until)
-            .collect(),
-        Err(_) => Vec::new(),
+/// A job's runs in each day from `from` to `until`: each start, with the
+/// last start and the words for how often for a day of more than
+/// [`DRAWN_PER_DAY`] runs, which is given as one.
+fn runs_between(
+    schedule: &Schedule,
+    from: Timestamp,
+    until: Timestamp,
+) -> Vec<(Timestamp, Option<(Timestamp, String)>)> {
+    let mut out = Vec::new();
+    let mut day = from;
+    while day < until {
+        let day_end = day.checked_add(DAY.seconds()).unwrap_or(until).min(until);
+        let mut starts = Vec::new();
+        let mut t = day.checked_sub(1.second()).unwrap_or(day);
+        while let Some(next) = schedule.next_after(t).filter(|n| *n < day_end) {
+            if starts.len() == DRAWN_PER_DAY {
+                let before_end = day_end.checked_sub(1.second()).unwrap_or(day_end);
+                let last = latest_at_or_before(schedule, before_end).unwrap_or(next);
+                out.push((starts[0], Some((last, schedule.describe()))));
+                starts.clear();
+                break;
+            }
+            starts.push(next);
+            t = next;
+        }
+        out.extend(starts.into_iter().map(|t| (t, None)));
+        day = day_end;
     }
+    out
+}
+
+/// The last start at or before `t`, looking back up to a week: in the
+/// minute before first, so that a job that runs every minute costs little.
+fn latest_at_or_before(schedule: &Schedule, t: Timestamp) -> Option<Timestamp> {
+    [60, 3_600, DAY, WEEK + 1].into_iter().find_map(|back| {
+        let from = t.checked_sub(back.seconds()).ok()?;
+        schedule.fires(from, t).last().copied()
+    })
 }
 
 /// Every run in the week starting at `start`, sorted by time, then
@@ -97,20 +134,25 @@ pub fn week(plan: &Plan, start: Timestamp) -> Vec<Run> {
             if job.suspended(&plan.chart) {
                 continue;
             }
+            let Ok(schedule) = Schedule::parse(&job.schedule) else {
+                continue;
+            };
             let ops: Vec<String> = job.operations.iter().map(|o| o.op.clone()).collect();
             let budget = budget(plan, env, job);
-            for t in runs_between(&job.schedule, start, until) {
-                let mut run = Run {
+            let source = source_schedule(plan, env, job);
+            for (t, repeats) in runs_between(&schedule, start, until) {
+                runs.push(Run {
                     env: env.name.clone(),
                     job: job.name.clone(),
                     start: t,
                     budget,
                     ops: ops.clone(),
-                    source: None,
+                    source: source
+                        .as_ref()
+                        .and_then(|(name, s)| Some((name.clone(), latest_at_or_before(s, t)?))),
                     problems: Vec::new(),
-                };
-                run.source = source_run(plan, env, job, t);
-                runs.push(run);
+                    repeats,
+                });
             }
         }
     }
@@ -119,14 +161,10 @@ pub fn week(plan: &Plan, start: Timestamp) -> Vec<Run> {
     runs
 }
 
-/// The newest run of the same job in the source environment that started
-/// at or before `t` (looking back up to a week), for a job that restores.
-fn source_run(
-    plan: &Plan,
-    env: &Environment,
-    job: &Job,
-    t: Timestamp,
-) -> Option<(String, Timestamp)> {
+/// For a job that restores, the source environment and the schedule of
+/// the same job there, whose newest run at or before each restore's start
+/// (looking back up to a week) is the one it reads.
+fn source_schedule(plan: &Plan, env: &Environment, job: &Job) -> Option<(String, Schedule)> {
     if !job.operations.iter().any(|o| o.kind() == Some(Op::Restore)) {
         return None;
     }
@@ -135,25 +173,21 @@ fn source_run(
     if src.suspended(&plan.chart) {
         return None;
     }
-    let from = t.checked_sub(WEEK.seconds()).ok()?;
-    let until = t.checked_add(1.second()).ok()?;
-    let last = runs_between(&src.schedule, from, until)
-        .into_iter()
-        .last()?;
-    Some((source.name.clone(), last))
+    Some((source.name.clone(), Schedule::parse(&src.schedule).ok()?))
 }
 
 /// Gives each run the findings about its job (same environment and job).
 pub fn mark(runs: &mut [Run], findings: &[Diagnostic]) {
+    let mut by_job: HashMap<(&str, &str), Vec<Diagnostic>> = HashMap::new();
+    for d in findings {
+        if let (Some(env), Some(job)) = (d.env.as_deref(), d.job.as_deref()) {
+            by_job.entry((env, job)).or_default().push(d.clone());
+        }
+    }
     for run in runs {
-        run.problems = findings
-            .iter()
-            .filter(|d| {
-                d.env.as_deref() == Some(run.env.as_str())
-                    && d.job.as_deref() == Some(run.job.as_str())
-            })
-            .cloned()
-            .collect();
+        if let Some(found) = by_job.get(&(run.env.as_str(), run.job.as_str())) {
+            run.problems.clone_from(found);
+        }
     }
 }
 
@@ -194,6 +228,9 @@ pub fn text(plan: &Plan, start: Timestamp, runs: &[Run]) -> String {
                     r.ops.join(", "),
                     budget_words(r.budget)
                 );
+                if let Some((last, words)) = &r.repeats {
+                    let _ = write!(line, ", {words} until {}", hhmm(*last));
+                }
                 if let Some((source, t)) = &r.source {
                     let _ = write!(line, " from {source}'s {}", t.strftime("%a %H:%M"));
                 }
@@ -207,13 +244,16 @@ pub fn text(plan: &Plan, start: Timestamp, runs: &[Run]) -> String {
         let _ = writeln!(out);
     }
     // Each finding once, in the order of the environments and jobs.
+    let mut first: HashMap<(&str, &str), &Run> = HashMap::new();
+    for r in runs {
+        first.entry((r.env.as_str(), r.job.as_str())).or_insert(r);
+    }
     let mut flagged: Vec<&Diagnostic> = Vec::new();
     for env in &plan.environments {
         for job in &env.jobs {
-            let Some(run) = runs.iter().find(|r| r.env == env.name && r.job == job.name) else {
-                continue;
-            };
-            flagged.extend(&run.problems);
+            if let Some(run) = first.get(&(env.name.as_str(), job.name.as_str())) {
+                flagged.extend(&run.problems);
+            }
         }
     }
     if !flagged.is_empty() {
@@ -499,6 +539,14 @@ fn draw_lanes(svg: &mut Svg, layout: &Layout) {
 
 /// Links from a source backup to the restore that reads it.
 fn draw_links(svg: &mut Svg, layout: &Layout, start: Timestamp, runs: &[Run]) {
+    // Each job's runs, by start (the runs are sorted by start).
+    let mut by_job: HashMap<(&str, &str), Vec<&Run>> = HashMap::new();
+    for r in runs {
+        by_job
+            .entry((r.env.as_str(), r.job.as_str()))
+            .or_default()
+            .push(r);
+    }
     for r in runs {
         let Some((source_env, source_start)) = &r.source else {
             continue;
@@ -509,9 +557,20 @@ fn draw_links(svg: &mut Svg, layout: &Layout, start: Timestamp, runs: &[Run]) {
         ) else {
             continue;
         };
-        let Some(src) = runs
-            .iter()
-            .find(|s| &s.env == source_env && s.job == r.job && s.start == *source_start)
+        // The source's run that started then, or the day's repeated run
+        // that stands for it.
+        let Some(src) = by_job
+            .get(&(source_env.as_str(), r.job.as_str()))
+            .and_then(|list| {
+                let i = list.partition_point(|s| s.start <= *source_start);
+                list.get(i.checked_sub(1)?).copied()
+            })
+            .filter(|s| {
+                s.start == *source_start
+                    || s.repeats
+                        .as_ref()
+                        .is_some_and(|(last, _)| *source_start <= *last)
+            })
         else {
             continue;
         };
@@ -568,6 +627,9 @@ fn draw_bars(svg: &mut Svg, layout: &Layout, start: Timestamp, runs: &[Run]) {
             r.ops.join(", "),
             budget_words(r.budget)
         );
+        if let Some((last, words)) = &r.repeats {
+            let _ = write!(title, ", {words} until {}", hhmm(*last));
+        }
         for d in &r.problems {
             let _ = write!(title, "\n{}[{}] {}", d.severity, d.rule, d.message);
         }

@@ -56,7 +56,10 @@ app.kubernetes.io/component: {{ .job }}
 
 {{/*
 One operation's container. Context: dict root, job (its values), op,
-index, environment, host, dbms, image, resources.
+index, environment, host, dbms, image, resources. As GOV.UK's chart does,
+it prints the host, the database, the bucket, the database user and the
+script without quotes (a missing bucket or database prints as null): envsync
+accepts only values that print safely so.
 */}}
 {{- define "db-backup.container" -}}
 {{- $root := .root }}
@@ -69,17 +72,17 @@ index, environment, host, dbms, image, resources.
   args:
     - {{ $op.op | quote }}
     {{- with $op.script }}
-    - {{ . | quote }}
+    - {{ . }}
     {{- end }}
   env:
     - name: GOVUK_ENVIRONMENT
       value: {{ .environment | quote }}
     - name: DB_HOST
-      value: {{ .host | quote }}
+      value: {{ .host }}
     - name: DB_DATABASE
-      value: {{ $op.db | default $job.db | toJson }}
+      value: {{ $op.db | default $job.db }}
     - name: BUCKET
-      value: {{ $op.bucket | toJson }}
+      value: {{ $op.bucket }}
     - name: PROMETHEUS_PUSHGATEWAY_URL
       valueFrom:
         configMapKeyRef:
@@ -90,15 +93,15 @@ index, environment, host, dbms, image, resources.
       valueFrom:
         secretKeyRef:
           name: {{ printf "%s-passwd" (include "db-backup.fullname" $root) }}
-          key: {{ .host | quote }}
+          key: {{ .host }}
     {{- else }}
     - name: DB_USER
-      value: {{ $job.dbUser | default "aws_db_admin" | quote }}
+      value: {{ $job.dbUser | default "aws_db_admin" }}
     - name: DB_PASSWORD
       valueFrom:
         secretKeyRef:
           name: {{ printf "%s-passwd" (include "db-backup.fullname" $root) }}
-          key: {{ .host | quote }}
+          key: {{ .host }}
     {{- end }}
     {{- with concat ($root.Values.extraEnv | default list) ($job.extraEnv | default list) ($op.extraEnv | default list) }}
     {{- toYaml . | nindent 4 }}

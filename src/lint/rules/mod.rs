@@ -5,6 +5,7 @@
 use super::Rule;
 
 pub mod alert_coverage;
+pub mod alert_window;
 pub mod allow_without_reason;
 pub mod cron_syntax;
 pub mod deadline_too_short;
@@ -18,6 +19,7 @@ pub mod restore_wrong_source;
 pub mod schema;
 pub mod script_missing;
 pub mod self_overlap;
+pub mod unsafe_value;
 pub mod unsanitised_copy;
 pub mod unused_allow;
 pub mod unused_setting;
@@ -27,12 +29,14 @@ pub const ALL: &[Rule] = &[
     schema::RULE,
     cron_syntax::RULE,
     name_length::RULE,
+    unsafe_value::RULE,
     restore_before_backup::RULE,
     restore_source_missing::RULE,
     restore_wrong_source::RULE,
     unsanitised_copy::RULE,
     restore_into_origin::RULE,
     alert_coverage::RULE,
+    alert_window::RULE,
     deadline_too_short::RULE,
     script_missing::RULE,
     host_overlap::RULE,

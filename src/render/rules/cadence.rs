@@ -1,45 +1,157 @@
-//! Cadences: how often a database's runs succeed, when a "not completed"
-//! alert may check it, and with which threshold, all derived from fire times.
+//! Cadences: when a database's runs are due, and what its "not completed"
+//! alert checks at each moment, derived from the fire times in closed form
+//! (per distinct set of schedules, over a reference week, or over six years
+//! for schedules that are not weekly).
 //!
-//! The model. A run fires at `f` and its operations finish a little later.
-//! Runs of a job take about the same time each cycle, so the newest success
-//! is never older than the gap between two fire times plus the time the
-//! current run has been going; the alert threshold is that gap plus a grace
-//! (`alerts.not_completed.grace`: 1 hour for runs a day apart, giving 25h,
-//! 12 hours for runs a week apart). A run is assumed to have finished `a`
-//! after it fired, where `a` is the smaller of the job's expected duration
-//! (the sum of its operations' "taking a long time" thresholds) and the
-//! grace: a run slower than the grace would trip the alert whatever the
-//! window, which is the trade the threshold makes.
+//! The model. A run that fires at `s` succeeds within its expected duration
+//! `A` (the sum of its operations' "taking a long time" thresholds), and a
+//! run takes at most the grace longer than the run before it (runs of a job
+//! take about the same time each cycle). The alert compares the age of the
+//! newest success with a threshold that depends on the moment: it is
+//! written as terms, each a threshold checked in some hours of the week (or
+//! of the month), selected with `day_of_week()`, `day_of_month()` and
+//! `hour()`.
 //!
-//! A day of the week may be in the check window only if at every instant of
-//! it the newest run that must have finished (the newest `f` with
-//! `f + a <= t`) fired less than the threshold ago: then the newest success,
-//! which came after that `f`, is younger than the threshold and the alert
-//! cannot fire while runs are on time.
+//! Two bounds fix the terms, hour by hour:
 //!
-//! Of the thresholds that the gaps offer (each distinct gap plus its grace),
-//! the tightest whose window is not empty is used; the largest gap always
-//! gives a window of every day. This gives GOV.UK's hand-written rules:
-//! daily runs 25h every day, weekly runs 1 week + 12 hours every day,
-//! Monday-to-Friday runs at 01:xx 25h from Tuesday to Friday, Sunday-to-
-//! Thursday runs at 22:xx 25h from Monday to Thursday.
+//! - no false alarm: in an hour checked with threshold `X`, the newest
+//!   success of healthy runs is never older than `X` (the supremum of that
+//!   age is found at the ends of the pieces between fire times, finish
+//!   times and hour boundaries);
+//! - every missed run alerts by its due finish plus the grace: a run at `s`
+//!   after a gap `g` that does not succeed leaves the success of the run
+//!   before it, `g` older, so it is told by `s + d + grace` (`d` the run's
+//!   duration, anywhere up to `A`) if every hour from `s + grace` to
+//!   `s + A + grace` is checked with a threshold of at most `g + grace`.
+//!
+//! The thresholds are the gaps plus their graces. The tightest threshold
+//! that covers whole days of the week is checked on those days (GOV.UK's
+//! hand-written rules: daily runs 25h every day, weekly runs 1 week + 12h
+//! every day, Monday-to-Friday runs at 01:xx 25h from Tuesday to Friday).
+//! Each hour a missed run must be told in and that is not already covered
+//! gets the tightest threshold that is safe in it, spread over the whole
+//! day (or the hours of the day around it) where that threshold is safe.
+//! An hour that no threshold can check without false alarms, while a
+//! missed run must be told in it, makes the schedule an error.
 
 use crate::cron::{DAY_NAMES, Schedule};
 use crate::model::alerts::{NotCompleted, join_words};
 use jiff::Timestamp;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+pub(crate) const HOUR: i64 = 3_600;
 pub(crate) const DAY: i64 = 86_400;
 pub(crate) const WEEK: i64 = 7 * DAY;
 
-/// A Monday at 00:00 UTC three weeks after the epoch: the week whose days
+/// A Monday at 00:00 UTC three weeks after the epoch: the week whose hours
 /// are judged, with enough fire history before it.
-const REFERENCE_MONDAY: i64 = 25 * DAY;
+pub(crate) const REFERENCE_MONDAY: i64 = 25 * DAY;
+/// Schedules that are not weekly are judged over 1971 to 1976 (two leap
+/// years), with a year of history before and after.
+const IRREGULAR_FROM: i64 = 365 * DAY;
+const IRREGULAR_UNTIL: i64 = IRREGULAR_FROM + (6 * 365 + 2) * DAY;
 
 /// The day of the week (0 is Sunday) of a Unix time, as `day_of_week()`.
 pub(crate) fn day_of_week(t: i64) -> usize {
     // 1970-01-01 was a Thursday.
     ((t.div_euclid(DAY) + 4) % 7) as usize
+}
+
+/// The calendar fields of a Unix time (UTC), as PromQL's `day_of_month()`,
+/// `day_of_week()`, `hour()` and `days_in_month()` give them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Civil {
+    pub dom: u8,
+    pub dow: u8,
+    pub hour: u8,
+    pub minute: u8,
+    pub days_in_month: u8,
+}
+
+pub(crate) fn civil(t: i64) -> Civil {
+    let days = t.div_euclid(DAY);
+    let secs = t.rem_euclid(DAY);
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let dom = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    let days_in_month = match month {
+        2 if leap => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    };
+    Civil {
+        dom: dom as u8,
+        dow: day_of_week(t) as u8,
+        hour: (secs / HOUR) as u8,
+        minute: (secs % HOUR / 60) as u8,
+        days_in_month,
+    }
+}
+
+/// An hour of the calendar that a term checks: an hour of a day of the
+/// week, of a day of the month, or of a day of the month that is a given
+/// day of the week.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(crate) struct Slot {
+    pub dom: Option<u8>,
+    pub dow: Option<u8>,
+    pub hour: u8,
+}
+
+/// A day: its day of the month and of the week, as far as the calendar
+/// tells them apart.
+pub(crate) type Day = (Option<u8>, Option<u8>);
+
+impl Slot {
+    /// The day the hour is in.
+    pub fn day(self) -> Day {
+        (self.dom, self.dow)
+    }
+}
+
+/// Which calendar fields the slots of a cadence are told apart by.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum Calendar {
+    /// `day_of_week()` and `hour()`.
+    Week,
+    /// `day_of_month()` and `hour()`.
+    Month,
+    /// `day_of_month()`, `day_of_week()` and `hour()`.
+    MonthAndWeek,
+}
+
+impl Calendar {
+    /// The slot a moment is in.
+    pub fn slot(self, t: i64) -> Slot {
+        let c = civil(t);
+        let (dom, dow) = match self {
+            Calendar::Week => (None, Some(c.dow)),
+            Calendar::Month => (Some(c.dom), None),
+            Calendar::MonthAndWeek => (Some(c.dom), Some(c.dow)),
+        };
+        Slot {
+            dom,
+            dow,
+            hour: c.hour,
+        }
+    }
+}
+
+/// One term of a "not completed" alert: the threshold it checks in its
+/// slots.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub(crate) struct Term {
+    pub threshold: i64,
+    pub slots: BTreeSet<Slot>,
 }
 
 /// What a series' runs look like: their fire times and how long a run may
@@ -83,12 +195,41 @@ pub(crate) struct Cadence {
     pub kind: Kind,
     /// Days (by `day_of_week()`) on which runs fire.
     pub fire_days: [bool; 7],
-    /// The gap between runs that the threshold allows for, in seconds.
-    pub gap: i64,
-    /// The alert threshold in seconds.
+    /// Hours of the day at which runs fire.
+    pub fire_hours: BTreeSet<u8>,
+    pub calendar: Calendar,
+    /// The terms, tightest threshold first; no slot is in two.
+    pub terms: Vec<Term>,
+    /// The tightest threshold, in seconds: the alert never fires on a
+    /// success younger than it.
     pub threshold: i64,
-    /// Days (by `day_of_week()`) on which the alert checks.
+    /// Days of the week the tightest term checks whole.
     pub window: [bool; 7],
+    /// The grace of the shortest gap between runs.
+    pub grace: i64,
+    /// Per slot, the oldest the newest success of healthy runs can be.
+    pub healthy_age: BTreeMap<Slot, i64>,
+}
+
+impl Cadence {
+    /// Whether the alert fires at `t` on a newest success `age` old.
+    pub fn fires(&self, t: i64, age: i64) -> bool {
+        self.threshold_at(t).is_some_and(|x| age > x)
+    }
+
+    /// The threshold checked at `t`, if any.
+    pub fn threshold_at(&self, t: i64) -> Option<i64> {
+        let slot = self.calendar.slot(t);
+        self.terms
+            .iter()
+            .find(|term| term.slots.contains(&slot))
+            .map(|term| term.threshold)
+    }
+
+    /// What the alert checks, for grouping: the same terms are one alert.
+    pub fn checks(&self) -> (&str, &[Term]) {
+        (&self.name, &self.terms)
+    }
 }
 
 /// Why no cadence could be derived.
@@ -110,71 +251,40 @@ pub(crate) fn fires(schedules: &[&Schedule], after: i64, until: i64) -> Vec<i64>
     out
 }
 
-/// Fire times over several years for a schedule that is not weekly, at most
-/// `cap` of them.
-fn long_fires(schedules: &[&Schedule], cap: usize) -> Vec<i64> {
-    let mut out = Vec::new();
-    let end = 6 * 366 * DAY;
-    for s in schedules {
-        let mut t = Timestamp::UNIX_EPOCH;
-        let mut n = 0;
-        while let Some(next) = s.next_after(t) {
-            if next.as_second() > end || n >= cap {
-                break;
+/// One series, as the derivation reads it.
+struct Series {
+    fires: Vec<i64>,
+    /// Its expected duration.
+    budget: i64,
+    /// How much longer than the run before a run may take.
+    jitter: i64,
+}
+
+impl Series {
+    /// The supremum, over healthy runs, of the age of the newest success
+    /// at `t`: while the newest run may still be going, the success of the
+    /// run before it (which took at most the jitter less); after that, the
+    /// newest run's.
+    fn age(&self, t: i64) -> i64 {
+        let i = self.fires.partition_point(|&s| s <= t);
+        let Some(newest) = i.checked_sub(1).map(|k| self.fires[k]) else {
+            return 0;
+        };
+        if t < newest + self.budget {
+            if let Some(before) = i.checked_sub(2).map(|k| self.fires[k]) {
+                return (t - before).min(newest - before + self.jitter);
             }
-            out.push(next.as_second());
-            t = next;
-            n += 1;
         }
+        t - newest
     }
-    out.sort_unstable();
-    out.dedup();
-    out
 }
 
-fn gaps(fires: &[i64]) -> Vec<i64> {
-    fires.windows(2).map(|w| w[1] - w[0]).collect()
-}
-
-/// The greatest `f` with `f + a < x` (or `<=` when `inclusive`).
-fn newest_finished(fires: &[i64], a: i64, x: i64, inclusive: bool) -> Option<i64> {
-    let n = fires.partition_point(|&f| if inclusive { f + a <= x } else { f + a < x });
-    n.checked_sub(1).map(|i| fires[i])
-}
-
-/// Whether the day [d0, d0 + DAY) can be checked with `threshold`: the
-/// supremum over the day of `t - f(t)` is at most the threshold.
-fn day_ok(fires: &[i64], a: i64, threshold: i64, d0: i64) -> bool {
-    let d1 = d0 + DAY;
-    let Some(at_end) = newest_finished(fires, a, d1, false) else {
-        return false;
-    };
-    if d1 - at_end > threshold {
-        return false;
-    }
-    // Just before each run becomes "must have finished" inside the day, the
-    // run before it is the newest one.
-    for (i, &f) in fires.iter().enumerate() {
-        let b = f + a;
-        if b <= d0 || b >= d1 {
-            continue;
-        }
-        match i.checked_sub(1).map(|j| fires[j]) {
-            Some(prev) if b - prev <= threshold => {}
-            _ => return false,
-        }
-    }
-    true
-}
-
-/// The days of the reference week that `threshold` can check.
-fn window(fires: &[i64], a: i64, threshold: i64) -> [bool; 7] {
-    let mut days = [false; 7];
-    for k in 0..7 {
-        let d0 = REFERENCE_MONDAY + k * DAY;
-        days[day_of_week(d0)] = day_ok(fires, a, threshold, d0);
-    }
-    days
+/// The reference period whose hours are judged, and the fire history
+/// around it.
+struct Period {
+    from: i64,
+    reference: std::ops::Range<i64>,
+    until: i64,
 }
 
 /// Derives the cadence of a database from the runs of its series.
@@ -186,54 +296,32 @@ pub(crate) fn derive(
         .iter()
         .all(|r| r.schedules.iter().all(|s| s.weekdays().is_some()));
     let grace = |gap: i64| settings.grace_for(gap.max(0) as u64) as i64;
-
-    if !weekly {
-        // No day-of-week pattern: check every day, against the longest gap.
-        let mut longest = 0;
-        let mut all = Vec::new();
-        for r in series {
-            let f = long_fires(&r.schedules, 200_000);
-            if f.is_empty() {
-                return Err(CadenceError("it never runs".into()));
-            }
-            if f.len() < 2 {
-                return Err(CadenceError(
-                    "it runs only once in six years, so no threshold can tell a missed run".into(),
-                ));
-            }
-            longest = longest.max(gaps(&f).into_iter().max().unwrap_or(0));
-            all.extend(f);
+    let period = if weekly {
+        Period {
+            from: REFERENCE_MONDAY - 3 * WEEK,
+            reference: REFERENCE_MONDAY..REFERENCE_MONDAY + WEEK,
+            until: REFERENCE_MONDAY + 2 * WEEK,
         }
-        all.sort_unstable();
-        all.dedup();
-        let mut fire_days = [false; 7];
-        for &f in &all {
-            fire_days[day_of_week(f)] = true;
+    } else {
+        Period {
+            from: 0,
+            reference: IRREGULAR_FROM..IRREGULAR_UNTIL,
+            until: IRREGULAR_UNTIL + 365 * DAY,
         }
-        let kind = Kind::Irregular;
-        return Ok(Cadence {
-            name: irregular_name(longest),
-            kind,
-            fire_days,
-            gap: longest,
-            threshold: longest + grace(longest),
-            window: [true; 7],
-        });
-    }
-
-    let after = REFERENCE_MONDAY - 3 * WEEK;
-    let until = REFERENCE_MONDAY + 2 * WEEK;
-    let mut per_series = Vec::new();
-    let mut candidates = Vec::new();
-    let mut fire_days = [false; 7];
-    let mut union = Vec::new();
+    };
+    let mut all = Vec::new();
+    let mut shortest_gap = i64::MAX;
     for r in series {
-        let f = fires(&r.schedules, after, until);
+        let f = fires(&r.schedules, period.from, period.until);
         if f.is_empty() {
             return Err(CadenceError("it never runs".into()));
         }
-        let g = gaps(&f);
-        let shortest = g.iter().copied().min().unwrap_or(WEEK);
+        if f.len() < 3 {
+            return Err(CadenceError(
+                "it runs too seldom for a threshold to tell a missed run".into(),
+            ));
+        }
+        let shortest = f.windows(2).map(|w| w[1] - w[0]).min().unwrap_or(WEEK);
         if r.budget >= shortest {
             return Err(CadenceError(format!(
                 "its operations may take up to {} but it runs every {}: with concurrencyPolicy Forbid runs would be skipped",
@@ -241,44 +329,296 @@ pub(crate) fn derive(
                 words(shortest)
             )));
         }
-        candidates.extend(g);
-        for &t in &f {
-            if (REFERENCE_MONDAY..REFERENCE_MONDAY + WEEK).contains(&t) {
-                fire_days[day_of_week(t)] = true;
+        shortest_gap = shortest_gap.min(shortest);
+        all.push(Series {
+            jitter: r.budget.min(grace(shortest)),
+            fires: f,
+            budget: r.budget,
+        });
+    }
+    let calendars: &[Calendar] = if weekly {
+        &[Calendar::Week]
+    } else {
+        &[Calendar::Month, Calendar::MonthAndWeek]
+    };
+    let mut failure = None;
+    for &calendar in calendars {
+        match terms(&all, calendar, &period, &grace) {
+            Ok((terms, window, healthy_age)) => {
+                let threshold = terms.iter().map(|t| t.threshold).min().unwrap_or(0);
+                let (name, kind, fire_days, fire_hours) = naming(series, &all, &period, weekly);
+                return Ok(Cadence {
+                    name,
+                    kind,
+                    fire_days,
+                    fire_hours,
+                    calendar,
+                    terms,
+                    threshold,
+                    window,
+                    grace: grace(shortest_gap),
+                    healthy_age,
+                });
+            }
+            Err(e) => failure = Some(e),
+        }
+    }
+    Err(failure.unwrap_or_else(|| CadenceError("no check can cover its runs".into())))
+}
+
+/// The hours of the reference period and the times at which a series'
+/// newest run changes or may finish, as the pieces between them.
+fn pieces(s: &Series, period: &Period) -> Vec<i64> {
+    let r = &period.reference;
+    let mut points: Vec<i64> = (0..)
+        .map(|k| r.start + k * HOUR)
+        .take_while(|&t| t <= r.end)
+        .collect();
+    for &f in &s.fires {
+        for p in [f, f + s.budget] {
+            if r.contains(&p) {
+                points.push(p);
             }
         }
-        union.extend(f.iter().copied());
-        per_series.push((f, r.budget));
     }
-    candidates.sort_unstable();
-    candidates.dedup();
+    points.sort_unstable();
+    points.dedup();
+    points
+}
+
+type Grace<'a> = &'a dyn Fn(i64) -> i64;
+
+/// What [`terms`] derives: the terms, the days of the week the tightest
+/// checks whole, and the oldest healthy success per slot.
+type Derived = (Vec<Term>, [bool; 7], BTreeMap<Slot, i64>);
+
+/// The terms of a cadence in a calendar, and the days of the week its
+/// tightest term checks whole.
+fn terms(
+    all: &[Series],
+    calendar: Calendar,
+    period: &Period,
+    grace: Grace,
+) -> Result<Derived, CadenceError> {
+    // The supremum of healthy ages per slot.
+    let mut low: HashMap<Slot, i64> = HashMap::new();
+    for s in all {
+        for w in pieces(s, period).windows(2) {
+            let slot = calendar.slot(w[0]);
+            let age = s.age(w[1] - 1);
+            let e = low.entry(slot).or_insert(age);
+            *e = (*e).max(age);
+        }
+    }
+    // The tightest threshold each slot must have for the missed runs told
+    // in it, and one such run per slot for the message.
+    let mut need: BTreeMap<Slot, (i64, i64)> = BTreeMap::new();
+    let mut candidates = BTreeSet::new();
+    for s in all {
+        for w in s.fires.windows(2) {
+            let (before, at) = (w[0], w[1]);
+            if !period.reference.contains(&at) {
+                continue;
+            }
+            let g = grace(at - before);
+            let bound = at - before + g;
+            candidates.insert(bound);
+            let mut t = (at + g).div_euclid(HOUR) * HOUR;
+            while t <= at + s.budget + g {
+                let e = need.entry(calendar.slot(t)).or_insert((bound, at));
+                if bound < e.0 {
+                    *e = (bound, at);
+                }
+                t += HOUR;
+            }
+        }
+    }
+    let tightest = |slot: &Slot| -> Option<i64> {
+        let lo = *low.get(slot)?;
+        candidates.range(lo..).next().copied()
+    };
+    for (slot, &(bound, at)) in &need {
+        if tightest(slot).is_none_or(|x| x > bound) {
+            return Err(CadenceError(format!(
+                "a missed run of {} cannot be told within the grace without false alarms: a healthy success may be {} old at {}",
+                when(calendar, at),
+                words(low.get(slot).copied().unwrap_or(0)),
+                slot_words(*slot)
+            )));
+        }
+    }
+    // The slots of each day.
+    let mut days: BTreeMap<Day, Vec<Slot>> = BTreeMap::new();
+    for slot in low.keys() {
+        days.entry(slot.day()).or_default().push(*slot);
+    }
+    for hours in days.values_mut() {
+        hours.sort_unstable();
+    }
+    let safe = |slot: &Slot, x: i64| low.get(slot).is_some_and(|&lo| lo <= x);
+    let whole = |hours: &[Slot], x: i64| hours.len() == 24 && hours.iter().all(|h| safe(h, x));
+
+    let mut assigned: BTreeMap<Slot, i64> = BTreeMap::new();
+    let assign = |slot: Slot, x: i64, assigned: &mut BTreeMap<Slot, i64>| {
+        let e = assigned.entry(slot).or_insert(x);
+        *e = (*e).min(x);
+    };
+    // The tightest threshold that checks whole days.
+    let mut window = [false; 7];
+    if let Some(&x) = candidates
+        .iter()
+        .find(|&&x| days.values().any(|hours| whole(hours, x)))
+    {
+        for hours in days.values().filter(|hours| whole(hours, x)) {
+            for &slot in hours {
+                assign(slot, x, &mut assigned);
+            }
+            if let (None, Some(dow)) = hours[0].day() {
+                window[dow as usize] = true;
+            }
+        }
+    }
+    // Then each day a missed run must be told in, whole, at the tightest
+    // threshold safe all day that tells it in time.
+    for (slot, &(bound, _)) in &need {
+        if assigned.get(slot).is_some_and(|&a| a <= bound) {
+            continue;
+        }
+        let hours = &days[&slot.day()];
+        if let Some(&x) = candidates.range(..=bound).find(|&&x| whole(hours, x)) {
+            for &h in hours {
+                assign(h, x, &mut assigned);
+            }
+        }
+    }
+    // Then each hour still not told in time, at its tightest threshold,
+    // with the hours around it in that day that nothing checks yet.
+    let mut needed: Vec<(i64, Slot, i64)> = need
+        .iter()
+        .filter_map(|(slot, &(bound, _))| Some((tightest(slot)?, *slot, bound)))
+        .collect();
+    needed.sort_unstable();
+    for (x, slot, bound) in needed {
+        if assigned.get(&slot).is_some_and(|&a| a <= bound) {
+            continue;
+        }
+        assigned.insert(slot, x);
+        let hours = &days[&slot.day()];
+        let free =
+            |h: &Slot, assigned: &BTreeMap<Slot, i64>| safe(h, x) && !assigned.contains_key(h);
+        let at = hours.iter().position(|h| *h == slot).unwrap_or(0);
+        let mut k = at;
+        while k > 0 && hours[k - 1].hour + 1 == hours[k].hour && free(&hours[k - 1], &assigned) {
+            k -= 1;
+            assigned.insert(hours[k], x);
+        }
+        let mut k = at;
+        while k + 1 < hours.len()
+            && hours[k + 1].hour == hours[k].hour + 1
+            && free(&hours[k + 1], &assigned)
+        {
+            k += 1;
+            assigned.insert(hours[k], x);
+        }
+    }
+    let mut by_threshold: BTreeMap<i64, BTreeSet<Slot>> = BTreeMap::new();
+    for (slot, x) in assigned {
+        by_threshold.entry(x).or_default().insert(slot);
+    }
+    let terms = by_threshold
+        .into_iter()
+        .map(|(threshold, slots)| Term { threshold, slots })
+        .collect();
+    Ok((terms, window, low.into_iter().collect()))
+}
+
+/// The first moment in [from, until) at which an alert that checks
+/// `threshold_at(t)` fires, for successes at `ends` (ascending): exactly,
+/// at every change of the newest success and of the hour.
+pub(crate) fn first_firing(
+    threshold_at: impl Fn(i64) -> Option<i64>,
+    ends: &[i64],
+    from: i64,
+    until: i64,
+) -> Option<i64> {
+    let mut a = from;
+    while a < until {
+        let seen = ends.partition_point(|&e| e <= a);
+        let next_hour = (a.div_euclid(HOUR) + 1) * HOUR;
+        let next_end = ends.get(seen).copied().unwrap_or(i64::MAX);
+        let b = next_hour.min(next_end).min(until);
+        let newest = seen.checked_sub(1).map(|k| ends[k]);
+        if let (Some(x), Some(ts)) = (threshold_at(a), newest) {
+            let fire = a.max(ts + x + 1);
+            if fire < b {
+                return Some(fire);
+            }
+        }
+        a = b;
+    }
+    None
+}
+
+/// "Thursday 22:06", "day 1 of the month at 03:00 (Monday)".
+fn when(calendar: Calendar, t: i64) -> String {
+    let c = civil(t);
+    match calendar {
+        Calendar::Week => format!(
+            "{} {:02}:{:02}",
+            DAY_NAMES[c.dow as usize], c.hour, c.minute
+        ),
+        Calendar::Month => format!(
+            "day {} of the month at {:02}:{:02}",
+            c.dom, c.hour, c.minute
+        ),
+        Calendar::MonthAndWeek => format!(
+            "day {} of the month at {:02}:{:02} ({})",
+            c.dom, c.hour, c.minute, DAY_NAMES[c.dow as usize]
+        ),
+    }
+}
+
+fn slot_words(slot: Slot) -> String {
+    let day = match slot.day() {
+        (Some(dom), Some(dow)) => format!("day {dom} of the month, a {}", DAY_NAMES[dow as usize]),
+        (Some(dom), None) => format!("day {dom} of the month"),
+        (None, Some(dow)) => DAY_NAMES[dow as usize].to_owned(),
+        (None, None) => "every day".to_owned(),
+    };
+    format!("{day}, {:02}:00 to {:02}:59", slot.hour, slot.hour)
+}
+
+/// The name, kind, fire days and fire hours of a cadence.
+fn naming(
+    series: &[Runs],
+    all: &[Series],
+    period: &Period,
+    weekly: bool,
+) -> (String, Kind, [bool; 7], BTreeSet<u8>) {
+    let mut union: Vec<i64> = all
+        .iter()
+        .flat_map(|s| s.fires.iter().copied())
+        .filter(|t| period.reference.contains(t))
+        .collect();
     union.sort_unstable();
     union.dedup();
-    for &gap in &candidates {
-        let threshold = gap + grace(gap);
-        let mut days = [true; 7];
-        for (f, budget) in &per_series {
-            let a = (*budget).min(grace(gap));
-            let w = window(f, a, threshold);
-            for (d, ok) in days.iter_mut().zip(w) {
-                *d &= ok;
-            }
-        }
-        if days.iter().any(|&d| d) {
-            let (name, kind) = weekly_name(&union, &fire_days);
-            return Ok(Cadence {
-                name,
-                kind,
-                fire_days,
-                gap,
-                threshold,
-                window: days,
-            });
-        }
+    let mut fire_days = [false; 7];
+    let mut fire_hours = BTreeSet::new();
+    for &t in &union {
+        let c = civil(t);
+        fire_days[c.dow as usize] = true;
+        fire_hours.insert(c.hour);
     }
-    Err(CadenceError(
-        "no check window can cover its runs without false alarms".into(),
-    ))
+    if !weekly {
+        return (
+            irregular_name(series),
+            Kind::Irregular,
+            fire_days,
+            fire_hours,
+        );
+    }
+    let (name, kind) = weekly_name(&union, &fire_days);
+    (name, kind, fire_days, fire_hours)
 }
 
 /// "25 hours", "1 week and 12 hours".
@@ -286,28 +626,77 @@ pub(crate) fn words(seconds: i64) -> String {
     crate::model::alerts::Duration(seconds.max(0) as u64).words()
 }
 
-fn irregular_name(longest: i64) -> String {
-    if longest >= 365 * DAY {
-        "Yearly".into()
-    } else if longest >= 28 * DAY {
-        "Monthly".into()
-    } else {
-        "Irregular".into()
-    }
+/// Names a schedule that is not weekly from its fields: "Monthly" (one day
+/// of the month), "1st and 15th of the month", "1st of the month or
+/// Monday", "Yearly"; "Irregular" for anything else (or several schedules).
+fn irregular_name(series: &[Runs]) -> String {
+    let mut texts: Vec<&str> = series
+        .iter()
+        .flat_map(|r| r.schedules.iter().map(|s| s.text()))
+        .collect();
+    texts.sort_unstable();
+    texts.dedup();
+    let name = match texts.as_slice() {
+        [text] => field_name(text),
+        _ => None,
+    };
+    name.unwrap_or_else(|| "Irregular".into())
 }
 
-fn weekly_name(fires: &[i64], days: &[bool; 7]) -> (String, Kind) {
-    let week: Vec<i64> = fires
-        .iter()
-        .copied()
-        .filter(|t| (REFERENCE_MONDAY..REFERENCE_MONDAY + WEEK).contains(t))
-        .collect();
+fn field_name(text: &str) -> Option<String> {
+    let text = match text {
+        "@monthly" => "0 0 1 * *",
+        "@yearly" | "@annually" => "0 0 1 1 *",
+        t => t,
+    };
+    let fields: Vec<&str> = text.split_whitespace().collect();
+    let [_, _, dom, month, dow] = fields.as_slice() else {
+        return None;
+    };
+    let doms: Vec<u32> = dom
+        .split(',')
+        .map(|d| d.parse().ok())
+        .collect::<Option<_>>()?;
+    if *month != "*" {
+        let one_month = month.parse::<u32>().is_ok();
+        return (one_month && doms.len() == 1 && matches!(*dow, "*" | "?"))
+            .then(|| "Yearly".into());
+    }
+    let days = join_words(
+        &doms.iter().map(|&d| ordinal(d)).collect::<Vec<_>>(),
+        " and ",
+    );
+    if matches!(*dow, "*" | "?") {
+        return Some(if doms.len() == 1 {
+            "Monthly".into()
+        } else {
+            format!("{days} of the month")
+        });
+    }
+    let weekdays = Schedule::parse(&format!("0 0 * * {dow}"))
+        .ok()?
+        .weekdays()?;
+    Some(format!("{days} of the month or {}", day_list(&weekdays)))
+}
+
+fn ordinal(n: u32) -> String {
+    let suffix = match (n % 10, n % 100) {
+        (_, 11..=13) => "th",
+        (1, _) => "st",
+        (2, _) => "nd",
+        (3, _) => "rd",
+        _ => "th",
+    };
+    format!("{n}{suffix}")
+}
+
+fn weekly_name(week: &[i64], days: &[bool; 7]) -> (String, Kind) {
     let count = days.iter().filter(|&&d| d).count();
     if week.len() > count {
-        let g = gaps(fires);
+        let g: Vec<i64> = week.windows(2).map(|w| w[1] - w[0]).collect();
         let regular = g.windows(2).all(|w| w[0] == w[1]);
         let name = match g.first() {
-            Some(&gap) if regular && gap == 3_600 => "Hourly".to_owned(),
+            Some(&gap) if regular && gap == HOUR => "Hourly".to_owned(),
             Some(&gap) if regular => format!("Every {}", words(gap)),
             _ => format!("Several times a day, {}", day_list(days).to_lowercase()),
         };
@@ -402,36 +791,84 @@ mod tests {
         d
     }
 
+    /// A term as (threshold, whole days, partial days as (day, hours)).
+    type WeeklyTerm = (i64, Vec<u8>, Vec<(u8, Vec<u8>)>);
+
+    fn weekly_terms(c: &Cadence) -> Vec<WeeklyTerm> {
+        c.terms
+            .iter()
+            .map(|t| {
+                let mut by_day: BTreeMap<u8, Vec<u8>> = BTreeMap::new();
+                for s in &t.slots {
+                    by_day.entry(s.dow.unwrap()).or_default().push(s.hour);
+                }
+                let whole = by_day
+                    .iter()
+                    .filter(|(_, h)| h.len() == 24)
+                    .map(|(d, _)| *d)
+                    .collect();
+                let partial = by_day.into_iter().filter(|(_, h)| h.len() < 24).collect();
+                (t.threshold, whole, partial)
+            })
+            .collect()
+    }
+
     #[test]
     fn govuk_cadences() {
-        let c = cadence(&["3 3 * * *"], 3_600);
-        assert_eq!(
-            (c.name.as_str(), c.threshold, c.window),
-            ("Daily", 90_000, [true; 7])
-        );
-        let c = cadence(&["43 1 * * 0"], 5 * 3_600);
-        assert_eq!(
-            (c.name.as_str(), c.threshold, c.window),
-            ("Weekly", 648_000, [true; 7])
-        );
-        let c = cadence(&["35 1 * * 6"], 17 * 3_600);
-        assert_eq!(
-            (c.name.as_str(), c.threshold, c.window),
-            ("Weekly", 648_000, [true; 7])
-        );
-        let c = cadence(&["23 1 * * 1-5"], 2 * 3_600);
-        assert_eq!(
-            (c.name.as_str(), c.threshold, c.window),
-            ("Weekday", 90_000, days(&[2, 3, 4, 5]))
-        );
-        let c = cadence(&["16 22 * * 0-4"], 9_900);
-        assert_eq!(
-            (c.name.as_str(), c.threshold, c.window),
-            ("Sunday to Thursday", 90_000, days(&[1, 2, 3, 4]))
-        );
-        // Publishing API's backup in production may take 4 hours.
-        let c = cadence(&["36 21 * * *"], 4 * 3_600);
-        assert_eq!((c.threshold, c.window), (90_000, [true; 7]));
+        let all = vec![0, 1, 2, 3, 4, 5, 6];
+        for (schedule, budget) in [("3 3 * * *", 3_600), ("36 21 * * *", 4 * 3_600)] {
+            let c = cadence(&[schedule], budget);
+            assert_eq!(c.name, "Daily");
+            assert_eq!(
+                weekly_terms(&c),
+                [(90_000, all.clone(), vec![])],
+                "{schedule}"
+            );
+        }
+        for (schedule, budget) in [("43 1 * * 0", 5 * 3_600), ("35 1 * * 6", 17 * 3_600)] {
+            let c = cadence(&[schedule], budget);
+            assert_eq!(c.name, "Weekly");
+            assert_eq!(
+                weekly_terms(&c),
+                [(648_000, all.clone(), vec![])],
+                "{schedule}"
+            );
+        }
+        // Weekdays: GOV.UK's Tuesday to Friday, and Monday with the
+        // weekend's gap, wherever in the night the runs are.
+        for (schedule, budget) in [("23 1 * * 1-5", 2 * 3_600), ("54 1 * * 1-5", 9_900)] {
+            let c = cadence(&[schedule], budget);
+            assert_eq!(c.name, "Weekday");
+            assert_eq!(c.window, days(&[2, 3, 4, 5]));
+            assert_eq!(
+                weekly_terms(&c),
+                [
+                    (90_000, vec![2, 3, 4, 5], vec![]),
+                    (262_800, vec![1], vec![])
+                ],
+                "{schedule}"
+            );
+        }
+        // Sunday to Thursday: Friday until Thursday's run is told, Sunday
+        // and the start of Monday with the weekend's gap; not Monday 00:00,
+        // when a slow Sunday run may not have finished.
+        for schedule in ["6 22 * * 0-4", "16 22 * * 0-4"] {
+            let c = cadence(&[schedule], 9_900);
+            assert_eq!(c.name, "Sunday to Thursday");
+            let hours = |r: std::ops::RangeInclusive<u8>| r.collect::<Vec<u8>>();
+            assert_eq!(
+                weekly_terms(&c),
+                [
+                    (
+                        90_000,
+                        vec![2, 3, 4],
+                        vec![(1, vec![23]), (5, hours(0..=22))]
+                    ),
+                    (262_800, vec![0], vec![(1, hours(0..=22))]),
+                ],
+                "{schedule}"
+            );
+        }
     }
 
     #[test]
@@ -439,15 +876,16 @@ mod tests {
         let c = cadence(&["0 1 * * 1,3,5"], 3_600);
         assert_eq!(c.name, "Monday, Wednesday and Friday");
         assert_eq!(c.threshold, 2 * DAY + 3_600);
-        assert_eq!(c.window, days(&[2, 3, 4, 5, 6]));
-        // A weekday job late in the evening is checked a day later.
-        let c = cadence(&["30 23 * * 1-5"], 3_600);
-        assert_eq!(c.window, days(&[3, 4, 5, 6]));
         let c = cadence(&["0 */6 * * *"], 3_600);
         assert_eq!((c.name.as_str(), c.threshold), ("Every 6 hours", 7 * 3_600));
         let c = cadence(&["0 0 1 * *"], 3_600);
-        assert_eq!((c.name.as_str(), c.window), ("Monthly", [true; 7]));
-        assert_eq!(c.threshold, 31 * DAY + 12 * 3_600);
+        assert_eq!((c.name.as_str(), c.calendar), ("Monthly", Calendar::Month));
+        assert_eq!(c.threshold, 28 * DAY + 12 * 3_600);
+        let c = cadence(&["0 3 1,15 * *"], 7_200);
+        assert_eq!(c.name, "1st and 15th of the month");
+        let c = cadence(&["0 3 1 * 1"], 7_200);
+        assert_eq!(c.name, "1st of the month or Monday");
+        assert_eq!(c.calendar, Calendar::MonthAndWeek);
     }
 
     #[test]
@@ -464,6 +902,29 @@ mod tests {
             budget: 3_600,
         };
         assert!(derive(&[r], &NotCompleted::default()).is_err());
+    }
+
+    #[test]
+    fn calendar_fields() {
+        // 1972-02-29 13:05 UTC, a Tuesday in a leap year.
+        let t = 68_216_700;
+        assert_eq!(
+            civil(t),
+            Civil {
+                dom: 29,
+                dow: 2,
+                hour: 13,
+                minute: 5,
+                days_in_month: 29
+            }
+        );
+        let ts = Timestamp::from_second(t).unwrap();
+        assert_eq!(
+            ts.strftime("%Y-%m-%d %H:%M").to_string(),
+            "1972-02-29 13:05"
+        );
+        assert_eq!(civil(0).dow, 4);
+        assert_eq!(civil(-1).dom, 31);
     }
 
     #[test]

@@ -21,8 +21,10 @@
 //!   not run every kind of operation, an `operation` matcher limits the alert
 //!   to the ones they run (production: `operation="backup"`).
 
-mod cadence;
+pub(crate) mod cadence;
 mod gotmpl;
+#[cfg(test)]
+mod latency;
 mod model;
 mod render;
 mod tests_gen;

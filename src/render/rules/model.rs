@@ -3,7 +3,7 @@
 //! group each instance's "not completed" alert belongs to.
 
 use crate::cron::Schedule;
-use crate::model::alerts::{Duration, LongRunning, NotCompleted, Settings};
+use crate::model::alerts::{Duration, LongRunning, NotCompleted, Settings, join_words};
 use crate::model::plan::{Environment, Job, Op, Plan, Speed};
 use crate::promql::{quote, regex_escape};
 use crate::render::rules::RulesError;
@@ -350,18 +350,17 @@ fn hosts_without_cadence(env: &Environment, cadences: &BTreeMap<String, Cadence>
 
 /// The instances grouped by what their alert checks, in alert order.
 fn cadence_groups(cadences: &BTreeMap<String, Cadence>) -> Vec<(Cadence, Vec<String>)> {
-    // Weekly runs on different days share a group: the key is what the
-    // alert checks (name, threshold, window), not the days runs fire on.
+    // Runs on different days share a group when the alert checks the same:
+    // the key is the name and the terms, not the days runs fire on.
     let mut groups: Vec<(Cadence, Vec<String>)> = Vec::new();
     for (host, c) in cadences {
-        let same =
-            |g: &Cadence| (&g.name, g.threshold, g.window) == (&c.name, c.threshold, c.window);
-        match groups.iter_mut().find(|(g, _)| same(g)) {
+        match groups.iter_mut().find(|(g, _)| g.checks() == c.checks()) {
             Some((g, members)) => {
                 members.push(host.clone());
                 for (d, f) in g.fire_days.iter_mut().zip(c.fire_days) {
                     *d |= f;
                 }
+                g.fire_hours.extend(c.fire_hours.iter().copied());
             }
             None => groups.push((c.clone(), vec![host.clone()])),
         }
@@ -418,19 +417,30 @@ fn stale_alerts(groups: &[(Cadence, Vec<String>)], excluded: &[String]) -> Vec<S
 }
 
 /// Two groups of one name (say, weekday runs at 01:00 and at 23:30) get
-/// their windows or thresholds in the name.
+/// the hours their runs start in ("Weekday 23:00"), and then, if that is
+/// not enough, their tightest threshold.
 fn disambiguate_names(stale: &mut [StaleAlert]) {
-    let names: Vec<String> = stale.iter().map(|s| s.name.clone()).collect();
-    for s in stale.iter_mut() {
-        if names.iter().filter(|n| **n == s.name).count() > 1 && !s.complement {
+    let clashing = |stale: &[StaleAlert], i: usize| {
+        stale.iter().filter(|s| s.name == stale[i].name).count() > 1 && !stale[i].complement
+    };
+    let first: Vec<bool> = (0..stale.len()).map(|i| clashing(stale, i)).collect();
+    for (s, clash) in stale.iter_mut().zip(&first) {
+        if *clash {
+            let hours: Vec<String> = s
+                .cadence
+                .fire_hours
+                .iter()
+                .map(|h| format!("{h:02}:00"))
+                .collect();
+            s.name = format!("{} {}", s.cadence.name, join_words(&hours, " and "));
+        }
+    }
+    let second: Vec<bool> = (0..stale.len()).map(|i| clashing(stale, i)).collect();
+    for (s, clash) in stale.iter_mut().zip(&second) {
+        if *clash {
             s.name = format!(
-                "{}, checked {} after {}",
-                s.cadence.name,
-                if s.cadence.window.iter().all(|&d| d) {
-                    "every day".to_owned()
-                } else {
-                    cadence::day_list(&s.cadence.window)
-                },
+                "{}, from {} late",
+                s.name,
                 cadence::words(s.cadence.threshold)
             );
         }

@@ -8,13 +8,14 @@ use crate::model::alerts::Duration;
 use crate::model::plan::{Op, Plan};
 use crate::promql::{quote, regex_escape};
 use crate::render::rules::RulesError;
-use crate::render::rules::cadence::{day_list, day_runs};
+use crate::render::rules::cadence::{Cadence, Calendar, Day, Slot, day_list, day_runs};
 use crate::render::rules::gotmpl;
 use crate::render::rules::model::{EnvModel, Instances};
 use crate::render::templates::Templates;
 use serde::Serialize;
 use serde_json::{Value, json};
 use serde_saphyr::{LitStr, LitString, SpaceAfter};
+use std::collections::{BTreeMap, BTreeSet};
 
 /// yamllint's line length in GOV.UK's charts: a longer expression is
 /// written one matcher a line.
@@ -256,7 +257,7 @@ pub(crate) fn environment(
             what: What::Stale(i),
             alert: one_line(templates, "rules/not_completed/alert.txt", &ctx)?,
             for_: None,
-            expr: stale_expr(&ops, &stale.instances, c.threshold, &c.window),
+            expr: stale_expr(&ops, &stale.instances, c),
             labels: labels(plan),
             annotations: annotations_if(annotate, templates, "not_completed", &ctx)?,
         });
@@ -264,29 +265,33 @@ pub(crate) fn environment(
     Ok(RulesFile { group, rules })
 }
 
-fn stale_expr(
-    ops: &[&str],
-    instances: &Instances,
-    threshold: i64,
-    window: &[bool; 7],
-) -> Vec<String> {
+fn stale_expr(ops: &[&str], instances: &Instances, cadence: &Cadence) -> Vec<String> {
     let mut matchers = Vec::new();
     matchers.extend(operation_matcher(ops, Op::ALL.len()));
     matchers.push("state=\"succeeded\"".to_owned());
     matchers.extend(instances.matcher());
     let metric = "db_backup_job_status_timestamp_seconds";
-    let days = day_condition(window);
-    if days.is_none() && matches!(instances, Instances::All) {
-        // As production's hand-written rule has it.
-        return vec![format!(
-            "{metric}{{{}}} < time() - {threshold}",
-            matchers.join(", ")
-        )];
+    let conditions: Vec<(i64, Option<String>)> = cadence
+        .terms
+        .iter()
+        .map(|t| (t.threshold, slots_condition(cadence.calendar, &t.slots)))
+        .collect();
+    if let [(threshold, None)] = conditions.as_slice() {
+        if matches!(instances, Instances::All) {
+            // As production's hand-written rule has it.
+            return vec![format!(
+                "{metric}{{{}}} < time() - {threshold}",
+                matchers.join(", ")
+            )];
+        }
     }
-    let mut comment = Duration(threshold as u64).sum_words();
-    if threshold < 604_800 {
-        comment.push_str(" ago");
-    }
+    let comment = |threshold: i64| {
+        let mut comment = Duration(threshold as u64).sum_words();
+        if threshold < 604_800 {
+            comment.push_str(" ago");
+        }
+        comment
+    };
     let n = matchers.len();
     let listed = |indent: &str| -> Vec<String> {
         matchers
@@ -295,21 +300,169 @@ fn stale_expr(
             .map(|(k, m)| format!("{indent}{m}{}", if k + 1 < n { "," } else { "" }))
             .collect()
     };
-    match days {
-        None => {
-            let mut lines = vec![format!("{metric}{{")];
-            lines.extend(listed("  "));
-            lines.push(format!("}} < time() - {threshold}  # {comment}"));
-            lines
+    let mut lines = Vec::new();
+    for (i, (threshold, condition)) in conditions.iter().enumerate() {
+        if i > 0 {
+            lines.push("or".to_owned());
         }
-        Some(days) => {
-            let mut lines = vec![format!("({metric}{{")];
-            lines.extend(listed("    "));
-            lines.push("}".to_owned());
-            lines.push(format!("and on() ({days}))"));
-            lines.push(format!("< time() - {threshold}  # {comment}"));
-            lines
+        match condition {
+            None => {
+                lines.push(format!("{metric}{{"));
+                lines.extend(listed("  "));
+                lines.push(format!(
+                    "}} < time() - {threshold}  # {}",
+                    comment(*threshold)
+                ));
+            }
+            Some(condition) => {
+                lines.push(format!("({metric}{{"));
+                lines.extend(listed("    "));
+                lines.push("}".to_owned());
+                lines.push(format!("and on() ({condition}))"));
+                lines.push(format!("< time() - {threshold}  # {}", comment(*threshold)));
+            }
         }
+    }
+    lines
+}
+
+/// The condition that selects a term's slots (`day_of_week()`,
+/// `day_of_month()`, `hour()`), or None for every hour.
+pub(crate) fn slots_condition(calendar: Calendar, slots: &BTreeSet<Slot>) -> Option<String> {
+    let mut days: BTreeMap<Day, BTreeSet<u8>> = BTreeMap::new();
+    for slot in slots {
+        days.entry(slot.day()).or_default().insert(slot.hour);
+    }
+    // Days with the same hours are selected together.
+    let mut by_hours: BTreeMap<Vec<(u8, u8)>, Vec<Day>> = BTreeMap::new();
+    for (day, hours) in &days {
+        by_hours.entry(hour_ranges(hours)).or_default().push(*day);
+    }
+    let all_days = match calendar {
+        Calendar::Week => 7,
+        Calendar::Month => 31,
+        Calendar::MonthAndWeek => 31 * 7,
+    };
+    let mut parts = Vec::new();
+    // Whole days first.
+    let whole = vec![(0, 23)];
+    if let Some(list) = by_hours.get(&whole) {
+        if list.len() == all_days && by_hours.len() == 1 {
+            return None;
+        }
+        parts.push(days_condition(calendar, list));
+    }
+    for (hours, list) in &by_hours {
+        if *hours == whole {
+            continue;
+        }
+        let hours: Vec<String> = hours.iter().map(|&(a, b)| hour_condition(a, b)).collect();
+        let hours = if hours.len() == 1 {
+            hours.into_iter().next().unwrap_or_default()
+        } else {
+            format!("({})", hours.join(" or "))
+        };
+        parts.push(format!("({} and {hours})", days_condition(calendar, list)));
+    }
+    Some(if parts.len() == 1 {
+        parts.into_iter().next().unwrap_or_default()
+    } else {
+        parts
+            .iter()
+            .map(|p| {
+                if p.starts_with('(') {
+                    p.clone()
+                } else {
+                    format!("({p})")
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(" or ")
+    })
+}
+
+/// Consecutive hours as inclusive ranges.
+fn hour_ranges(hours: &BTreeSet<u8>) -> Vec<(u8, u8)> {
+    let mut ranges: Vec<(u8, u8)> = Vec::new();
+    for &h in hours {
+        match ranges.last_mut() {
+            Some((_, end)) if *end + 1 == h => *end = h,
+            _ => ranges.push((h, h)),
+        }
+    }
+    ranges
+}
+
+fn hour_condition(a: u8, b: u8) -> String {
+    match (a, b) {
+        _ if a == b => format!("hour() == {a}"),
+        (0, b) => format!("hour() <= {b}"),
+        (a, 23) => format!("hour() >= {a}"),
+        (a, b) => format!("hour() >= {a} and hour() <= {b}"),
+    }
+}
+
+/// The condition that selects some days.
+fn days_condition(calendar: Calendar, list: &[Day]) -> String {
+    match calendar {
+        Calendar::Week => {
+            let mut days = [false; 7];
+            for &(_, dow) in list {
+                if let Some(d) = dow {
+                    days[d as usize] = true;
+                }
+            }
+            day_condition(&days).unwrap_or_else(|| "day_of_week() >= 0".to_owned())
+        }
+        Calendar::Month => dom_condition(list.iter().filter_map(|d| d.0)),
+        Calendar::MonthAndWeek => {
+            let mut by_dow: BTreeMap<u8, Vec<u8>> = BTreeMap::new();
+            for &(dom, dow) in list {
+                if let (Some(dom), Some(dow)) = (dom, dow) {
+                    by_dow.entry(dow).or_default().push(dom);
+                }
+            }
+            let parts: Vec<String> = by_dow
+                .into_iter()
+                .map(|(dow, doms)| {
+                    format!(
+                        "(day_of_week() == {dow} and {})",
+                        dom_condition(doms.into_iter())
+                    )
+                })
+                .collect();
+            if parts.len() == 1 {
+                parts.into_iter().next().unwrap_or_default()
+            } else {
+                format!("({})", parts.join(" or "))
+            }
+        }
+    }
+}
+
+/// A `day_of_month()` condition for some days of the month.
+fn dom_condition(doms: impl Iterator<Item = u8>) -> String {
+    let set: BTreeSet<u8> = doms.collect();
+    let parts: Vec<String> = hour_ranges(&set)
+        .into_iter()
+        .map(|(a, b)| match (a, b) {
+            _ if a == b => format!("day_of_month() == {a}"),
+            (1, b) => format!("day_of_month() <= {b}"),
+            (a, 31) => format!("day_of_month() >= {a}"),
+            (a, b) => format!("day_of_month() >= {a} and day_of_month() <= {b}"),
+        })
+        .collect();
+    if parts.len() == 1 {
+        parts.into_iter().next().unwrap_or_default()
+    } else {
+        format!(
+            "({})",
+            parts
+                .iter()
+                .map(|p| format!("({p})"))
+                .collect::<Vec<_>>()
+                .join(" or ")
+        )
     }
 }
 

@@ -4,20 +4,24 @@
 //! 00:00 UTC) and evaluates the rules every 15 minutes up to the last time a
 //! test group looks at; its cost grows with steps times rules and series (a
 //! firing alert costs most: its annotations are expanded at every step). So
-//! each file has two groups: the days (two weeks, the "not completed"
-//! alerts, one series per database) and the operations (about a day, the
-//! "taking a long time" alerts, every series). Scenarios tell their series
+//! each file has two groups: the days (two weeks, ten where a schedule is
+//! not weekly: the "not completed" alerts) and the operations (about a
+//! day, the "taking a long time" alerts, every series). Scenarios tell their series
 //! apart by the pod label (`instance`), which alerts carry but do not match
 //! on:
 //!
 //! - `…-ok`: every run of every running job succeeds, each operation well
-//!   within its threshold and the run within the time its cadence allows:
-//!   no alert at any step.
-//! - `…-missed`: each database's runs as scheduled over the two weeks, on
-//!   time but for one (the first after a day), which is missed and rerun a
-//!   step after the alert: the "not completed" alert must fire exactly when
-//!   the cadence says, inside the window, and at no other step. A database
-//!   no job names shows what the catch-all group does.
+//!   within its threshold: no "taking a long time" or failed alert.
+//! - per "not completed" alert, one of its databases: `…-quick`, `…-slow`,
+//!   `…-varying`: every run succeeds, each operation taking a minute, its
+//!   threshold less a minute, or alternating by the grace: no alert
+//!   at any step. `…-missed-…`: each kind of run (by day of the week, or of
+//!   the month, and the gap before it) missed in turn, the others slow and
+//!   rerun a step after the alert: the alert fires when the model says
+//!   (after the run's due finish, within its grace and a step), at no step
+//!   before, and clears. `…-missed`: each database misses its first run
+//!   after a day, and is told by its alert. A database no job names shows
+//!   what the catch-all group does.
 //! - `…-stuck`: an operation stays running: its "taking a long time" alert
 //!   fires at its threshold and no alert before.
 //! - `…-failed` (the common file's tests): a failed state fires the failed
@@ -31,7 +35,7 @@ use crate::model::alerts::Duration;
 use crate::model::plan::Op;
 use crate::promql::quote;
 use crate::render::rules::RulesError;
-use crate::render::rules::cadence::{DAY, day_of_week};
+use crate::render::rules::cadence::{self, Cadence, Calendar, DAY, WEEK};
 use crate::render::rules::gotmpl;
 use crate::render::rules::model::Instances;
 use crate::render::rules::model::{self, EnvModel, RunningJob, SeriesKey};
@@ -221,7 +225,7 @@ fn segments<'a>(
         let Some(c) = model.cadences.get(host) else {
             continue;
         };
-        let allowed = job.budget.min(c.threshold - c.gap);
+        let allowed = job.budget.min(c.grace);
         let ds = durations(job, allowed);
         // Each step's runs, one after the other from each firing.
         let mut runs: Vec<Vec<Segment>> = vec![Vec::new(); job.steps.len().min(ds.len())];
@@ -268,20 +272,6 @@ fn state_values(g: &Group, segs: &[Segment]) -> Values {
             latest_end = latest_end.max(s.end);
         }
         Some(if t < latest_end { 1 } else { 2 })
-    })
-}
-
-/// The time of the last success seen at each step.
-fn success_values(g: &Group, segs: &[Segment]) -> Values {
-    let mut ends: Vec<i64> = segs.iter().map(|s| s.end).collect();
-    ends.sort_unstable();
-    let mut ended = ends.into_iter().peekable();
-    let mut last = None;
-    g.values(|t| {
-        while let Some(end) = ended.next_if(|&end| end <= t) {
-            last = Some(end);
-        }
-        last
     })
 }
 
@@ -388,28 +378,38 @@ impl Expect<'_> {
 }
 
 /// Whether a "not completed" alert fires at `t` for a series.
-fn stale_at(
-    values: &Values,
-    t: i64,
-    host: &str,
-    instances: &Instances,
-    threshold: i64,
-    window: &[bool; 7],
-) -> bool {
-    instances.covers(host) && stale_since(values, t, threshold, window)
+fn stale_at(values: &Values, t: i64, host: &str, instances: &Instances, cadence: &Cadence) -> bool {
+    instances.covers(host) && stale_since(values, t, cadence)
 }
 
-/// Whether a series' last success is too old at `t`, inside the window.
-fn stale_since(values: &Values, t: i64, threshold: i64, window: &[bool; 7]) -> bool {
-    window[day_of_week(t)] && values[(t / STEP) as usize].is_some_and(|v| t - v > threshold)
+/// Whether a series' last success is too old at `t` for its cadence.
+fn stale_since(values: &Values, t: i64, cadence: &Cadence) -> bool {
+    values[(t / STEP) as usize].is_some_and(|v| cadence.fires(t, t - v))
+}
+
+/// What a "not completed" scenario expects.
+enum Expecting {
+    /// Healthy runs: no alert at any step.
+    Nothing,
+    /// The run at `fire` is missed; the others finish `duration` after
+    /// they fire. The alert fires when the model says, then the run is made
+    /// up a step later.
+    Missed { fire: i64, duration: i64 },
+    /// A database no job names, which succeeds once.
+    Unknown,
 }
 
 /// A "not completed" scenario: what it shows, its series' labels and
-/// values, and whether it runs after the rerun (false for a database no job
-/// names, which then succeeds at every step).
-type Scenario = (String, Labels, Values, bool);
+/// values, and what it expects.
+struct Scenario {
+    what: String,
+    labels: Labels,
+    values: Values,
+    expecting: Expecting,
+}
 
-/// The days group: "not completed" alerts over 15 days.
+/// The days group: "not completed" alerts over two weeks (ten weeks where
+/// a schedule is not weekly).
 fn days_group(
     model: &EnvModel,
     engines: &Engines,
@@ -417,9 +417,15 @@ fn days_group(
     expect: &Expect,
 ) -> Result<Group, RulesError> {
     let env = &model.env.name;
-    let mut g = Group::new(format!("{env}: days"), env, DAYS_SPAN);
+    let weekly = model
+        .stale
+        .iter()
+        .all(|s| s.cadence.calendar == Calendar::Week);
+    let span = if weekly { DAYS_SPAN } else { 10 * WEEK };
+    let mut g = Group::new(format!("{env}: days"), env, span);
     let segs = segments(model, g.span);
-    let mut scenarios = missed_run_scenarios(model, engines, &g, &segs);
+    let mut scenarios = cadence_scenarios(model, engines, &g);
+    scenarios.extend(database_scenarios(model, engines, &g, &segs));
     scenarios.extend(unknown_database_scenario(model, &g));
     let (scenario, first_fire) = play_scenarios(model, file, expect, &mut g, scenarios);
     old_failure(engines, &mut g, &segs);
@@ -427,16 +433,140 @@ fn days_group(
     Ok(g)
 }
 
-/// One series per database: the last operation of its first running job,
-/// which misses its first run after [`MISS_AFTER`].
-fn missed_run_scenarios<'a>(
+/// How long a run of a job takes: every operation a minute, or each at its
+/// "taking a long time" threshold less a minute.
+fn run_time(job: &RunningJob, slow: bool) -> i64 {
+    job.steps
+        .iter()
+        .map(|&(_, _, t)| if slow { (t - 60).max(60) } else { 60 })
+        .sum()
+}
+
+/// At most this many kinds of run are dropped per alert.
+const KINDS_PER_ALERT: usize = 7;
+
+/// Per "not completed" alert, one of its databases (the last operation of
+/// its first running job): healthy runs, quick, slow and varying from run
+/// to run by as much as the model allows; then each kind of run (by day of
+/// the week, or of the month, and the gap before it) dropped in turn, the
+/// others slow.
+fn cadence_scenarios(model: &EnvModel, engines: &Engines, g: &Group) -> Vec<Scenario> {
+    let mut scenarios = Vec::new();
+    for stale in &model.stale {
+        let cadence = &stale.cadence;
+        let Some(r) = model
+            .running
+            .iter()
+            .find(|r| stale.instances.covers(r.job.host()))
+        else {
+            continue;
+        };
+        let Some(&(op, db, _)) = r.steps.last() else {
+            continue;
+        };
+        let key = SeriesKey {
+            host: r.job.host(),
+            op,
+            db,
+        };
+        let engine = engines.get(&key).copied().unwrap_or_default();
+        let pod = r.job.cronjob_name();
+        let fires = cadence::fires(&[&r.schedule], -HISTORY, g.span);
+        let (quick, slow) = (run_time(r, false), run_time(r, true));
+        let jitter = r.budget.min(cadence.grace);
+        let varying = |k: usize| {
+            if k % 2 == 0 {
+                slow
+            } else {
+                quick.max(slow - jitter)
+            }
+        };
+        let healthy: [(&str, &dyn Fn(usize) -> i64); 3] = [
+            ("quick", &|_| quick),
+            ("slow", &|_| slow),
+            ("varying", &varying),
+        ];
+        for (name, duration) in healthy {
+            let ends: Vec<i64> = fires
+                .iter()
+                .enumerate()
+                .map(|(k, f)| f + duration(k))
+                .collect();
+            scenarios.push(Scenario {
+                what: format!(
+                    "{}: {}, every run succeeds ({name} runs)",
+                    r.job.name,
+                    r.schedule.describe()
+                ),
+                labels: with_state(
+                    series_labels(
+                        &key,
+                        engine,
+                        &format!("{pod}-{name}-{}", stale_index(model, stale)),
+                    ),
+                    "succeeded",
+                ),
+                values: success_at(g, &ends),
+                expecting: Expecting::Nothing,
+            });
+        }
+        let mut kinds = BTreeSet::new();
+        for w in fires.windows(2) {
+            let (before, at) = (w[0], w[1]);
+            if at < MISS_AFTER || at + slow + 2 * DAY > g.span {
+                continue;
+            }
+            let c = cadence::civil(at);
+            let day = match cadence.calendar {
+                Calendar::Week => (0, c.dow),
+                _ => (c.dom, c.dow),
+            };
+            if kinds.len() >= KINDS_PER_ALERT || !kinds.insert((day, at - before)) {
+                continue;
+            }
+            let ends: Vec<i64> = fires
+                .iter()
+                .filter(|&&f| f != at)
+                .map(|f| f + slow)
+                .collect();
+            scenarios.push(Scenario {
+                what: format!(
+                    "{}: {}; misses the run of {} (due to finish {})",
+                    r.job.name,
+                    r.schedule.describe(),
+                    when(at),
+                    when(at + slow)
+                ),
+                labels: with_state(
+                    series_labels(
+                        &key,
+                        engine,
+                        &format!("{pod}-missed-{}-{}", stale_index(model, stale), kinds.len()),
+                    ),
+                    "succeeded",
+                ),
+                values: success_at(g, &ends),
+                expecting: Expecting::Missed {
+                    fire: at,
+                    duration: slow,
+                },
+            });
+        }
+    }
+    scenarios
+}
+
+/// One series per database (as the tests sample them): the last operation
+/// of its first running job, which misses its first run after a day. Each
+/// database is told by the alert that watches it.
+fn database_scenarios<'a>(
     model: &EnvModel<'a>,
     engines: &Engines,
     g: &Group,
     segs: &BTreeMap<SeriesKey<'a>, (Vec<Segment>, String)>,
 ) -> Vec<Scenario> {
-    let mut scenarios: Vec<Scenario> = Vec::new();
-    let mut done = std::collections::BTreeSet::new();
+    let mut scenarios = Vec::new();
+    let mut done = BTreeSet::new();
     for r in &model.running {
         let host = r.job.host();
         let Some(&(op, db, _)) = r.steps.last() else {
@@ -449,28 +579,57 @@ fn missed_run_scenarios<'a>(
         let Some((all, _)) = segs.get(&key) else {
             continue;
         };
-        let engine = engines.get(&key).copied().unwrap_or_default();
-        let labels = with_state(
-            series_labels(&key, engine, &format!("{}-missed", r.job.cronjob_name())),
-            "succeeded",
-        );
-        let mut what = format!("{}: {}", r.job.name, r.schedule.describe());
-        let values = match all
-            .iter()
-            .map(|s| s.fire)
-            .filter(|&f| f >= MISS_AFTER)
-            .min()
-        {
-            Some(skip) => {
-                what.push_str(&format!("; misses the run of {}", when(skip)));
-                let kept: Vec<Segment> = all.iter().copied().filter(|s| s.fire != skip).collect();
-                success_values(g, &kept)
-            }
-            None => success_values(g, all),
+        let Some(skip) = all.iter().find(|s| s.fire >= MISS_AFTER).copied() else {
+            continue;
         };
-        scenarios.push((what, labels, values, true));
+        let engine = engines.get(&key).copied().unwrap_or_default();
+        let ends: Vec<i64> = all
+            .iter()
+            .filter(|s| s.fire != skip.fire)
+            .map(|s| s.end)
+            .collect();
+        scenarios.push(Scenario {
+            what: format!(
+                "{}: {}; misses the run of {} (due to finish {})",
+                r.job.name,
+                r.schedule.describe(),
+                when(skip.fire),
+                when(skip.end)
+            ),
+            labels: with_state(
+                series_labels(&key, engine, &format!("{}-missed", r.job.cronjob_name())),
+                "succeeded",
+            ),
+            values: success_at(g, &ends),
+            expecting: Expecting::Missed {
+                fire: skip.fire,
+                duration: skip.end - skip.fire,
+            },
+        });
     }
     scenarios
+}
+
+fn stale_index(model: &EnvModel, stale: &model::StaleAlert) -> usize {
+    model
+        .stale
+        .iter()
+        .position(|s| std::ptr::eq(s, stale))
+        .unwrap_or(0)
+}
+
+/// The time of the last success seen at each step, for successes at `ends`.
+fn success_at(g: &Group, ends: &[i64]) -> Values {
+    let mut ends = ends.to_vec();
+    ends.sort_unstable();
+    let mut ended = ends.into_iter().peekable();
+    let mut last = None;
+    g.values(|t| {
+        while let Some(end) = ended.next_if(|&end| end <= t) {
+            last = Some(end);
+        }
+        last
+    })
 }
 
 /// A database no job names falls in the catch-all group, if there is one.
@@ -488,20 +647,20 @@ fn unknown_database_scenario(model: &EnvModel, g: &Group) -> Option<Scenario> {
         "succeeded",
     );
     let values = g.values(|t| (t >= MISS_AFTER).then_some(MISS_AFTER));
-    Some((
-        format!(
+    Some(Scenario {
+        what: format!(
             "{UNKNOWN_HOST}, in no job: succeeds at {}",
             when(MISS_AFTER)
         ),
         labels,
         values,
-        false,
-    ))
+        expecting: Expecting::Unknown,
+    })
 }
 
-/// Each scenario's series and the alert it raises, then a rerun that clears
-/// it. Returns the (labels, values) of every scenario series, and when each
-/// alert first fires.
+/// Each scenario's series and what it expects: no alert, or the alert
+/// the model gives, then a rerun that clears it. Returns the (labels,
+/// values) of every scenario series, and when each alert first fires.
 fn play_scenarios(
     model: &EnvModel,
     file: &RulesFile,
@@ -517,7 +676,13 @@ fn play_scenarios(
         .collect();
     let mut scenario: Vec<(Labels, Values)> = Vec::new();
     let mut first_fire: BTreeMap<usize, i64> = BTreeMap::new();
-    for (mut what, labels, mut values, runs) in scenarios {
+    for Scenario {
+        mut what,
+        labels,
+        mut values,
+        expecting,
+    } in scenarios
+    {
         let host = labels["database_instance"].clone();
         let pod = format!("={}", quote(&labels["instance"]));
         let watching: Vec<(usize, usize)> = stale
@@ -527,25 +692,18 @@ fn play_scenarios(
             .collect();
         let fired = g.grid().find_map(|t| {
             watching.iter().find_map(|&(ri, si)| {
-                let cadence = &model.stale[si].cadence;
-                stale_since(&values, t, cadence.threshold, &cadence.window).then_some((ri, t))
+                stale_since(&values, t, &model.stale[si].cadence).then_some((ri, t))
             })
         });
-        match fired {
-            Some((ri, at)) => {
-                // Rerun a step after the alert: firing alerts make promtool
-                // slow, and the series then shows the alert clears.
-                if runs {
-                    rerun(g, &mut values, at + STEP);
-                    what.push_str(&format!("; rerun at {}", when(at + STEP)));
-                } else {
-                    for (v, t) in values.iter_mut().zip(g.grid()) {
-                        if t > at {
-                            *v = Some(t);
-                        }
-                    }
-                    what.push_str(&format!("; succeeds at every step after {}", when(at)));
-                }
+        match (fired, &expecting) {
+            (Some((ri, at)), Expecting::Missed { fire, duration }) => {
+                let due = fire + duration;
+                what.push_str(&format!(
+                    "; the alert fires {} after its due finish; rerun at {}",
+                    words_short(at - due),
+                    when(at + STEP)
+                ));
+                rerun(g, &mut values, at + STEP);
                 expect.fires_at(g, ri, &labels, at, &what);
                 g.quiet(
                     format!("{what}: no alert after the rerun"),
@@ -558,7 +716,28 @@ fn play_scenarios(
                     .and_modify(|t| *t = (*t).min(at))
                     .or_insert(at);
             }
-            None => g.quiet(format!("{what}: no alert"), &pod, -DAY, g.span),
+            (Some((ri, at)), Expecting::Unknown) => {
+                for (v, t) in values.iter_mut().zip(g.grid()) {
+                    if t > at {
+                        *v = Some(t);
+                    }
+                }
+                what.push_str(&format!("; succeeds at every step after {}", when(at)));
+                expect.fires_at(g, ri, &labels, at, &what);
+                g.quiet(
+                    format!("{what}: no alert after it succeeds"),
+                    &pod,
+                    at + STEP,
+                    g.span,
+                );
+                first_fire
+                    .entry(ri)
+                    .and_modify(|t| *t = (*t).min(at))
+                    .or_insert(at);
+            }
+            // Healthy runs raise nothing, whatever the model says: promtool
+            // is the judge.
+            _ => g.quiet(format!("{what}: no alert"), &pod, -DAY, g.span),
         }
         g.series.push(Series {
             comment: what,
@@ -569,6 +748,14 @@ fn play_scenarios(
         scenario.push((labels, values));
     }
     (scenario, first_fire)
+}
+
+/// "45m", "1h 15m".
+fn words_short(seconds: i64) -> String {
+    if seconds < 0 {
+        return format!("-{}", words_short(-seconds));
+    }
+    duration(seconds)
 }
 
 /// A failure long ago: the alerts look at successes only.
@@ -612,14 +799,7 @@ fn exact_stale_alerts(
         let mut alerts = Vec::new();
         for (labels, values) in scenario {
             let host = &labels["database_instance"];
-            if stale_at(
-                values,
-                at,
-                host,
-                &s.instances,
-                s.cadence.threshold,
-                &s.cadence.window,
-            ) {
+            if stale_at(values, at, host, &s.instances, &s.cadence) {
                 alerts.push(expect.alert(ri, labels)?);
             }
         }
@@ -1023,7 +1203,8 @@ mod tests {
         });
         let succeeded = g.values(|t| segs.iter().filter(|s| s.end <= t).map(|s| s.end).max());
         assert_eq!(state_values(&g, &segs), running);
-        assert_eq!(success_values(&g, &segs), succeeded);
+        let ends: Vec<i64> = segs.iter().map(|s| s.end).collect();
+        assert_eq!(success_at(&g, &ends), succeeded);
         assert!(running.contains(&Some(1)) && running.contains(&Some(2)));
     }
 }
