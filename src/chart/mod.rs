@@ -92,7 +92,7 @@ impl Checkout {
 
     fn read(&self, relative: &Path) -> Result<Option<String>, CheckoutError> {
         let path = self.root.join(relative);
-        match std::fs::read_to_string(&path) {
+        match crate::read::text_file(&path) {
             Ok(text) => Ok(Some(text)),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(source) => Err(CheckoutError::Read { path, source }),
@@ -102,7 +102,7 @@ impl Checkout {
     /// A file's text, by its path relative to the checkout.
     pub fn text(&self, relative: &str) -> Result<String, CheckoutError> {
         let path = self.root.join(relative);
-        std::fs::read_to_string(&path).map_err(|source| CheckoutError::Read { path, source })
+        crate::read::text_file(&path).map_err(|source| CheckoutError::Read { path, source })
     }
 
     /// The plan a values file of the checkout describes. Schedules
@@ -490,7 +490,7 @@ pub fn apply(rendered: &[Rendered], root: &Path) -> Result<Vec<PathBuf>, Checkou
                 for file in rendered {
                     let path = Path::new(folder).join(&file.path);
                     // What cannot be read is found out when written.
-                    let crlf = std::fs::read_to_string(checkout.root.join(&path))
+                    let crlf = crate::read::text_file(&checkout.root.join(&path))
                         .is_ok_and(|old| old.split('\n').next().is_some_and(|l| l.ends_with('\r')));
                     let contents = if crlf {
                         file.contents.replace('\n', "\r\n")

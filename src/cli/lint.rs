@@ -109,7 +109,7 @@ pub fn lint(args: &LintArgs) -> Result<(), Error> {
     for d in &findings {
         if d.file != path
             && !sources.contains_key(&d.file)
-            && let Ok(text) = std::fs::read_to_string(&d.file)
+            && let Ok(text) = crate::read::text_file(&d.file)
         {
             sources.insert(d.file.clone(), text);
         }
@@ -149,7 +149,7 @@ fn scripts(chart: &Checkout) -> Result<Option<BTreeSet<String>>, Error> {
 /// problems.
 fn read_facts(chart: &Checkout) -> Result<Option<Result<Facts, Diagnostics>>, Error> {
     let path = chart.path(facts::FILE);
-    match std::fs::read_to_string(&path) {
+    match crate::read::text_file(&path) {
         Ok(text) => Ok(Some(facts::read(&path, &text))),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(source) => Err(Error::Read { path, source }),

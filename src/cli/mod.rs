@@ -358,7 +358,7 @@ fn rules_error(plan: &Plan, e: rules::RulesError) -> Error {
         Some((line, column)) => {
             let at = Origin { line, column };
             let problem = Diagnostic::error("rules", &plan.source, at, e.to_string());
-            let text = std::fs::read_to_string(&plan.source).unwrap_or_default();
+            let text = crate::read::text_file(&plan.source).unwrap_or_default();
             invalid(
                 &plan.source,
                 text,

@@ -284,14 +284,20 @@ fn rerun(g: &Group, values: &mut Values, t: i64) {
     }
 }
 
+/// The labels of a series. Prometheus drops a label whose value is empty
+/// (an unknown engine), so the series and the alerts from it have none.
 fn series_labels(key: &SeriesKey, engine: &str, pod: &str) -> Labels {
-    BTreeMap::from([
-        ("database_db_name".to_owned(), key.db.to_owned()),
-        ("database_engine".to_owned(), engine.to_owned()),
-        ("database_instance".to_owned(), key.host.to_owned()),
-        ("instance".to_owned(), pod.to_owned()),
-        ("operation".to_owned(), key.op.as_str().to_owned()),
-    ])
+    [
+        ("database_db_name", key.db),
+        ("database_engine", engine),
+        ("database_instance", key.host),
+        ("instance", pod),
+        ("operation", key.op.as_str()),
+    ]
+    .into_iter()
+    .filter(|(_, value)| !value.is_empty())
+    .map(|(name, value)| (name.to_owned(), value.to_owned()))
+    .collect()
 }
 
 fn with_state(mut labels: Labels, state: &str) -> Labels {
@@ -318,6 +324,7 @@ impl Expect<'_> {
         for (k, v) in &r.labels {
             labels.insert(k.clone(), v.clone());
         }
+        labels.retain(|_, v| !v.is_empty());
         let external = BTreeMap::from([("environment".to_owned(), self.environment.clone())]);
         let ctx = gotmpl::Context {
             labels: series,
@@ -348,6 +355,7 @@ impl Expect<'_> {
         for (k, v) in &r.labels {
             labels.insert(k.clone(), v.clone());
         }
+        labels.retain(|_, v| !v.is_empty());
         labels.insert("__name__".to_owned(), "ALERTS".to_owned());
         labels.insert("alertname".to_owned(), r.alert.clone());
         labels.insert("alertstate".to_owned(), "firing".to_owned());
