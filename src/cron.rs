@@ -167,6 +167,17 @@ impl Schedule {
         Timestamp::from_second(next).ok()
     }
 
+    /// The last fire time at or before `t`, searching back to the start of
+    /// the fifth year before, as [`Schedule::next_after`] searches forward.
+    pub fn last_at_or_before(&self, t: Timestamp) -> Option<Timestamp> {
+        let at = floor_second(t);
+        let last = match self.kind {
+            Kind::Every(interval) => at.div_euclid(interval).checked_mul(interval)?,
+            Kind::Spec(spec) => spec.last_at_or_before(at)?,
+        };
+        Timestamp::from_second(last).ok()
+    }
+
     /// Fire times in the half-open interval (after, until], ascending.
     pub fn fires(&self, after: Timestamp, until: Timestamp) -> Vec<Timestamp> {
         let (after, until) = (floor_second(after), floor_second(until));
@@ -1034,6 +1045,12 @@ fn next_bit(set: u64, from: u32) -> Option<u32> {
     (rest != 0).then(|| rest.trailing_zeros())
 }
 
+/// The highest set bit at or below `to`.
+fn prev_bit(set: u64, to: u32) -> Option<u32> {
+    let rest = set & (u64::MAX >> 63u32.saturating_sub(to));
+    (rest != 0).then(|| 63 - rest.leading_zeros())
+}
+
 impl Spec {
     fn day_matches(&self, day: Date) -> bool {
         let dom = self.dom & (1 << day.day()) != 0;
@@ -1055,6 +1072,45 @@ impl Spec {
         }
         let h = next_bit(self.hour, hour + 1)?;
         Some(h * 60 + self.minute.trailing_zeros())
+    }
+
+    /// The last minute of the day (0..1440) at or before `to` that matches.
+    fn last_minute_to(&self, to: u32) -> Option<u32> {
+        let (hour, minute) = (to / 60, to % 60);
+        if self.hour & (1 << hour) != 0
+            && let Some(m) = prev_bit(self.minute, minute)
+        {
+            return Some(hour * 60 + m);
+        }
+        let h = prev_bit(self.hour, hour.checked_sub(1)?)?;
+        Some(h * 60 + prev_bit(self.minute, 59)?)
+    }
+
+    /// The last fire time (in seconds) at or before `at`, searching back to
+    /// the start of the fifth year before.
+    fn last_at_or_before(&self, at: i64) -> Option<i64> {
+        if self.minute == 0 || self.hour == 0 || self.month == 0 {
+            return None;
+        }
+        let start = utc(at.div_euclid(60) * 60)?;
+        let year_limit = start.year() - 5;
+        let mut day = start.date();
+        let mut to = start.hour() as u32 * 60 + start.minute() as u32;
+        while day.year() >= year_limit {
+            if self.month & (1 << day.month()) == 0 {
+                day = day.first_of_month().yesterday().ok()?;
+                to = 24 * 60 - 1;
+                continue;
+            }
+            if self.day_matches(day)
+                && let Some(minute) = self.last_minute_to(to)
+            {
+                return Some(midnight(day)? + i64::from(minute) * 60);
+            }
+            day = day.yesterday().ok()?;
+            to = 24 * 60 - 1;
+        }
+        None
     }
 
     /// The first fire time (in seconds) strictly after `after`, searching to
@@ -2141,5 +2197,25 @@ mod tests {
             }
             prop_assert_eq!(fires, expected, "{}", text);
         }
+
+        #[test]
+        fn last_at_or_before_is_the_last_of_fires(text in common_schedule(), end in start_time(), seconds in 0i64..60) {
+            let s = parse(&text);
+            let end = end + jiff::SignedDuration::from_secs(seconds);
+            let year = jiff::SignedDuration::from_hours(24 * 367);
+            let expected = s.fires(end - year, end).last().copied();
+            let got = s.last_at_or_before(end).filter(|&t| t > end - year);
+            prop_assert_eq!(got, expected, "{} at or before {}", text, end);
+        }
+    }
+
+    #[test]
+    fn last_at_or_before_counts_every_from_the_epoch() {
+        let s = parse("@every 1h30m");
+        let t = at("1970-01-01T04:29:59Z");
+        assert_eq!(s.last_at_or_before(t), Some(at("1970-01-01T03:00:00Z")));
+        let t = at("1970-01-01T04:30:00Z");
+        assert_eq!(s.last_at_or_before(t), Some(t));
+        assert_eq!(parse("0 0 30 2 *").last_at_or_before(t), None);
     }
 }

@@ -64,19 +64,9 @@ pub fn fires_in(schedule: &Schedule, from: Timestamp, until: Timestamp) -> Vec<T
 
 /// The last fire time at or before `t`, looking back up to a year.
 pub fn latest_at_or_before(schedule: &Schedule, t: Timestamp) -> Option<Timestamp> {
-    for back in [
-        SignedDuration::from_mins(1),
-        SignedDuration::from_hours(1),
-        DAY,
-        DAY * 8,
-        DAY * 32,
-        DAY * 367,
-    ] {
-        if let Some(last) = schedule.fires(t - back, t).last() {
-            return Some(*last);
-        }
-    }
-    None
+    schedule
+        .last_at_or_before(t)
+        .filter(|&last| last > t - DAY * 367)
 }
 
 /// A time in words: "Friday 23:35", with the date when the schedules

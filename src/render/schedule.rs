@@ -101,7 +101,7 @@ fn runs_between(
         while let Some(next) = schedule.next_after(t).filter(|n| *n < day_end) {
             if starts.len() == DRAWN_PER_DAY {
                 let before_end = day_end.checked_sub(1.second()).unwrap_or(day_end);
-                let last = latest_at_or_before(schedule, before_end).unwrap_or(next);
+                let last = schedule.last_at_or_before(before_end).unwrap_or(next);
                 out.push((starts[0], Some((last, schedule.describe()))));
                 starts.clear();
                 break;
@@ -115,13 +115,10 @@ fn runs_between(
     out
 }
 
-/// The last start at or before `t`, looking back up to a week: in the
-/// minute before first, so that a job that runs every minute costs little.
-fn latest_at_or_before(schedule: &Schedule, t: Timestamp) -> Option<Timestamp> {
-    [60, 3_600, DAY, WEEK + 1].into_iter().find_map(|back| {
-        let from = t.checked_sub(back.seconds()).ok()?;
-        schedule.fires(from, t).last().copied()
-    })
+/// The source's last start at or before `t`, looking back up to a week.
+fn source_start(source: &Schedule, t: Timestamp) -> Option<Timestamp> {
+    let last = source.last_at_or_before(t)?;
+    (t.as_second() - last.as_second() <= WEEK).then_some(last)
 }
 
 /// Every run in the week starting at `start`, sorted by time, then
@@ -149,7 +146,7 @@ pub fn week(plan: &Plan, start: Timestamp) -> Vec<Run> {
                     ops: ops.clone(),
                     source: source
                         .as_ref()
-                        .and_then(|(name, s)| Some((name.clone(), latest_at_or_before(s, t)?))),
+                        .and_then(|(name, s)| Some((name.clone(), source_start(s, t)?))),
                     problems: Vec::new(),
                     repeats,
                 });
