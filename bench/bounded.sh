@@ -20,9 +20,13 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 # The catalogue: JOBS/2 databases, each every minute in both environments.
+# Their operations are expected to take 20 seconds, so that a staging run
+# (restore, then backup) fits in its minute and the alert rules can be made:
+# with the default thresholds render refuses the catalogue.
 {
   printf 'environments:\n  production:\n  staging: {restore_from: production}\n'
   printf 'chart:\n  toolbox: {image: {repository: toolbox, tag: v1}}\n'
+  printf 'alerts:\n  taking_a_long_time:\n    backup: {quick: 20s}\n    restore: {quick: 20s}\n'
   printf 'databases:\n'
   for ((i = 0; i < jobs / 2; i++)); do
     printf '  app%d-postgres:\n    db: app_%d\n    production: "* * * * *"\n    staging: "* * * * *"\n' "$i" "$i"
