@@ -87,6 +87,19 @@ fn refused(settings: &str, place: &str, why: &str) {
     assert_eq!(std::fs::read_to_string(&values).unwrap(), before);
 }
 
+/// Writes `text` as a catalogue into a fresh folder and checks that
+/// validate refuses it with exit 1 and an error line holding `expected`.
+fn validate_refuses(text: &str, expected: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("catalogue.yaml"), text).unwrap();
+    let out = run(
+        dir.path(),
+        &["validate", "catalogue.yaml", "--format", "concise"],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", errors(&out));
+    assert!(errors(&out).contains(expected), "{}", errors(&out));
+}
+
 #[test]
 fn the_control_catalogue_is_accepted() {
     let dir = tempfile::tempdir().unwrap();
@@ -159,19 +172,8 @@ fn an_unquoted_bucket_or_script_is_checked_where_it_is_written() {
 #[test]
 fn a_cronjob_name_over_52_characters_is_refused() {
     let long = "a".repeat(34) + "-postgres";
-    let dir = tempfile::tempdir().unwrap();
     let text = catalogue("").replace("chat-postgres", &long);
-    std::fs::write(dir.path().join("catalogue.yaml"), text).unwrap();
-    let out = run(
-        dir.path(),
-        &["validate", "catalogue.yaml", "--format", "concise"],
-    );
-    assert_eq!(out.status.code(), Some(1));
-    assert!(
-        errors(&out).contains("catalogue.yaml:7:3: error[model] the CronJob name"),
-        "{}",
-        errors(&out)
-    );
+    validate_refuses(&text, "catalogue.yaml:7:3: error[model] the CronJob name");
 }
 
 #[test]
@@ -194,58 +196,28 @@ fn a_deadline_helm_cannot_print_exactly_is_refused() {
 
 #[test]
 fn an_image_with_a_space_is_refused() {
-    let dir = tempfile::tempdir().unwrap();
     let text = catalogue("").replace("repository: toolbox,", "repository: \"tool box\",");
-    std::fs::write(dir.path().join("catalogue.yaml"), text).unwrap();
-    let out = run(
-        dir.path(),
-        &["validate", "catalogue.yaml", "--format", "concise"],
-    );
-    assert_eq!(out.status.code(), Some(1));
-    assert!(
-        errors(&out).contains("catalogue.yaml:5:33: error[model] image repository"),
-        "{}",
-        errors(&out)
-    );
+    validate_refuses(&text, "catalogue.yaml:5:33: error[model] image repository");
 }
 
 #[test]
 fn a_service_account_that_is_not_a_dns_name_is_refused() {
-    let dir = tempfile::tempdir().unwrap();
     let text = catalogue("").replace(
         "chart:\n",
         "chart:\n  serviceAccount: {create: true, name: \"Db_Backup\"}\n",
     );
-    std::fs::write(dir.path().join("catalogue.yaml"), text).unwrap();
-    let out = run(
-        dir.path(),
-        &["validate", "catalogue.yaml", "--format", "concise"],
-    );
-    assert_eq!(out.status.code(), Some(1));
-    assert!(
-        errors(&out).contains("catalogue.yaml:5:40: error[model] service account"),
-        "{}",
-        errors(&out)
-    );
+    validate_refuses(&text, "catalogue.yaml:5:40: error[model] service account");
 }
 
 #[test]
 fn alert_labels_hold_no_templates() {
-    let dir = tempfile::tempdir().unwrap();
     let text = format!(
         "{}alerts:\n  labels: {{severity: \"{{{{ .ExternalLabels }}}}\"}}\n",
         catalogue("")
     );
-    std::fs::write(dir.path().join("catalogue.yaml"), text).unwrap();
-    let out = run(
-        dir.path(),
-        &["validate", "catalogue.yaml", "--format", "concise"],
-    );
-    assert_eq!(out.status.code(), Some(1));
-    assert!(
-        errors(&out).contains("catalogue.yaml:11:22: error[model] alert label `severity`"),
-        "{}",
-        errors(&out)
+    validate_refuses(
+        &text,
+        "catalogue.yaml:11:22: error[model] alert label `severity`",
     );
 }
 
@@ -253,42 +225,22 @@ fn alert_labels_hold_no_templates() {
 /// with no place.
 #[test]
 fn validate_checks_the_chart_settings_render_needs() {
-    let dir = tempfile::tempdir().unwrap();
     let text = catalogue("").replace(
         "  toolbox: {image: {repository: toolbox, tag: v1}}\n",
         "  arch: amd64\n",
     );
-    std::fs::write(dir.path().join("catalogue.yaml"), text).unwrap();
-    let out = run(
-        dir.path(),
-        &["validate", "catalogue.yaml", "--format", "concise"],
-    );
-    assert_eq!(out.status.code(), Some(1), "{}", errors(&out));
-    assert!(
-        errors(&out)
-            .contains("catalogue.yaml:4:1: error[model] the chart settings have no toolbox image"),
-        "{}",
-        errors(&out)
+    validate_refuses(
+        &text,
+        "catalogue.yaml:4:1: error[model] the chart settings have no toolbox image",
     );
 }
 
 #[test]
 fn a_bad_environment_name_is_reported_at_its_key() {
-    let dir = tempfile::tempdir().unwrap();
     let text = catalogue("")
         .replace("  staging: {", "  Staging: {")
         .replace("    staging: 47", "    Staging: 47");
-    std::fs::write(dir.path().join("catalogue.yaml"), text).unwrap();
-    let out = run(
-        dir.path(),
-        &["validate", "catalogue.yaml", "--format", "concise"],
-    );
-    assert_eq!(out.status.code(), Some(1));
-    assert!(
-        errors(&out).contains("catalogue.yaml:3:3: error[schema]"),
-        "{}",
-        errors(&out)
-    );
+    validate_refuses(&text, "catalogue.yaml:3:3: error[schema]");
 }
 
 /// In chart mode, lint reports a values file that already holds a value
