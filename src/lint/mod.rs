@@ -225,6 +225,16 @@ impl OpRef {
     }
 }
 
+/// A restore operation, as [`Context::restores`] gives it.
+pub struct Restore<'a> {
+    pub at: OpRef,
+    pub env: &'a Environment,
+    pub job: &'a Job,
+    /// The database it restores (empty when neither it nor its job names one).
+    pub db: &'a str,
+    pub bucket: &'a str,
+}
+
 /// What every rule reads: the plan, indexed once, and the files around it.
 pub struct Context<'a> {
     pub plan: &'a Plan,
@@ -323,6 +333,31 @@ impl<'a> Context<'a> {
                     .enumerate()
                     .map(move |(j, job)| (JobRef { env: e, job: j }, env, job))
             })
+    }
+
+    /// Every restore of every job: where it is, its job and environment,
+    /// and the database and bucket it reads.
+    pub fn restores(&self) -> impl Iterator<Item = Restore<'a>> + '_ {
+        self.jobs().flat_map(move |(r, env, job)| {
+            job.operations
+                .iter()
+                .enumerate()
+                .filter(|(_, op)| op.kind() == Some(Op::Restore))
+                .map(move |(i, op)| {
+                    let at = OpRef {
+                        env: r.env,
+                        job: r.job,
+                        op: i,
+                    };
+                    Restore {
+                        at,
+                        env,
+                        job,
+                        db: job.db_of(op).unwrap_or_default(),
+                        bucket: self.bucket_of(at),
+                    }
+                })
+        })
     }
 
     /// The job's schedule, when Kubernetes would accept it.

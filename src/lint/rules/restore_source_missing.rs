@@ -1,6 +1,5 @@
-use crate::lint::{Context, OpRef};
+use crate::lint::Context;
 use crate::model::diagnostic::Diagnostic;
-use crate::model::plan::Op;
 
 declare_rule! {
     /// A restore reads from an environment that never backs that database up, or only in a suspended job.
@@ -40,60 +39,55 @@ declare_rule! {
 
 fn check(ctx: &Context) -> Vec<Diagnostic> {
     let mut out = Vec::new();
-    for (r, env, job) in ctx.jobs() {
+    for restore in ctx.restores() {
+        let (r, env, job, db, bucket) = (
+            restore.at.job(),
+            restore.env,
+            restore.job,
+            restore.db,
+            restore.bucket,
+        );
         if ctx.suspended(r) {
             continue;
         }
-        for (i, op) in job.operations.iter().enumerate() {
-            if op.kind() != Some(Op::Restore) {
-                continue;
-            }
-            let db = job.db_of(op).unwrap_or_default();
-            let here = OpRef {
-                env: r.env,
-                job: r.job,
-                op: i,
-            };
-            let bucket = ctx.bucket_of(here);
-            let source = match ctx.env_of_bucket(bucket) {
-                Some(e) if e.name == env.name => format!("{}'s own bucket", e.name),
-                Some(e) => format!("{}'s bucket", e.name),
-                None => format!("`{bucket}`, which no environment here backs up to"),
-            };
-            let backups = ctx.backups_of(bucket, job.host(), db);
-            let message = if backups.is_empty() {
-                let elsewhere: Vec<String> = ctx
-                    .backups_of_db(bucket, db)
-                    .iter()
-                    .map(|b| format!("`{}`", ctx.job(b.job()).host()))
-                    .collect();
-                let hint = if elsewhere.is_empty() {
-                    String::new()
-                } else {
-                    format!(
-                        " (it is backed up there from {}: a backup's place in the bucket names its host)",
-                        elsewhere.join(", ")
-                    )
-                };
-                format!(
-                    "restores `{db}` from host `{}` out of {source}, but nothing backs that up there{hint}",
-                    job.host()
-                )
-            } else if backups.iter().all(|b| ctx.suspended(b.job())) {
-                let names: Vec<String> = backups
-                    .iter()
-                    .map(|b| format!("`{}` in {}", ctx.job(b.job()).name, ctx.env(b.job()).name))
-                    .collect();
-                format!(
-                    "restores `{db}` out of {source}, but only the suspended job {} backs it up there, so every restore gets the same old copy",
-                    names.join(", ")
-                )
+        let source = match ctx.env_of_bucket(bucket) {
+            Some(e) if e.name == env.name => format!("{}'s own bucket", e.name),
+            Some(e) => format!("{}'s bucket", e.name),
+            None => format!("`{bucket}`, which no environment here backs up to"),
+        };
+        let backups = ctx.backups_of(bucket, job.host(), db);
+        let message = if backups.is_empty() {
+            let elsewhere: Vec<String> = ctx
+                .backups_of_db(bucket, db)
+                .iter()
+                .map(|b| format!("`{}`", ctx.job(b.job()).host()))
+                .collect();
+            let hint = if elsewhere.is_empty() {
+                String::new()
             } else {
-                continue;
+                format!(
+                    " (it is backed up there from {}: a backup's place in the bucket names its host)",
+                    elsewhere.join(", ")
+                )
             };
-            let at = ctx.op_place(here, "bucket").unwrap_or(job.origin.job);
-            out.push(ctx.at_job(&RULE, r, at, message));
-        }
+            format!(
+                "restores `{db}` from host `{}` out of {source}, but nothing backs that up there{hint}",
+                job.host()
+            )
+        } else if backups.iter().all(|b| ctx.suspended(b.job())) {
+            let names: Vec<String> = backups
+                .iter()
+                .map(|b| format!("`{}` in {}", ctx.job(b.job()).name, ctx.env(b.job()).name))
+                .collect();
+            format!(
+                "restores `{db}` out of {source}, but only the suspended job {} backs it up there, so every restore gets the same old copy",
+                names.join(", ")
+            )
+        } else {
+            continue;
+        };
+        let at = ctx.op_place(restore.at, "bucket").unwrap_or(job.origin.job);
+        out.push(ctx.at_job(&RULE, r, at, message));
     }
     out
 }

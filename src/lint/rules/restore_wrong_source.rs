@@ -1,6 +1,5 @@
-use crate::lint::{Context, Mode, OpRef};
+use crate::lint::{Context, Mode};
 use crate::model::diagnostic::Diagnostic;
-use crate::model::plan::Op;
 use crate::read::facts;
 
 declare_rule! {
@@ -41,7 +40,8 @@ declare_rule! {
 
 fn check(ctx: &Context) -> Vec<Diagnostic> {
     let mut out = Vec::new();
-    for (r, env, job) in ctx.jobs() {
+    for restore in ctx.restores() {
+        let (r, env, job, bucket) = (restore.at.job(), restore.env, restore.job, restore.bucket);
         if ctx.is_origin(r.env) || !ctx.runs(r) {
             continue;
         }
@@ -52,46 +52,29 @@ fn check(ctx: &Context) -> Vec<Diagnostic> {
         else {
             continue;
         };
-        for (i, op) in job.operations.iter().enumerate() {
-            if op.kind() != Some(Op::Restore) {
-                continue;
-            }
-            let here = OpRef {
-                env: r.env,
-                job: r.job,
-                op: i,
-            };
-            let bucket = ctx.bucket_of(here);
-            if bucket == source.bucket {
-                continue;
-            }
-            let whose = match ctx.env_of_bucket(bucket) {
-                Some(e) => format!("{}'s bucket", e.name),
-                None => "a bucket no environment backs up to".to_owned(),
-            };
-            let said = match ctx.mode {
-                Mode::Chart => format!(
-                    " (by {}, or else by the bucket most of its restores read)",
-                    facts::FILE
-                ),
-                Mode::Catalogue => String::new(),
-            };
-            let message = format!(
-                "`{}` restores `{}` from `{bucket}`, {whose}, but {} restores from {}{said}, whose bucket is `{}`: {} may not be able to read `{bucket}`, and the copy skips what {} does to it on the way",
-                job.name,
-                job.db_of(op).unwrap_or_default(),
-                env.name,
-                source.name,
-                source.bucket,
-                env.name,
-                source.name,
-            );
-            let at = ctx
-                .op_place(here, "bucket")
-                .map(|at| ctx.text_start(at))
-                .unwrap_or(job.origin.job);
-            out.push(ctx.at_job(&RULE, r, at, message));
+        if bucket == source.bucket {
+            continue;
         }
+        let whose = match ctx.env_of_bucket(bucket) {
+            Some(e) => format!("{}'s bucket", e.name),
+            None => "a bucket no environment backs up to".to_owned(),
+        };
+        let said = match ctx.mode {
+            Mode::Chart => format!(
+                " (by {}, or else by the bucket most of its restores read)",
+                facts::FILE
+            ),
+            Mode::Catalogue => String::new(),
+        };
+        let message = format!(
+            "`{}` restores `{}` from `{bucket}`, {whose}, but {} restores from {}{said}, whose bucket is `{}`: {} may not be able to read `{bucket}`, and the copy skips what {} does to it on the way",
+            job.name, restore.db, env.name, source.name, source.bucket, env.name, source.name,
+        );
+        let at = ctx
+            .op_place(restore.at, "bucket")
+            .map(|at| ctx.text_start(at))
+            .unwrap_or(job.origin.job);
+        out.push(ctx.at_job(&RULE, r, at, message));
     }
     out
 }

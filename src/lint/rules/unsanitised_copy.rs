@@ -40,40 +40,26 @@ declare_rule! {
 
 fn check(ctx: &Context) -> Vec<Diagnostic> {
     let mut out = Vec::new();
-    for (r, env, job) in ctx.jobs() {
+    for restore in ctx.restores() {
+        let (r, env, job, db) = (restore.at.job(), restore.env, restore.job, restore.db);
         if !env.wider_access || !job.personal_data {
             continue;
         }
-        for (i, op) in job.operations.iter().enumerate() {
-            if op.kind() != Some(Op::Restore) {
-                continue;
-            }
-            let db = job.db_of(op).unwrap_or_default();
-            let sanitised_here = job.operations[i + 1..]
-                .iter()
-                .any(|t| t.kind() == Some(Op::Transform) && job.db_of(t).unwrap_or_default() == db);
-            if sanitised_here {
-                continue;
-            }
-            let here = OpRef {
-                env: r.env,
-                job: r.job,
-                op: i,
-            };
-            let bucket = ctx.bucket_of(here);
-            if copy_sanitised(ctx, bucket, job.host(), db, 0) {
-                continue;
-            }
-            let source = ctx
-                .env_of_bucket(bucket)
-                .map_or_else(|| format!("`{bucket}`"), |e| e.name.clone());
-            let message = format!(
-                "restores personal data (`{db}`) from {source}'s unsanitised copy into {}, which more people can read, and nothing sanitises it after the restore",
-                env.name
-            );
-            let at = ctx.op_place(here, "op").unwrap_or(job.origin.job);
-            out.push(ctx.at_job(&RULE, r, at, message));
+        let sanitised_here = job.operations[restore.at.op + 1..]
+            .iter()
+            .any(|t| t.kind() == Some(Op::Transform) && job.db_of(t).unwrap_or_default() == db);
+        if sanitised_here || copy_sanitised(ctx, restore.bucket, job.host(), db, 0) {
+            continue;
         }
+        let source = ctx
+            .env_of_bucket(restore.bucket)
+            .map_or_else(|| format!("`{}`", restore.bucket), |e| e.name.clone());
+        let message = format!(
+            "restores personal data (`{db}`) from {source}'s unsanitised copy into {}, which more people can read, and nothing sanitises it after the restore",
+            env.name
+        );
+        let at = ctx.op_place(restore.at, "op").unwrap_or(job.origin.job);
+        out.push(ctx.at_job(&RULE, r, at, message));
     }
     out
 }
