@@ -164,6 +164,52 @@ fn note(line: &str) {
     let _ = std::io::stderr().write_all(format!("{line}\n").as_bytes());
 }
 
+/// A git repository in `dir` holding the chart checkout of the tests, with
+/// the pre-commit config the docs give under `heading` and pre-commit's git
+/// hook installed.
+fn hooked_checkout(pre_commit: &Path, git: &Path, dir: &Path, heading: &str, hooks: &Path) {
+    ok(git, dir, &["init", "-q", "-b", "main"]);
+    common::chart_checkout(dir);
+    std::fs::write(
+        dir.join(".pre-commit-config.yaml"),
+        documented_config(heading, hooks),
+    )
+    .unwrap();
+    ok(pre_commit, dir, &["install"]);
+}
+
+/// Edits staging whitehall's schedule in the values file from `from` to
+/// `to`, stages it and tries to commit it; the commit's output.
+fn commit_schedule_edit(git: &Path, dir: &Path, from: &str, to: &str) -> Output {
+    let values = dir.join(CHART_VALUES);
+    let before = std::fs::read_to_string(&values).unwrap();
+    let edited = before.replacen(&format!("schedule: {from}"), &format!("schedule: {to}"), 1);
+    assert!(
+        edited != before,
+        "no staging whitehall schedule in values.yaml"
+    );
+    std::fs::write(&values, edited).unwrap();
+    ok(git, dir, &["add", CHART_VALUES]);
+    run(
+        git,
+        dir,
+        &["commit", "-m", "Edit whitehall's staging schedule"],
+    )
+}
+
+/// Commits a README alone, and checks that the hook whose line starts with
+/// `hook` skipped it: it reads nothing the commit touches.
+fn readme_commit_skips(git: &Path, dir: &Path, hook: &str) {
+    std::fs::write(dir.join("README.md"), "# charts\n").unwrap();
+    ok(git, dir, &["add", "README.md"]);
+    let said = ok(git, dir, &["commit", "-m", "README"]);
+    assert!(
+        said.lines()
+            .any(|l| l.starts_with(hook) && l.ends_with("Skipped")),
+        "{said}"
+    );
+}
+
 #[test]
 fn hooks_pass_a_clean_commit_and_reject_a_hand_edited_values_file() {
     let (Some(pre_commit), Some(git)) = (
@@ -176,14 +222,7 @@ fn hooks_pass_a_clean_commit_and_reject_a_hand_edited_values_file() {
 
     let scratch = tempfile::tempdir().unwrap();
     let dir = scratch.path();
-    ok(&git, dir, &["init", "-q", "-b", "main"]);
-    common::chart_checkout(dir);
-    std::fs::write(
-        dir.join(".pre-commit-config.yaml"),
-        documented_config("## pre-commit", &hooks),
-    )
-    .unwrap();
-    ok(&pre_commit, dir, &["install"]);
+    hooked_checkout(&pre_commit, &git, dir, "## pre-commit", &hooks);
 
     // pre-commit clones the hooks repository and builds envsync with cargo.
     let start = Instant::now();
@@ -227,32 +266,12 @@ fn hooks_pass_a_clean_commit_and_reject_a_hand_edited_values_file() {
     assert!(!said.contains("Failed"), "{said}");
 
     // A commit of nothing the hooks read skips them.
-    std::fs::write(dir.join("README.md"), "# charts\n").unwrap();
-    ok(&git, dir, &["add", "README.md"]);
-    let said = ok(&git, dir, &["commit", "-m", "README"]);
-    assert!(
-        said.lines()
-            .any(|l| l.starts_with("envsync diff") && l.ends_with("Skipped")),
-        "{said}"
-    );
+    readme_commit_skips(&git, dir, "envsync diff");
 
     // (b) A hand edit of one job's schedule in values.yaml: rejected, with
     // the job's summary line, and nothing committed.
-    let values = dir.join(CHART_VALUES);
-    let before = std::fs::read_to_string(&values).unwrap();
-    let edited = before.replacen("schedule: 28 1 * * 1-5", "schedule: 28 2 * * 1-5", 1);
-    assert!(
-        edited != before,
-        "no staging whitehall schedule in values.yaml"
-    );
-    std::fs::write(&values, edited).unwrap();
-    ok(&git, dir, &["add", CHART_VALUES]);
     let head = ok(&git, dir, &["rev-parse", "HEAD"]);
-    let out = run(
-        &git,
-        dir,
-        &["commit", "-m", "Move whitehall's staging sync"],
-    );
+    let out = commit_schedule_edit(&git, dir, "28 1 * * 1-5", "28 2 * * 1-5");
     let said = text(&out);
     assert!(
         !out.status.success(),
@@ -292,8 +311,7 @@ fn the_chart_hook_lints_a_checkout_without_a_catalogue() {
     // the newest chart revision), and no catalogue.
     let scratch = tempfile::tempdir().unwrap();
     let dir = scratch.path();
-    ok(&git, dir, &["init", "-q", "-b", "main"]);
-    common::chart_checkout(dir);
+    hooked_checkout(&pre_commit, &git, dir, "### Without a catalogue", &hooks);
     std::fs::remove_file(dir.join("catalogue.yaml")).unwrap();
     let newest = cases.last().unwrap();
     let scripts = dir.join("charts/db-backup/scripts");
@@ -302,12 +320,6 @@ fn the_chart_hook_lints_a_checkout_without_a_catalogue() {
     for name in listed.lines().filter(|l| !l.is_empty()) {
         std::fs::write(scripts.join(name), "#!/bin/sh\n").unwrap();
     }
-    std::fs::write(
-        dir.join(".pre-commit-config.yaml"),
-        documented_config("### Without a catalogue", &hooks),
-    )
-    .unwrap();
-    ok(&pre_commit, dir, &["install"]);
     ok(&pre_commit, dir, &["install-hooks"]);
 
     // The chart as rendered from the fixture has no error findings.
@@ -321,13 +333,7 @@ fn the_chart_hook_lints_a_checkout_without_a_catalogue() {
 
     // A hand edit that ships an invalid cron day, as GOV.UK once did: the
     // commit is refused with the finding, located in values.yaml.
-    let values = dir.join(CHART_VALUES);
-    let before = std::fs::read_to_string(&values).unwrap();
-    let edited = before.replacen("schedule: 28 1 * * 1-5", "schedule: 28 1 * * 1-8", 1);
-    assert!(edited != before, "no staging whitehall schedule");
-    std::fs::write(&values, edited).unwrap();
-    ok(&git, dir, &["add", CHART_VALUES]);
-    let out = run(&git, dir, &["commit", "-m", "Whitehall on day 8"]);
+    let out = commit_schedule_edit(&git, dir, "28 1 * * 1-5", "28 1 * * 1-8");
     let said = text(&out);
     assert!(!out.status.success(), "the bad day was committed:\n{said}");
     assert!(said.contains("cron-syntax"), "{said}");
@@ -335,12 +341,5 @@ fn the_chart_hook_lints_a_checkout_without_a_catalogue() {
 
     // A commit that touches nothing the hook reads skips it.
     ok(&git, dir, &["checkout", "HEAD", "--", CHART_VALUES]);
-    std::fs::write(dir.join("README.md"), "# charts\n").unwrap();
-    ok(&git, dir, &["add", "README.md"]);
-    let said = ok(&git, dir, &["commit", "-m", "README"]);
-    assert!(
-        said.lines()
-            .any(|l| l.starts_with("envsync lint --chart-repo") && l.ends_with("Skipped")),
-        "{said}"
-    );
+    readme_commit_skips(&git, dir, "envsync lint --chart-repo");
 }
