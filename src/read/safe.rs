@@ -312,12 +312,21 @@ pub fn plain(s: &str) -> Result<(), String> {
         "holds `: ` or ` #` (or ends with `:`), which YAML reads as syntax"
     } else if NOT_A_STRING.get_or_init(not_a_string).is_match(s) {
         "reads back as null, a boolean, a number or a date, not a string"
-    } else if !reads_back(s) {
+    } else if !word(s) && !reads_back(s) {
         "does not read back as the same string"
     } else {
         return Ok(());
     };
     Err(format!("{why}: the chart prints it without quotes"))
+}
+
+/// Whether a value is made of ASCII letters, digits and `_-./:` only. Such
+/// a value that passed the checks before it in [`plain`] reads back as
+/// itself, so it need not be read: most values are names, buckets and
+/// scripts of that kind.
+fn word(s: &str) -> bool {
+    s.bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"_-./:".contains(&b))
 }
 
 /// Whether `key: <s>` reads back, with envsync's own YAML reader, as a
@@ -499,6 +508,33 @@ mod tests {
         ] {
             assert!(plain(bad).is_err(), "{bad:?} passed");
         }
+    }
+
+    /// Every value of up to four characters of a [`word`] that passes the
+    /// other checks of [`plain`] reads back as itself.
+    #[test]
+    fn words_read_back() {
+        let alphabet: Vec<char> = "aAeExyn0178._-/:".chars().collect();
+        let mut values = vec![String::new()];
+        let mut checked = 0;
+        for _ in 0..4 {
+            values = values
+                .iter()
+                .flat_map(|v| alphabet.iter().map(move |c| format!("{v}{c}")))
+                .collect();
+            for v in &values {
+                assert!(word(v));
+                let passes_the_rest = !v.starts_with(|c: char| "-:".contains(c))
+                    && !v.ends_with(':')
+                    && !NOT_A_STRING.get_or_init(not_a_string).is_match(v);
+                if passes_the_rest {
+                    assert!(reads_back(v), "{v:?} does not read back");
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked > 10_000, "{checked}");
+        assert!(!word("a b") && !word("a#b") && !word("Ünïcode"));
     }
 
     #[test]

@@ -140,12 +140,11 @@ fn false_alarms(c: &Cadence, threshold_at: &dyn Fn(i64) -> Option<i64>) -> Optio
     let mut oldest = 0;
     for h in 0..7 * 24 {
         let t = REFERENCE_MONDAY + h * HOUR;
-        let slot = c.calendar.slot(t);
-        let (Some(x), Some(&age)) = (threshold_at(t), c.healthy_age.get(&slot)) else {
+        let (Some(x), Some(age)) = (threshold_at(t), c.healthy_age[c.calendar.index(t)]) else {
             continue;
         };
         if age > x {
-            wrong.insert(slot);
+            wrong.insert(c.calendar.slot(t));
             oldest = oldest.max(age);
         }
     }

@@ -37,7 +37,7 @@
 use crate::cron::{DAY_NAMES, Schedule};
 use crate::model::alerts::{NotCompleted, join_words};
 use jiff::Timestamp;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
 pub(crate) const HOUR: i64 = 3_600;
 pub(crate) const DAY: i64 = 86_400;
@@ -129,20 +129,46 @@ pub(crate) enum Calendar {
     MonthAndWeek,
 }
 
+/// Tables by slot: a calendar's slots are numbered in slot order, day by
+/// day, 24 hours to a day.
 impl Calendar {
+    /// How many slots the calendar tells apart.
+    pub fn len(self) -> usize {
+        24 * match self {
+            Calendar::Week => 7,
+            Calendar::Month => 31,
+            Calendar::MonthAndWeek => 31 * 7,
+        }
+    }
+
+    /// The number of the slot a moment is in.
+    pub fn index(self, t: i64) -> usize {
+        let hour = (t.rem_euclid(DAY) / HOUR) as usize;
+        let day = match self {
+            Calendar::Week => day_of_week(t),
+            Calendar::Month => usize::from(civil(t).dom) - 1,
+            Calendar::MonthAndWeek => {
+                let c = civil(t);
+                (usize::from(c.dom) - 1) * 7 + usize::from(c.dow)
+            }
+        };
+        day * 24 + hour
+    }
+
+    /// The slot of a number.
+    pub fn slot_at(self, index: usize) -> Slot {
+        let (day, hour) = ((index / 24) as u8, (index % 24) as u8);
+        let (dom, dow) = match self {
+            Calendar::Week => (None, Some(day)),
+            Calendar::Month => (Some(day + 1), None),
+            Calendar::MonthAndWeek => (Some(day / 7 + 1), Some(day % 7)),
+        };
+        Slot { dom, dow, hour }
+    }
+
     /// The slot a moment is in.
     pub fn slot(self, t: i64) -> Slot {
-        let c = civil(t);
-        let (dom, dow) = match self {
-            Calendar::Week => (None, Some(c.dow)),
-            Calendar::Month => (Some(c.dom), None),
-            Calendar::MonthAndWeek => (Some(c.dom), Some(c.dow)),
-        };
-        Slot {
-            dom,
-            dow,
-            hour: c.hour,
-        }
+        self.slot_at(self.index(t))
     }
 }
 
@@ -151,7 +177,8 @@ impl Calendar {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub(crate) struct Term {
     pub threshold: i64,
-    pub slots: BTreeSet<Slot>,
+    /// In order.
+    pub slots: Vec<Slot>,
 }
 
 /// What a series' runs look like: their fire times and how long a run may
@@ -207,8 +234,12 @@ pub(crate) struct Cadence {
     pub window: [bool; 7],
     /// The grace of the shortest gap between runs.
     pub grace: i64,
-    /// Per slot, the oldest the newest success of healthy runs can be.
-    pub healthy_age: BTreeMap<Slot, i64>,
+    /// The threshold checked in each slot, by number ([`Calendar::index`]):
+    /// the terms as a table.
+    pub thresholds: Vec<Option<i64>>,
+    /// Per slot, by number, the oldest the newest success of healthy runs
+    /// can be.
+    pub healthy_age: Vec<Option<i64>>,
 }
 
 impl Cadence {
@@ -219,11 +250,7 @@ impl Cadence {
 
     /// The threshold checked at `t`, if any.
     pub fn threshold_at(&self, t: i64) -> Option<i64> {
-        let slot = self.calendar.slot(t);
-        self.terms
-            .iter()
-            .find(|term| term.slots.contains(&slot))
-            .map(|term| term.threshold)
+        self.thresholds[self.calendar.index(t)]
     }
 
     /// What the alert checks, for grouping: the same terms are one alert.
@@ -344,7 +371,7 @@ pub(crate) fn derive(
     let mut failure = None;
     for &calendar in calendars {
         match terms(&all, calendar, &period, &grace) {
-            Ok((terms, window, healthy_age)) => {
+            Ok((terms, thresholds, window, healthy_age)) => {
                 let threshold = terms.iter().map(|t| t.threshold).min().unwrap_or(0);
                 let (name, kind, fire_days, fire_hours) = naming(series, &all, &period, weekly);
                 return Ok(Cadence {
@@ -353,6 +380,7 @@ pub(crate) fn derive(
                     fire_days,
                     fire_hours,
                     calendar,
+                    thresholds,
                     terms,
                     threshold,
                     window,
@@ -381,16 +409,18 @@ fn pieces(s: &Series, period: &Period) -> Vec<i64> {
             }
         }
     }
-    points.sort_unstable();
+    // Two ascending runs (a run finishes before the next fires): a merge.
+    points.sort();
     points.dedup();
     points
 }
 
 type Grace<'a> = &'a dyn Fn(i64) -> i64;
 
-/// What [`terms`] derives: the terms, the days of the week the tightest
-/// checks whole, and the oldest healthy success per slot.
-type Derived = (Vec<Term>, [bool; 7], BTreeMap<Slot, i64>);
+/// What [`terms`] derives: the terms, as a list and as a table by slot,
+/// the days of the week the tightest checks whole, and the oldest healthy
+/// success per slot.
+type Derived = (Vec<Term>, Vec<Option<i64>>, [bool; 7], Vec<Option<i64>>);
 
 /// The terms of a cadence in a calendar, and the days of the week its
 /// tightest term checks whole.
@@ -400,19 +430,20 @@ fn terms(
     period: &Period,
     grace: Grace,
 ) -> Result<Derived, CadenceError> {
+    // Tables by slot number (Calendar::index), in slot order.
+    let n = calendar.len();
     // The supremum of healthy ages per slot.
-    let mut low: HashMap<Slot, i64> = HashMap::new();
+    let mut low: Vec<Option<i64>> = vec![None; n];
     for s in all {
         for w in pieces(s, period).windows(2) {
-            let slot = calendar.slot(w[0]);
+            let lo = &mut low[calendar.index(w[0])];
             let age = s.age(w[1] - 1);
-            let e = low.entry(slot).or_insert(age);
-            *e = (*e).max(age);
+            *lo = Some(lo.map_or(age, |lo| lo.max(age)));
         }
     }
     // The tightest threshold each slot must have for the missed runs told
     // in it, and one such run per slot for the message.
-    let mut need: BTreeMap<Slot, (i64, i64)> = BTreeMap::new();
+    let mut need: Vec<Option<(i64, i64)>> = vec![None; n];
     let mut candidates = BTreeSet::new();
     for s in all {
         for w in s.fires.windows(2) {
@@ -425,66 +456,70 @@ fn terms(
             candidates.insert(bound);
             let mut t = (at + g).div_euclid(HOUR) * HOUR;
             while t <= at + s.budget + g {
-                let e = need.entry(calendar.slot(t)).or_insert((bound, at));
-                if bound < e.0 {
-                    *e = (bound, at);
+                let e = &mut need[calendar.index(t)];
+                if e.is_none_or(|(b, _)| bound < b) {
+                    *e = Some((bound, at));
                 }
                 t += HOUR;
             }
         }
     }
-    let tightest = |slot: &Slot| -> Option<i64> {
-        let lo = *low.get(slot)?;
-        candidates.range(lo..).next().copied()
-    };
-    for (slot, &(bound, at)) in &need {
-        if tightest(slot).is_none_or(|x| x > bound) {
+    let need: Vec<(usize, i64, i64)> = need
+        .iter()
+        .enumerate()
+        .filter_map(|(i, e)| e.map(|(bound, at)| (i, bound, at)))
+        .collect();
+    let tightest = |i: usize| -> Option<i64> { candidates.range(low[i]?..).next().copied() };
+    for &(i, bound, at) in &need {
+        if tightest(i).is_none_or(|x| x > bound) {
             return Err(CadenceError(format!(
                 "a missed run of {} cannot be told within the grace without false alarms: a healthy success may be {} old at {}",
                 when(calendar, at),
-                words(low.get(slot).copied().unwrap_or(0)),
-                slot_words(*slot)
+                words(low[i].unwrap_or(0)),
+                slot_words(calendar.slot_at(i))
             )));
         }
     }
-    // The slots of each day.
-    let mut days: BTreeMap<Day, Vec<Slot>> = BTreeMap::new();
-    for slot in low.keys() {
-        days.entry(slot.day()).or_default().push(*slot);
-    }
-    for hours in days.values_mut() {
-        hours.sort_unstable();
-    }
-    let safe = |slot: &Slot, x: i64| low.get(slot).is_some_and(|&lo| lo <= x);
-    let whole = |hours: &[Slot], x: i64| hours.len() == 24 && hours.iter().all(|h| safe(h, x));
+    // The slots of each day (24 numbers from day * 24), in order.
+    let days: Vec<Vec<usize>> = low
+        .chunks(24)
+        .enumerate()
+        .map(|(d, hours)| {
+            (0..24)
+                .filter(|&h| hours[h].is_some())
+                .map(|h| d * 24 + h)
+                .collect()
+        })
+        .collect();
+    let safe = |i: usize, x: i64| low[i].is_some_and(|lo| lo <= x);
+    let whole = |hours: &[usize], x: i64| hours.len() == 24 && hours.iter().all(|&h| safe(h, x));
 
-    let mut assigned: BTreeMap<Slot, i64> = BTreeMap::new();
-    let assign = |slot: Slot, x: i64, assigned: &mut BTreeMap<Slot, i64>| {
-        let e = assigned.entry(slot).or_insert(x);
-        *e = (*e).min(x);
+    let mut assigned: Vec<Option<i64>> = vec![None; n];
+    let assign = |i: usize, x: i64, assigned: &mut [Option<i64>]| {
+        assigned[i] = Some(assigned[i].map_or(x, |a| a.min(x)));
     };
     // The tightest threshold that checks whole days.
     let mut window = [false; 7];
     if let Some(&x) = candidates
         .iter()
-        .find(|&&x| days.values().any(|hours| whole(hours, x)))
+        .find(|&&x| days.iter().any(|hours| whole(hours, x)))
     {
-        for hours in days.values().filter(|hours| whole(hours, x)) {
-            for &slot in hours {
-                assign(slot, x, &mut assigned);
+        for (d, hours) in days.iter().enumerate().filter(|(_, h)| whole(h, x)) {
+            for &i in hours {
+                assign(i, x, &mut assigned);
             }
-            if let (None, Some(dow)) = hours[0].day() {
-                window[dow as usize] = true;
+            if calendar == Calendar::Week {
+                window[d] = true;
             }
         }
     }
     // Then each day a missed run must be told in, whole, at the tightest
     // threshold safe all day that tells it in time.
-    for (slot, &(bound, _)) in &need {
-        if assigned.get(slot).is_some_and(|&a| a <= bound) {
+    for &(i, bound, _) in &need {
+        if assigned[i].is_some_and(|a| a <= bound) {
             continue;
         }
-        let hours = &days[&slot.day()];
+        let hours = &days[i / 24];
         if let Some(&x) = candidates.range(..=bound).find(|&&x| whole(hours, x)) {
             for &h in hours {
                 assign(h, x, &mut assigned);
@@ -493,43 +528,44 @@ fn terms(
     }
     // Then each hour still not told in time, at its tightest threshold,
     // with the hours around it in that day that nothing checks yet.
-    let mut needed: Vec<(i64, Slot, i64)> = need
+    let mut needed: Vec<(i64, usize, i64)> = need
         .iter()
-        .filter_map(|(slot, &(bound, _))| Some((tightest(slot)?, *slot, bound)))
+        .filter_map(|&(i, bound, _)| Some((tightest(i)?, i, bound)))
         .collect();
     needed.sort_unstable();
-    for (x, slot, bound) in needed {
-        if assigned.get(&slot).is_some_and(|&a| a <= bound) {
+    for (x, i, bound) in needed {
+        if assigned[i].is_some_and(|a| a <= bound) {
             continue;
         }
-        assigned.insert(slot, x);
-        let hours = &days[&slot.day()];
-        let free =
-            |h: &Slot, assigned: &BTreeMap<Slot, i64>| safe(h, x) && !assigned.contains_key(h);
-        let at = hours.iter().position(|h| *h == slot).unwrap_or(0);
+        assigned[i] = Some(x);
+        let hours = &days[i / 24];
+        let free = |h: usize, assigned: &[Option<i64>]| safe(h, x) && assigned[h].is_none();
+        let at = hours.iter().position(|&h| h == i).unwrap_or(0);
         let mut k = at;
-        while k > 0 && hours[k - 1].hour + 1 == hours[k].hour && free(&hours[k - 1], &assigned) {
+        while k > 0 && hours[k - 1] + 1 == hours[k] && free(hours[k - 1], &assigned) {
             k -= 1;
-            assigned.insert(hours[k], x);
+            assigned[hours[k]] = Some(x);
         }
         let mut k = at;
-        while k + 1 < hours.len()
-            && hours[k + 1].hour == hours[k].hour + 1
-            && free(&hours[k + 1], &assigned)
-        {
+        while k + 1 < hours.len() && hours[k + 1] == hours[k] + 1 && free(hours[k + 1], &assigned) {
             k += 1;
-            assigned.insert(hours[k], x);
+            assigned[hours[k]] = Some(x);
         }
     }
-    let mut by_threshold: BTreeMap<i64, BTreeSet<Slot>> = BTreeMap::new();
-    for (slot, x) in assigned {
-        by_threshold.entry(x).or_default().insert(slot);
+    let mut by_threshold: BTreeMap<i64, Vec<Slot>> = BTreeMap::new();
+    for (i, x) in assigned.iter().enumerate() {
+        if let Some(x) = x {
+            by_threshold
+                .entry(*x)
+                .or_default()
+                .push(calendar.slot_at(i));
+        }
     }
     let terms = by_threshold
         .into_iter()
         .map(|(threshold, slots)| Term { threshold, slots })
         .collect();
-    Ok((terms, window, low.into_iter().collect()))
+    Ok((terms, assigned, window, low))
 }
 
 /// The first moment in [from, until) at which an alert that checks

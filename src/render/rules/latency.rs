@@ -265,6 +265,9 @@ fn the_measurement_sees_the_old_blind_spot() {
         threshold: 25 * HOUR,
         slots,
     }];
+    c.thresholds = (0..c.calendar.len())
+        .map(|i| (1..=4).contains(&(i / 24)).then_some(25 * HOUR))
+        .collect();
     let f = measure(&c, &schedule, 2 * HOUR, &settings);
     assert!(f.over_grace > DAY, "{f:?}");
 }

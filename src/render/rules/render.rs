@@ -328,7 +328,7 @@ fn stale_expr(ops: &[&str], instances: &Instances, cadence: &Cadence) -> Vec<Str
 
 /// The condition that selects a term's slots (`day_of_week()`,
 /// `day_of_month()`, `hour()`), or None for every hour.
-pub(crate) fn slots_condition(calendar: Calendar, slots: &BTreeSet<Slot>) -> Option<String> {
+pub(crate) fn slots_condition(calendar: Calendar, slots: &[Slot]) -> Option<String> {
     let mut days: BTreeMap<Day, BTreeSet<u8>> = BTreeMap::new();
     for slot in slots {
         days.entry(slot.day()).or_default().insert(slot.hour);
