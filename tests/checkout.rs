@@ -133,7 +133,7 @@ fn import_diff_change_apply_diff() {
         outside(&after),
         "bytes outside cronjobs: changed"
     );
-    assert!(after.contains("schedule: 28 2 * * 1-5"));
+    assert!(after.contains("schedule: \"28 2 * * 1-5\""));
     common::yamllint(&repo.join(RULES));
 }
 
@@ -198,8 +198,9 @@ fn a_failed_apply_changes_nothing() {
         text.replacen("schedule: 28 1 * * 1-5", "schedule: 28 2 * * 1-5", 1),
     )
     .unwrap();
-    // A folder where a rules file must go, and a read-only rules folder: the
-    // values file is staged first, so its write must be undone too.
+    // A folder where the generated tests must go, and a read-only rules
+    // folder: the values file is staged first, so its write must be undone
+    // too.
     let blocked = repo
         .join(RULES)
         .join("staging/database_backups_and_syncs_staging_only_alerts_tests.yaml");
@@ -207,12 +208,7 @@ fn a_failed_apply_changes_nothing() {
     let integration = repo.join(RULES).join("integration");
     fs::set_permissions(&integration, fs::Permissions::from_mode(0o555)).unwrap();
     let before = snapshot(repo);
-    common::envsync()
-        .arg("apply")
-        .arg(&catalogue)
-        .arg("--chart-repo")
-        .arg(repo)
-        .assert()
+    with_tests("apply", &catalogue, repo, "replace")
         .code(2)
         .stderr(predicate::str::contains("cannot write"));
     assert_eq!(
@@ -371,7 +367,7 @@ fn a_cronjobs_line_inside_a_string_and_a_document_after_the_block_are_kept() {
         "the bytes before the block changed"
     );
     assert!(after.ends_with(tail), "the document after the block went");
-    assert!(after.contains("schedule: 28 2 * * 1-5"));
+    assert!(after.contains("schedule: \"28 2 * * 1-5\""));
     diff(&catalogue, repo).success();
 }
 
@@ -407,7 +403,7 @@ fn crlf_mode_and_symbolic_links_are_kept() {
             .is_symlink()
     );
     let after = fs::read_to_string(&real).unwrap();
-    assert!(after.contains("schedule: 28 2 * * 1-5"));
+    assert!(after.contains("schedule: \"28 2 * * 1-5\""));
     let bare_lf = |t: &str| t.match_indices('\n').any(|(i, _)| !t[..i].ends_with('\r'));
     assert!(!bare_lf(&after), "values.yaml has LF line endings now");
     assert!(!bare_lf(&fs::read_to_string(&rules).unwrap()));
@@ -476,7 +472,8 @@ fn apply_clears_temporary_files_an_earlier_envsync_left() {
     for path in &stale {
         fs::write(path, "half a file").unwrap();
     }
-    apply(&catalogue, repo).success();
+    // The generated tests go into the staging folder too.
+    with_tests("apply", &catalogue, repo, "replace").success();
     for path in &stale {
         assert!(!path.exists(), "{} is still there", path.display());
     }
@@ -491,4 +488,130 @@ fn apply_clears_temporary_files_an_earlier_envsync_left() {
         })
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+/// Every generated promtool test file of the catalogue's render, written
+/// into the checkout as if the team had written them.
+fn hand_written_tests(catalogue: &Path, repo: &Path) -> Vec<PathBuf> {
+    let out = tempfile::tempdir().unwrap();
+    common::envsync()
+        .arg("render")
+        .arg(catalogue)
+        .arg("--out")
+        .arg(out.path())
+        .assert()
+        .success();
+    let mut written = Vec::new();
+    for (path, bytes) in snapshot(&out.path().join("rules")) {
+        let relative = path.strip_prefix(out.path().join("rules")).unwrap();
+        if relative.to_string_lossy().ends_with("_tests.yaml") {
+            let target = repo.join(RULES).join(relative);
+            fs::write(&target, bytes).unwrap();
+            written.push(target);
+        }
+    }
+    assert_eq!(written.len(), 4, "{written:?}");
+    written
+}
+
+fn with_tests(
+    command: &str,
+    catalogue: &Path,
+    repo: &Path,
+    tests: &str,
+) -> assert_cmd::assert::Assert {
+    common::envsync()
+        .arg(command)
+        .arg(catalogue)
+        .arg("--chart-repo")
+        .arg(repo)
+        .args(["--tests", tests])
+        .env("ENVSYNC_NOW", "2026-11-23T12:00:00Z")
+        .env("NO_COLOR", "1")
+        .assert()
+}
+
+#[test]
+fn the_checkouts_promtool_tests_are_left_alone_unless_asked() {
+    let Some((dir, catalogue)) = checkout() else {
+        return;
+    };
+    let repo = dir.path();
+    let tests = hand_written_tests(&catalogue, repo);
+    // The team's tests are theirs: edited, they are still no drift.
+    let text = fs::read_to_string(&tests[0]).unwrap();
+    let edited = text.replacen("evaluation_interval: 15m", "evaluation_interval: 5m", 1);
+    assert_ne!(text, edited);
+    fs::write(&tests[0], &edited).unwrap();
+    diff(&catalogue, repo)
+        .success()
+        .stderr(predicate::str::contains("warning").not());
+    with_tests("diff", &catalogue, repo, "replace")
+        .code(1)
+        .stdout(predicate::str::contains(
+            "-evaluation_interval: 5m\n+evaluation_interval: 15m",
+        ))
+        .stdout(predicate::str::ends_with(
+            "\n0 jobs change; 1 file differs (+1 -1 lines)\n",
+        ));
+
+    change_schedule(&catalogue);
+    let before = snapshot(repo);
+    apply(&catalogue, repo).success();
+    let changed: Vec<PathBuf> = snapshot(repo)
+        .into_iter()
+        .zip(&before)
+        .filter(|(after, before)| after != *before)
+        .map(|(after, _)| after.0)
+        .collect();
+    assert_eq!(
+        changed,
+        [repo.join(VALUES)],
+        "apply wrote the tests or the rules"
+    );
+
+    with_tests("apply", &catalogue, repo, "add").success();
+    for test in &tests {
+        let name = test.file_name().unwrap().to_string_lossy();
+        let beside = test.with_file_name(name.replace("_tests.yaml", "_generated_tests.yaml"));
+        assert!(beside.is_file(), "{} was not written", beside.display());
+    }
+    assert_eq!(fs::read_to_string(&tests[0]).unwrap(), edited);
+    with_tests("apply", &catalogue, repo, "replace").success();
+    assert_ne!(fs::read_to_string(&tests[0]).unwrap(), edited);
+    with_tests("diff", &catalogue, repo, "replace").success();
+}
+
+#[test]
+fn the_checkouts_promtool_tests_that_fail_against_the_render_are_named() {
+    if common::require_tool("promtool").is_none() {
+        return;
+    }
+    let Some((dir, catalogue)) = checkout() else {
+        return;
+    };
+    let repo = dir.path();
+    hand_written_tests(&catalogue, repo);
+    diff(&catalogue, repo)
+        .success()
+        .stderr(predicate::str::contains("warning").not());
+    // Suspended, integration's publisher-postgres leaves its alert, which
+    // the tests written for the old rules expect to fire.
+    let text = fs::read_to_string(&catalogue).unwrap();
+    fs::write(
+        &catalogue,
+        text.replacen("suspend: false", "suspend: true", 1),
+    )
+    .unwrap();
+    let failing = format!(
+        "warning: {RULES}/integration/database_backups_and_syncs_integration_only_alerts_tests.yaml: the checkout's promtool tests fail against the rendered rules"
+    );
+    diff(&catalogue, repo)
+        .code(1)
+        .stderr(predicate::str::contains(failing.as_str()))
+        .stderr(predicate::str::contains("FAILED"))
+        .stderr(predicate::str::contains("warning: ").count(1));
+    apply(&catalogue, repo)
+        .success()
+        .stderr(predicate::str::contains(failing.as_str()));
 }

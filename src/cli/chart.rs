@@ -2,7 +2,7 @@
 //! govuk-helm-charts checkout.
 
 use super::{DiffFormat, Error, checkout_outputs, load_catalogue, now, print, print_styled};
-use crate::chart::{self, Checkout, Drift};
+use crate::chart::{self, Checkout, Drift, Tests};
 use crate::model::plan::{Job, Plan};
 use crate::render::rules;
 use crate::render::templates::Templates;
@@ -13,6 +13,7 @@ pub fn diff(
     catalogue: &Path,
     repo: &Path,
     format: DiffFormat,
+    tests: Tests,
     templates: Option<&Path>,
 ) -> Result<(), Error> {
     let checkout = Checkout::open(repo)?;
@@ -22,7 +23,8 @@ pub fn diff(
     let alert_of = |plan: &Plan, env: &str, job: &Job| {
         rules::not_completed_alert(plan, &templates, env, job.host())
     };
-    let drift = chart::compare(&plan, &rendered, &checkout, now()?, &alert_of)?;
+    let drift = chart::compare(&plan, &rendered, &checkout, now()?, &alert_of, tests)?;
+    warn_failing_tests(&rendered, &checkout, tests)?;
     match format {
         DiffFormat::Json => {
             let json = serde_json::to_string_pretty(&drift)
@@ -63,15 +65,68 @@ fn human(drift: &Drift) -> String {
             let _ = writeln!(out, "{style}{line}{style:#}");
         }
     }
+    out.push('\n');
+    let _ = writeln!(out, "{}", summary(drift));
     out
 }
 
-pub fn apply(catalogue: &Path, repo: &Path, templates: Option<&Path>) -> Result<(), Error> {
-    Checkout::open(repo)?;
+/// `2 jobs change; 1 file differs (+2 -2 lines)`.
+fn summary(drift: &Drift) -> String {
+    let counted = |sign: &str| {
+        drift
+            .files
+            .iter()
+            .flat_map(|f| f.diff.lines())
+            .filter(|l| l.starts_with(sign) && !l.starts_with(&sign.repeat(3)))
+            .count()
+    };
+    let (jobs, files) = (drift.jobs.len(), drift.files.len());
+    format!(
+        "{jobs} {}; {files} {} (+{} -{} lines)",
+        if jobs == 1 {
+            "job changes"
+        } else {
+            "jobs change"
+        },
+        if files == 1 {
+            "file differs"
+        } else {
+            "files differ"
+        },
+        counted("+"),
+        counted("-"),
+    )
+}
+
+/// Says which of the checkout's promtool tests fail against the rendered
+/// rules, with what promtool printed.
+fn warn_failing_tests(
+    rendered: &[crate::render::Rendered],
+    checkout: &Checkout,
+    tests: Tests,
+) -> Result<(), Error> {
+    for failing in chart::failing_tests(rendered, checkout, tests)? {
+        eprintln!(
+            "warning: {}: the checkout's promtool tests fail against the rendered rules; update them, or see --tests\n{}",
+            failing.path.display(),
+            failing.output.trim_end()
+        );
+    }
+    Ok(())
+}
+
+pub fn apply(
+    catalogue: &Path,
+    repo: &Path,
+    tests: Tests,
+    templates: Option<&Path>,
+) -> Result<(), Error> {
+    let checkout = Checkout::open(repo)?;
     let plan = load_catalogue(catalogue)?;
     let templates = Templates::load(templates)?;
     let rendered = checkout_outputs(&plan, &templates)?;
-    let written = chart::apply(&rendered, repo)?;
+    warn_failing_tests(&rendered, &checkout, tests)?;
+    let written = chart::apply(&rendered, repo, tests)?;
     if written.is_empty() {
         eprintln!("nothing to change: the checkout matches the catalogue");
     }
