@@ -17,6 +17,7 @@
 use super::text::{self, Edits, Kind, Node};
 use crate::read::yaml::{self, Dialect};
 use serde_json::{Map, Value};
+use serde_saphyr::granit_parser::ScalarStyle;
 
 /// The first document of `text` with its `cronjobs:` changed into the
 /// rendered `block`, or `None` where this cannot tell how (the caller then
@@ -178,15 +179,17 @@ impl Job<'_> {
         Some(())
     }
 
-    /// The whole job written out as rendered, in place.
+    /// The whole job written out as rendered, in place, its values quoted
+    /// as they were.
     fn rewrite(&self, edits: &mut Edits) -> Option<()> {
         let (key, value) = self.rendered;
-        let entry =
-            self.rendered_lines(key, value, text::column(self.text, self.key.range.start))?;
+        let lines = styled_like(self.block, key, value, Some(self.node))?;
+        let column = text::column(self.text, self.key.range.start);
+        let lines = reindent(&lines, text::column(self.block, key.range.start), column)?;
         edits.replace(
             text::line_start(self.text, self.key.range.start)
                 ..text::line_end(self.text, self.node.range.end),
-            entry,
+            lines.replace('\n', self.nl),
         );
         Some(())
     }
@@ -286,5 +289,147 @@ fn removed(text: &str, key: &Node, node: &Node) -> std::ops::Range<usize> {
         start..next
     } else {
         start..end
+    }
+}
+
+/// A rules file changed into the `rendered` one the way a person would:
+/// each alert rule whose meaning changes is edited in place, value by
+/// value in the file's own style (`>-` stays `>-`, comments stay); a new
+/// rule is written after the one before it, a removed one goes. `None`
+/// where the groups themselves differ or a value is not a plain string
+/// (the caller then writes the rendered file).
+pub fn rules(text: &str, rendered: &str, same: impl Fn(&Value, &Value) -> bool) -> Option<String> {
+    let (file, new_file) = (text::parse(text).ok()?, text::parse(rendered).ok()?);
+    let (old, new) = (data(text)?, data(rendered)?);
+    let nl = if text.contains("\r\n") { "\r\n" } else { "\n" };
+    let (groups, new_groups) = (items(&file, "groups")?, items(&new_file, "groups")?);
+    let (old_groups, rendered_groups) = (
+        old.get("groups")?.as_array()?,
+        new.get("groups")?.as_array()?,
+    );
+    if groups.len() != new_groups.len() {
+        return None;
+    }
+    let mut edits = Edits::default();
+    for (gi, group) in groups.iter().enumerate() {
+        let (new_group, old_data, new_data) =
+            (&new_groups[gi], &old_groups[gi], &rendered_groups[gi]);
+        if group.get("name")?.scalar() != new_group.get("name")?.scalar() {
+            return None;
+        }
+        let (old_rules, new_rules) = (items(group, "rules")?, items(new_group, "rules")?);
+        let (old_rules_data, new_rules_data) = (
+            old_data.get("rules")?.as_array()?,
+            new_data.get("rules")?.as_array()?,
+        );
+        let find = |rules: &[Node], name: Option<&str>| {
+            rules
+                .iter()
+                .position(|r| r.get("alert").and_then(Node::scalar) == name)
+        };
+        let mut previous: Option<&Node> = None;
+        for (ni, new_rule) in new_rules.iter().enumerate() {
+            let name = new_rule.get("alert")?.scalar();
+            let Some(oi) = find(old_rules, name) else {
+                let lines = &rendered[text::line_start(rendered, new_rule.range.start)
+                    ..text::line_end(rendered, new_rule.range.end)];
+                let column = text::column(text, old_rules.first()?.range.start);
+                let lines = reindent(lines, text::column(rendered, new_rule.range.start), column)?;
+                let at = text::line_end(text, previous.or(old_rules.last())?.range.end);
+                edits.replace(at..at, format!("{nl}{}", lines.replace('\n', nl)));
+                continue;
+            };
+            let (rule, was, is) = (&old_rules[oi], &old_rules_data[oi], &new_rules_data[ni]);
+            previous = Some(rule);
+            if same(was, is) {
+                continue;
+            }
+            edit_mapping(
+                text,
+                rule,
+                was.as_object()?,
+                is.as_object()?,
+                nl,
+                &same,
+                &mut edits,
+            )?;
+        }
+        for rule in old_rules {
+            if find(new_rules, rule.get("alert")?.scalar()).is_none() {
+                let start = comments_above(text, text::line_start(text, rule.range.start));
+                // A sequence item's line starts with its `- `.
+                edits.replace(start..text::line_end(text, rule.range.end), "");
+            }
+        }
+    }
+    Some(edits.apply(text))
+}
+
+/// Edits a block mapping's string values from `was` to `is`, recursing
+/// into mappings.
+fn edit_mapping(
+    text: &str,
+    node: &Node,
+    was: &Map<String, Value>,
+    is: &Map<String, Value>,
+    nl: &str,
+    same: &impl Fn(&Value, &Value) -> bool,
+    edits: &mut Edits,
+) -> Option<()> {
+    if !node.is_block() || node.entry("<<").is_some() {
+        return None;
+    }
+    let column = text::column(text, node.entries().first()?.0.range.start);
+    for key in is.keys().chain(was.keys().filter(|k| !is.contains_key(*k))) {
+        let (a, b) = (was.get(key), is.get(key));
+        if a == b || a.zip(b).is_some_and(|(a, b)| same(a, b)) {
+            continue;
+        }
+        match (node.entry(key), b) {
+            (Some((_, value)), Some(Value::String(new))) => {
+                let Kind::Scalar { style, .. } = &value.kind else {
+                    return None;
+                };
+                // The caller checks that the expression means the same.
+                let token = if key == "expr" && *style == ScalarStyle::Folded {
+                    text::folded_expr(new, column + 2)
+                } else {
+                    text::scalar(new, *style, column + 2)
+                };
+                edits.replace(value.range.clone(), token.replace('\n', nl));
+            }
+            (Some((_, value)), Some(Value::Object(new))) => {
+                edit_mapping(text, value, a?.as_object()?, new, nl, same, edits)?;
+            }
+            (Some((k, value)), None) => {
+                let start = comments_above(text, text::line_start(text, k.range.start));
+                edits.replace(start..text::line_end(text, value.range.end), "");
+            }
+            (None, Some(Value::String(new))) => {
+                let at = text::line_end(text, node.range.end);
+                let line = format!(
+                    "{}{}: {}{nl}",
+                    " ".repeat(column),
+                    text::scalar(key, ScalarStyle::Plain, 0),
+                    text::scalar(new, ScalarStyle::Plain, column + 2).replace('\n', nl)
+                );
+                edits.replace(at..at, line);
+            }
+            _ => return None,
+        }
+    }
+    Some(())
+}
+
+/// A text's data.
+fn data(text: &str) -> Option<Value> {
+    Some(yaml::parse(text, Dialect::Catalogue).ok()?.value.to_json())
+}
+
+/// The items of a mapping's sequence value.
+fn items<'a>(node: &'a Node, key: &str) -> Option<&'a [Node]> {
+    match &node.get(key)?.kind {
+        Kind::Sequence { items, .. } => Some(items),
+        _ => None,
     }
 }

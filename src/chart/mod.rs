@@ -264,6 +264,34 @@ impl RulesFile {
             None => Ok(false),
         }
     }
+
+    /// The checkout's file with the rules whose meaning changes edited in
+    /// place (see [`edit::rules`]), when that gives the rendered rules.
+    fn edited(&self) -> Result<Option<String>, CheckoutError> {
+        let Some(old) = &self.old else {
+            return Ok(None);
+        };
+        let same = |a: &Value, b: &Value| {
+            let (mut a, mut b) = (a.clone(), b.clone());
+            normalise_exprs(&mut a);
+            normalise_exprs(&mut b);
+            a == b
+        };
+        let Some(edited) = edit::rules(old, &self.new, same) else {
+            return Ok(None);
+        };
+        let wanted = normalised_rules(&self.path, &self.new)?;
+        Ok(normalised_rules(&self.path, &edited)
+            .is_ok_and(|got| got == wanted)
+            .then_some(edited))
+    }
+
+    /// Whether the checkout's file has CRLF line endings.
+    fn crlf(&self) -> bool {
+        self.old
+            .as_ref()
+            .is_some_and(|old| old.split('\n').next().is_some_and(|l| l.ends_with('\r')))
+    }
 }
 
 /// The rules files of a folder output, as `tests` has them written. Unless
@@ -682,13 +710,10 @@ pub fn apply(
                     if file.same()? {
                         continue;
                     }
-                    let crlf = file.old.as_ref().is_some_and(|old| {
-                        old.split('\n').next().is_some_and(|l| l.ends_with('\r'))
-                    });
-                    let contents = if crlf {
-                        file.new.replace('\n', "\r\n")
-                    } else {
-                        file.new
+                    let contents = match file.edited()? {
+                        Some(edited) => edited,
+                        None if file.crlf() => file.new.replace('\n', "\r\n"),
+                        None => file.new,
                     };
                     files.push(File::new(file.path, contents));
                 }

@@ -263,35 +263,17 @@ pub fn column(text: &str, offset: usize) -> usize {
 /// string, else as the serializer writes it. Block styles are written
 /// indented by `indent` spaces, on lines after the indicator.
 pub fn scalar(value: &str, style: ScalarStyle, indent: usize) -> String {
-    let pad = " ".repeat(indent);
     let token = match style {
         ScalarStyle::DoubleQuoted => serde_json::to_string(value).ok(),
         ScalarStyle::SingleQuoted if !value.contains(['\n', '\r']) => {
             Some(format!("'{}'", value.replace('\'', "''")))
         }
         ScalarStyle::Plain if !value.contains(['\n', '\r']) => Some(value.to_owned()),
-        ScalarStyle::Literal | ScalarStyle::Folded
-            if !value.is_empty() && !value.starts_with(' ') && !value.ends_with('\n') =>
-        {
-            let indicator = if style == ScalarStyle::Literal {
-                "|-"
-            } else {
-                ">-"
-            };
-            let lines = if style == ScalarStyle::Literal {
-                value
-                    .split('\n')
-                    .collect::<Vec<_>>()
-                    .join(&format!("\n{pad}"))
-            } else {
-                // Folded: a line break is written as an empty line.
-                value
-                    .split('\n')
-                    .collect::<Vec<_>>()
-                    .join(&format!("\n\n{pad}"))
-            };
-            Some(format!("{indicator}\n{pad}{lines}").replace(&format!("\n{pad}\n"), "\n\n"))
-        }
+        // A folded scalar that cannot be is written literal.
+        ScalarStyle::Folded => Some(block(value, true, indent))
+            .filter(|t| reads_back(t, value))
+            .or_else(|| Some(block(value, false, indent))),
+        ScalarStyle::Literal => Some(block(value, false, indent)),
         _ => None,
     };
     match token {
@@ -300,6 +282,48 @@ pub fn scalar(value: &str, style: ScalarStyle, indent: usize) -> String {
             .map(|t| t.trim_end_matches('\n').to_owned())
             .unwrap_or_else(|_| serde_json::to_string(value).unwrap_or_default()),
     }
+}
+
+/// A PromQL expression as a `>-` scalar, line for line: folding makes a
+/// line break a space, which PromQL reads the same, except after a comment,
+/// which a line break must end.
+pub fn folded_expr(value: &str, indent: usize) -> String {
+    let pad = " ".repeat(indent);
+    let mut out = String::from(">-");
+    let mut previous: Option<&str> = None;
+    for line in value.split('\n') {
+        if previous.is_some_and(|l| l.contains('#')) {
+            out.push('\n');
+        }
+        out.push('\n');
+        if !line.is_empty() {
+            out.push_str(&pad);
+            out.push_str(line);
+        }
+        previous = Some(line);
+    }
+    out
+}
+
+/// `>-` or `|-` and the value's lines, indented. Folded, a line break
+/// between two lines that are not more indented is an empty line.
+fn block(value: &str, folded: bool, indent: usize) -> String {
+    let pad = " ".repeat(indent);
+    let mut out = String::from(if folded { ">-" } else { "|-" });
+    let mut previous: Option<&str> = None;
+    for line in value.split('\n') {
+        let plain = |l: &str| !l.is_empty() && !l.starts_with([' ', '\t']);
+        if folded && previous.is_some_and(plain) && plain(line) {
+            out.push('\n');
+        }
+        out.push('\n');
+        if !line.is_empty() {
+            out.push_str(&pad);
+            out.push_str(line);
+        }
+        previous = Some(line);
+    }
+    out
 }
 
 /// Whether `key: token` reads back as the string `value`.
