@@ -758,3 +758,25 @@ fn a_rule_whose_meaning_changes_is_edited_in_place_in_the_files_style() {
     }
     common::yamllint(&repo.join(RULES));
 }
+
+#[test]
+fn diff_shows_what_apply_writes_in_the_files_own_line_numbers() {
+    let Some((dir, catalogue)) = checkout() else {
+        return;
+    };
+    let repo = dir.path();
+    let text = fs::read_to_string(repo.join(VALUES)).unwrap();
+    let old = "      schedule: \"28 1 * * 1-5\"\n";
+    let line = text[..text.find(old).unwrap()].lines().count() + 1;
+    change_schedule(&catalogue);
+    let hunk = format!(
+        "@@ -{0},7 +{0},7 @@\n \n     whitehall-mysql:\n       <<: *s5cmd-ram-workaround\n-      schedule: \"28 1 * * 1-5\"\n+      schedule: \"28 2 * * 1-5\"\n",
+        line - 3
+    );
+    diff(&catalogue, repo)
+        .code(1)
+        .stdout(predicate::str::contains(hunk))
+        .stdout(predicate::str::ends_with(
+            "\n1 job changes; 1 file differs (+1 -1 lines)\n",
+        ));
+}

@@ -53,14 +53,15 @@ pub enum CheckoutError {
     Json(#[from] serde_json::Error),
 }
 
-/// A file whose normalised content differs.
+/// A file whose meaning differs.
 #[derive(Clone, Debug, Serialize)]
 pub struct FileDrift {
     /// Relative to the checkout.
     pub path: PathBuf,
     /// Whether the checkout lacks the file.
     pub missing: bool,
-    /// A unified diff of the normalised YAML, checkout first.
+    /// A unified diff of the checkout's file and what apply writes into
+    /// it, in the file's own line numbers.
     pub diff: String,
 }
 
@@ -286,6 +287,16 @@ impl RulesFile {
             .then_some(edited))
     }
 
+    /// What apply writes when the file's meaning changes: the checkout's
+    /// file edited, or else the rendered one in its line endings.
+    fn written(&self) -> Result<String, CheckoutError> {
+        Ok(match self.edited()? {
+            Some(edited) => edited,
+            None if self.crlf() => self.new.replace('\n', "\r\n"),
+            None => self.new.clone(),
+        })
+    }
+
     /// Whether the checkout's file has CRLF line endings.
     fn crlf(&self) -> bool {
         self.old
@@ -323,7 +334,8 @@ fn rules_files(
 }
 
 /// How a render and a checkout differ: the jobs in operational terms, and
-/// each file as a diff of its normalised YAML.
+/// each file whose meaning differs as a diff of what apply would write
+/// into it.
 pub fn compare(
     new: &Plan,
     rendered: &[Rendered],
@@ -337,23 +349,28 @@ pub fn compare(
         match output.checkout {
             Some(Place::CronjobsBlock(values)) => {
                 // What apply cannot write is no drift but an error.
-                for block in files {
-                    checkout.splice(values, &block.contents)?;
-                }
+                let text = checkout.text(values)?;
+                let written: Vec<String> = files
+                    .iter()
+                    .map(|block| checkout.splice(values, &block.contents))
+                    .collect::<Result<_, _>>()?;
                 let old = checkout.plan(values)?;
                 drift.jobs.extend(diff::jobs(&old, new, now, alert_of)?);
                 let before = normalised(&crate::render::values::cronjobs(&old)?)?;
                 let after = normalised(&crate::render::values::cronjobs(new)?)?;
-                push_drift(&mut drift, Path::new(values), false, &before, &after);
+                if before != after {
+                    for written in written {
+                        push_drift(&mut drift, Path::new(values), false, &text, &written);
+                    }
+                }
             }
             Some(Place::Folder(folder)) => {
                 for file in rules_files(checkout, folder, files, tests, true)? {
-                    let before = match &file.old {
-                        Some(text) => normalised_rules(&file.path, text)?,
-                        None => String::new(),
-                    };
-                    let after = normalised_rules(&file.path, &file.new)?;
-                    push_drift(&mut drift, &file.path, file.old.is_none(), &before, &after);
+                    if !file.same()? {
+                        let old = file.old.as_deref().unwrap_or_default();
+                        let written = file.written()?;
+                        push_drift(&mut drift, &file.path, file.old.is_none(), old, &written);
+                    }
                 }
             }
             None => {}
@@ -710,11 +727,7 @@ pub fn apply(
                     if file.same()? {
                         continue;
                     }
-                    let contents = match file.edited()? {
-                        Some(edited) => edited,
-                        None if file.crlf() => file.new.replace('\n', "\r\n"),
-                        None => file.new,
-                    };
+                    let contents = file.written()?;
                     files.push(File::new(file.path, contents));
                 }
             }
