@@ -780,3 +780,32 @@ fn diff_shows_what_apply_writes_in_the_files_own_line_numbers() {
             "\n1 job changes; 1 file differs (+1 -1 lines)\n",
         ));
 }
+
+#[test]
+fn an_error_finding_stops_apply_before_anything_is_written() {
+    let Some((dir, catalogue)) = checkout() else {
+        return;
+    };
+    let repo = dir.path();
+    change_schedule(&catalogue);
+    let text = fs::read_to_string(&catalogue).unwrap();
+    let at = text.find("schedule: 28 2 * * 1-5\n").unwrap();
+    let line_start = text[..at].rfind('\n').unwrap() + 1;
+    let indent = &text[line_start..at];
+    let end = at + "schedule: 28 2 * * 1-5\n".len();
+    let edited = format!(
+        "{}{indent}max_runtime_seconds: 60\n{}",
+        &text[..end],
+        &text[end..]
+    );
+    fs::write(&catalogue, edited).unwrap();
+    let before = snapshot(repo);
+    apply(&catalogue, repo)
+        .code(1)
+        .stderr(predicate::str::contains("[deadline-too-short]"))
+        .stderr(predicate::str::contains("the checkout is left as it is"));
+    assert_eq!(before, snapshot(repo));
+    diff(&catalogue, repo)
+        .code(1)
+        .stderr(predicate::str::contains("[deadline-too-short]"));
+}

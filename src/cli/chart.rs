@@ -18,6 +18,7 @@ pub fn diff(
 ) -> Result<(), Error> {
     let checkout = Checkout::open(repo)?;
     let plan = load_catalogue(catalogue)?;
+    lint_first(catalogue, &checkout)?;
     let templates = Templates::load(templates)?;
     let rendered = checkout_outputs(&plan, &templates)?;
     let alert_of = |plan: &Plan, env: &str, job: &Job| {
@@ -123,6 +124,7 @@ pub fn apply(
 ) -> Result<(), Error> {
     let checkout = Checkout::open(repo)?;
     let plan = load_catalogue(catalogue)?;
+    lint_first(catalogue, &checkout)?;
     let templates = Templates::load(templates)?;
     let rendered = checkout_outputs(&plan, &templates)?;
     warn_failing_tests(&rendered, &checkout, tests)?;
@@ -133,5 +135,76 @@ pub fn apply(
     for path in written {
         eprintln!("wrote {}", repo.join(path).display());
     }
+    Ok(())
+}
+
+/// Lints the catalogue, with the checkout's scripts, before anything is
+/// compared or written: error findings stop the command (exit 1, the
+/// findings printed); the warnings the chart as it stands does not have
+/// (by rule, environment and job) are printed.
+fn lint_first(catalogue: &Path, checkout: &Checkout) -> Result<(), Error> {
+    use crate::lint::format::{self, Format, Sources};
+    use crate::lint::{Mode, Source};
+    use crate::model::diagnostic::Severity;
+    let scripts = checkout.scripts()?;
+    // The chart as it stands is linted with its alert rules, as by
+    // `lint --chart-repo`.
+    let rules = checkout.path(crate::render::RULES);
+    let alerts = match rules.is_dir() {
+        true => Some(
+            crate::lint::alerts::AlertRules::read_dir(&rules).map_err(|source| Error::Read {
+                path: rules,
+                source,
+            })?,
+        ),
+        false => None,
+    };
+    let lint = |path: &Path, mode| -> Result<_, Error> {
+        let text = super::read(path)?;
+        let findings = crate::lint::check(&Source {
+            path,
+            text: &text,
+            mode,
+            scripts: scripts.as_ref(),
+            alerts: (mode == Mode::Chart).then_some(alerts.as_ref()).flatten(),
+            facts: None,
+        });
+        Ok((text, findings))
+    };
+    let (text, findings) = lint(catalogue, Mode::Catalogue)?;
+    let errors = findings.iter().any(|d| d.severity == Severity::Error);
+    let shown: Vec<_> = if errors {
+        findings
+            .into_iter()
+            .filter(|d| d.severity == Severity::Error)
+            .collect()
+    } else {
+        let values = checkout.path(crate::render::VALUES);
+        let (_, before) = lint(&values, Mode::Chart)?;
+        let key = |d: &crate::model::diagnostic::Diagnostic| {
+            (d.rule.clone(), d.env.clone(), d.job.clone())
+        };
+        let known: std::collections::BTreeSet<_> = before.iter().map(key).collect();
+        findings
+            .into_iter()
+            .filter(|d| d.severity == Severity::Warning && !known.contains(&key(d)))
+            .collect()
+    };
+    if shown.is_empty() {
+        return Ok(());
+    }
+    let mut sources = Sources::new();
+    sources.insert(catalogue.to_owned(), text);
+    let mut out = Vec::new();
+    format::write(Format::Human, &shown, &sources, &mut out)
+        .map_err(|e| Error::Usage(format!("cannot write the findings: {e}")))?;
+    let _ = std::io::Write::write_all(&mut anstream::stderr(), &out);
+    let summary = format!("{}: {}", catalogue.display(), format::summary(&shown));
+    if errors {
+        return Err(Error::Findings(format!(
+            "{summary}; the checkout is left as it is"
+        )));
+    }
+    eprintln!("{summary} the chart does not have yet");
     Ok(())
 }
