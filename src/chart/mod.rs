@@ -2,7 +2,9 @@
 //! differs from what a catalogue renders, and applying a render into it.
 
 pub mod diff;
+pub mod edit;
 pub mod splice;
+pub mod text;
 
 use crate::model::plan::Plan;
 use crate::output::{self, File};
@@ -51,14 +53,15 @@ pub enum CheckoutError {
     Json(#[from] serde_json::Error),
 }
 
-/// A file whose normalised content differs.
+/// A file whose meaning differs.
 #[derive(Clone, Debug, Serialize)]
 pub struct FileDrift {
     /// Relative to the checkout.
     pub path: PathBuf,
     /// Whether the checkout lacks the file.
     pub missing: bool,
-    /// A unified diff of the normalised YAML, checkout first.
+    /// A unified diff of the checkout's file and what apply writes into
+    /// it, in the file's own line numbers.
     pub diff: String,
 }
 
@@ -171,8 +174,7 @@ impl Checkout {
             return Err(self.missing(path));
         }
         let text = self.text(values)?;
-        splice::replace_cronjobs(&text, block)
-            .map_err(|source| CheckoutError::Splice { path, source })
+        splice::edit_cronjobs(&text, block).map_err(|source| CheckoutError::Splice { path, source })
     }
 
     /// A folder of the checkout that must be there.
@@ -202,52 +204,282 @@ impl Checkout {
     }
 }
 
-/// Whether a rules file is a generated promtool test file.
+/// Whether a rules file is a promtool test file.
 fn is_test_file(path: &Path) -> bool {
     path.to_string_lossy().ends_with("_tests.yaml")
 }
 
+/// What `diff` and `apply` do with the generated promtool tests. The
+/// checkout's `*_tests.yaml` are the team's, so by default they are left
+/// alone.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Tests {
+    /// Leave the checkout's tests as they are, and write none.
+    #[default]
+    Keep,
+    /// Write the generated tests over the checkout's, under the same names.
+    Replace,
+    /// Write the generated tests beside the checkout's, each as
+    /// `<rules file>_generated_tests.yaml`.
+    Add,
+}
+
+impl Tests {
+    /// The rules folder's rendered files, as this choice writes them.
+    fn files<'a>(self, files: &'a [File]) -> impl Iterator<Item = (PathBuf, &'a str)> + 'a {
+        files.iter().filter_map(move |file| {
+            if !is_test_file(&file.path) {
+                return Some((file.path.clone(), file.contents.as_str()));
+            }
+            match self {
+                Tests::Keep => None,
+                Tests::Replace => Some((file.path.clone(), file.contents.as_str())),
+                Tests::Add => {
+                    let name = file.path.file_name()?.to_string_lossy();
+                    let name = name.strip_suffix("_tests.yaml")?;
+                    let path = file
+                        .path
+                        .with_file_name(format!("{name}_generated_tests.yaml"));
+                    Some((path, file.contents.as_str()))
+                }
+            }
+        })
+    }
+}
+
+/// A rules file apply writes: its path relative to the checkout, what the
+/// checkout holds (`None` when it lacks it) and what is rendered.
+struct RulesFile {
+    path: PathBuf,
+    old: Option<String>,
+    new: String,
+}
+
+impl RulesFile {
+    /// Whether the checkout's file means the same as the rendered one.
+    fn same(&self) -> Result<bool, CheckoutError> {
+        match &self.old {
+            Some(old) => {
+                Ok(normalised_rules(&self.path, old)? == normalised_rules(&self.path, &self.new)?)
+            }
+            None => Ok(false),
+        }
+    }
+
+    /// The checkout's file with the rules whose meaning changes edited in
+    /// place (see [`edit::rules`]), when that gives the rendered rules.
+    fn edited(&self) -> Result<Option<String>, CheckoutError> {
+        let Some(old) = &self.old else {
+            return Ok(None);
+        };
+        let same = |a: &Value, b: &Value| {
+            let (mut a, mut b) = (a.clone(), b.clone());
+            normalise_exprs(&mut a);
+            normalise_exprs(&mut b);
+            a == b
+        };
+        let Some(edited) = edit::rules(old, &self.new, same) else {
+            return Ok(None);
+        };
+        let wanted = normalised_rules(&self.path, &self.new)?;
+        Ok(normalised_rules(&self.path, &edited)
+            .is_ok_and(|got| got == wanted)
+            .then_some(edited))
+    }
+
+    /// What apply writes when the file's meaning changes: the checkout's
+    /// file edited, or else the rendered one in its line endings.
+    fn written(&self) -> Result<String, CheckoutError> {
+        Ok(match self.edited()? {
+            Some(edited) => edited,
+            None if self.crlf() => self.new.replace('\n', "\r\n"),
+            None => self.new.clone(),
+        })
+    }
+
+    /// Whether the checkout's file has CRLF line endings.
+    fn crlf(&self) -> bool {
+        self.old
+            .as_ref()
+            .is_some_and(|old| old.split('\n').next().is_some_and(|l| l.ends_with('\r')))
+    }
+}
+
+/// The rules files of a folder output, as `tests` has them written. Unless
+/// `strict`, a file of the checkout that cannot be read is taken as missing.
+fn rules_files(
+    checkout: &Checkout,
+    folder: &str,
+    files: &[File],
+    tests: Tests,
+    strict: bool,
+) -> Result<Vec<RulesFile>, CheckoutError> {
+    checkout.folder(folder)?;
+    tests
+        .files(files)
+        .map(|(path, new)| {
+            let path = Path::new(folder).join(path);
+            let old = match checkout.read(&path) {
+                // What cannot be read is found out when written.
+                Err(_) if !strict => None,
+                read => read?,
+            };
+            Ok(RulesFile {
+                old,
+                path,
+                new: new.to_owned(),
+            })
+        })
+        .collect()
+}
+
 /// How a render and a checkout differ: the jobs in operational terms, and
-/// each file as a diff of its normalised YAML.
+/// each file whose meaning differs as a diff of what apply would write
+/// into it.
 pub fn compare(
     new: &Plan,
     rendered: &[Rendered],
     checkout: &Checkout,
     now: Timestamp,
     alert_of: diff::AlertOf,
+    tests: Tests,
 ) -> Result<Drift, CheckoutError> {
     let mut drift = Drift::default();
     for Rendered { output, files } in rendered {
         match output.checkout {
             Some(Place::CronjobsBlock(values)) => {
                 // What apply cannot write is no drift but an error.
-                for block in files {
-                    checkout.splice(values, &block.contents)?;
-                }
+                let text = checkout.text(values)?;
+                let written: Vec<String> = files
+                    .iter()
+                    .map(|block| checkout.splice(values, &block.contents))
+                    .collect::<Result<_, _>>()?;
                 let old = checkout.plan(values)?;
                 drift.jobs.extend(diff::jobs(&old, new, now, alert_of)?);
                 let before = normalised(&crate::render::values::cronjobs(&old)?)?;
                 let after = normalised(&crate::render::values::cronjobs(new)?)?;
-                push_drift(&mut drift, Path::new(values), false, &before, &after);
+                if before != after {
+                    for written in written {
+                        push_drift(&mut drift, Path::new(values), false, &text, &written);
+                    }
+                }
             }
             Some(Place::Folder(folder)) => {
-                checkout.folder(folder)?;
-                for file in files {
-                    let path = Path::new(folder).join(&file.path);
-                    let (missing, before) = match checkout.read(&path)? {
-                        Some(text) => (false, normalised_rules(&path, &text)?),
-                        // Generated tests are compared once a checkout keeps them.
-                        None if is_test_file(&path) => continue,
-                        None => (true, String::new()),
-                    };
-                    let after = normalised_rules(&path, &file.contents)?;
-                    push_drift(&mut drift, &path, missing, &before, &after);
+                for file in rules_files(checkout, folder, files, tests, true)? {
+                    if !file.same()? {
+                        let old = file.old.as_deref().unwrap_or_default();
+                        let written = file.written()?;
+                        push_drift(&mut drift, &file.path, file.old.is_none(), old, &written);
+                    }
                 }
             }
             None => {}
         }
     }
     Ok(drift)
+}
+
+/// The checkout's hand-written promtool tests that fail against the
+/// rendered rules: each test file beside a rendered rules file, run by
+/// `promtool test rules` in a copy of the rules folder holding the rendered
+/// rules. Empty when promtool is not on the path or `tests` replaces them.
+pub fn failing_tests(
+    rendered: &[Rendered],
+    checkout: &Checkout,
+    tests: Tests,
+) -> Result<Vec<FailingTests>, CheckoutError> {
+    let Some(promtool) = on_path("promtool") else {
+        return Ok(Vec::new());
+    };
+    if tests == Tests::Replace {
+        return Ok(Vec::new());
+    }
+    let mut failing = Vec::new();
+    for Rendered { output, files } in rendered {
+        let Some(Place::Folder(folder)) = output.checkout else {
+            continue;
+        };
+        let rules: Vec<&File> = files.iter().filter(|f| !is_test_file(&f.path)).collect();
+        let hand_written: Vec<PathBuf> = files
+            .iter()
+            .filter(|f| is_test_file(&f.path))
+            .map(|f| f.path.clone())
+            .filter(|p| checkout.path(folder).join(p).is_file())
+            .collect();
+        if hand_written.is_empty() {
+            continue;
+        }
+        let scratch = tempfile::tempdir().map_err(|source| CheckoutError::Read {
+            path: std::env::temp_dir(),
+            source,
+        })?;
+        copy_tree(&checkout.path(folder), scratch.path())?;
+        for file in &rules {
+            let target = scratch.path().join(&file.path);
+            std::fs::write(&target, &file.contents).map_err(|source| CheckoutError::Read {
+                path: target,
+                source,
+            })?;
+        }
+        for test in hand_written {
+            let run = std::process::Command::new(&promtool)
+                .args(["test", "rules"])
+                .arg(scratch.path().join(&test))
+                .output()
+                .map_err(|source| CheckoutError::Read {
+                    path: promtool.clone(),
+                    source,
+                })?;
+            if !run.status.success() {
+                let output = String::from_utf8_lossy(&run.stdout).into_owned()
+                    + &String::from_utf8_lossy(&run.stderr);
+                failing.push(FailingTests {
+                    path: Path::new(folder).join(&test),
+                    output: output.replace(&scratch.path().display().to_string(), folder),
+                });
+            }
+        }
+    }
+    Ok(failing)
+}
+
+/// A hand-written test file that fails against the rendered rules.
+pub struct FailingTests {
+    /// Relative to the checkout.
+    pub path: PathBuf,
+    /// What promtool printed.
+    pub output: String,
+}
+
+/// An executable of that name on `PATH`.
+fn on_path(name: &str) -> Option<PathBuf> {
+    use std::os::unix::fs::PermissionsExt;
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(name))
+        .find(|p| {
+            p.metadata()
+                .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        })
+}
+
+/// Copies the regular files below `from` into `to`, folders too.
+fn copy_tree(from: &Path, to: &Path) -> Result<(), CheckoutError> {
+    let failed = |path: &Path| {
+        let path = path.to_owned();
+        move |source| CheckoutError::Read { path, source }
+    };
+    for entry in std::fs::read_dir(from).map_err(failed(from))? {
+        let entry = entry.map_err(failed(from))?;
+        let (source, target) = (entry.path(), to.join(entry.file_name()));
+        if source.is_dir() {
+            std::fs::create_dir_all(&target).map_err(failed(&target))?;
+            copy_tree(&source, &target)?;
+        } else if source.is_file() {
+            std::fs::copy(&source, &target).map_err(failed(&source))?;
+        }
+    }
+    Ok(())
 }
 
 fn push_drift(drift: &mut Drift, path: &Path, missing: bool, before: &str, after: &str) {
@@ -464,11 +696,16 @@ fn matching_paren(text: &str) -> Option<usize> {
 }
 
 /// Writes a render into the checkout: the `cronjobs:` block of the values
-/// file (every other byte kept) and the rules files, in the line endings of
-/// the files they replace. Under the checkout's lock, all or nothing (see
-/// [`output`]), and only into chart folders that are there. Gives the paths
-/// whose contents changed.
-pub fn apply(rendered: &[Rendered], root: &Path) -> Result<Vec<PathBuf>, CheckoutError> {
+/// file (every other byte kept) and the rules files whose meaning changes
+/// (with the tests as `tests` says), in the line endings of the files they
+/// replace. Under the checkout's lock, all or nothing (see [`output`]), and
+/// only into chart folders that are there. Gives the paths whose contents
+/// changed.
+pub fn apply(
+    rendered: &[Rendered],
+    root: &Path,
+    tests: Tests,
+) -> Result<Vec<PathBuf>, CheckoutError> {
     let lock = output::Lock::take(root)?;
     let checkout = Checkout {
         root: root.to_owned(),
@@ -486,18 +723,12 @@ pub fn apply(rendered: &[Rendered], root: &Path) -> Result<Vec<PathBuf>, Checkou
                 }
             }
             Some(Place::Folder(folder)) => {
-                checkout.folder(folder)?;
-                for file in rendered {
-                    let path = Path::new(folder).join(&file.path);
-                    // What cannot be read is found out when written.
-                    let crlf = crate::read::text_file(&checkout.root.join(&path))
-                        .is_ok_and(|old| old.split('\n').next().is_some_and(|l| l.ends_with('\r')));
-                    let contents = if crlf {
-                        file.contents.replace('\n', "\r\n")
-                    } else {
-                        file.contents.clone()
-                    };
-                    files.push(File::new(path, contents));
+                for file in rules_files(&checkout, folder, rendered, tests, false)? {
+                    if file.same()? {
+                        continue;
+                    }
+                    let contents = file.written()?;
+                    files.push(File::new(file.path, contents));
                 }
             }
             None => {}

@@ -71,6 +71,23 @@ pub fn replace_cronjobs(text: &str, block: &str) -> Result<String, SpliceError> 
     Ok(new)
 }
 
+/// The values file with its `cronjobs:` block changed into `block` the
+/// way a person would edit it (see [`super::edit`]): only the jobs that
+/// change, each in place. Where that cannot be done exactly, the block is
+/// replaced whole, as [`replace_cronjobs`] does.
+pub fn edit_cronjobs(text: &str, block: &str) -> Result<String, SpliceError> {
+    conflict_markers(text)?;
+    let old = Layout::of(text)?;
+    let first = &text[..old.first_document_end];
+    if let Some(edited) = super::edit::cronjobs(first, block) {
+        let new = edited + &text[old.first_document_end..];
+        if check(text, &old, &new, block).is_ok() {
+            return Ok(new);
+        }
+    }
+    replace_cronjobs(text, block)
+}
+
 /// The first document of a values file: what Helm reads. The whole text
 /// when it cannot be told (the reader then says what is wrong).
 pub fn first_document(text: &str) -> &str {

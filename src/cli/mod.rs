@@ -118,7 +118,10 @@ pub enum Command {
     /// charts/monitoring-config/rules/, as data: key order, quoting,
     /// anchors, comments and the order of alternatives in a label matcher
     /// make no difference. Prints one line per changed job, then a unified
-    /// diff. Exit 0 when they match, 1 on drift, 2 on error.
+    /// diff, then a summary line. The checkout's promtool tests are not
+    /// compared unless --tests says otherwise; envsync warns when they fail
+    /// against the rendered rules (with promtool on the path). Exit 0 when
+    /// they match, 1 on drift, 2 on error.
     #[command(
         after_help = "Example:\n  envsync diff catalogue.yaml --chart-repo ../govuk-helm-charts"
     )]
@@ -131,6 +134,11 @@ pub enum Command {
         /// How to print the changes.
         #[arg(long, value_enum, default_value_t = DiffFormat::Human)]
         format: DiffFormat,
+        /// What to do with the generated promtool tests: keep the
+        /// checkout's `*_tests.yaml` and write none, replace them, or add
+        /// the generated ones beside them as `*_generated_tests.yaml`.
+        #[arg(long, value_enum, default_value_t = crate::chart::Tests::Keep)]
+        tests: crate::chart::Tests,
         /// Templates replacing the built-in ones (as for render).
         #[arg(long, value_name = "DIR")]
         templates: Option<PathBuf>,
@@ -138,8 +146,11 @@ pub enum Command {
     /// Write what a catalogue renders into a govuk-helm-charts checkout.
     ///
     /// Rewrites only the `cronjobs:` block of charts/db-backup/values.yaml,
-    /// keeping every other byte (comments and anchors too), and writes the
-    /// rule files and their tests, in each file's line endings and mode.
+    /// keeping every other byte (comments and anchors too), and the rule
+    /// files whose alerts change, in each file's line endings and mode. The
+    /// checkout's promtool tests are left alone unless --tests says
+    /// otherwise; envsync warns when they fail against the rendered rules
+    /// (with promtool on the path).
     /// A block that cannot be replaced exactly (conflict markers, a second
     /// `cronjobs:`, an anchor in it used after it) is refused, exit 2. All
     /// or nothing, under a lock that refuses a second apply, even when
@@ -154,6 +165,11 @@ pub enum Command {
         /// The govuk-helm-charts checkout.
         #[arg(long, value_name = "REPO")]
         chart_repo: PathBuf,
+        /// What to do with the generated promtool tests: keep the
+        /// checkout's `*_tests.yaml` and write none, replace them, or add
+        /// the generated ones beside them as `*_generated_tests.yaml`.
+        #[arg(long, value_enum, default_value_t = crate::chart::Tests::Keep)]
+        tests: crate::chart::Tests,
         /// Templates replacing the built-in ones (as for render).
         #[arg(long, value_name = "DIR")]
         templates: Option<PathBuf>,
@@ -290,13 +306,15 @@ pub fn run(cli: Cli) -> Result<(), Error> {
             catalogue,
             chart_repo,
             format,
+            tests,
             templates,
-        } => chart::diff(&catalogue, &chart_repo, format, templates.as_deref()),
+        } => chart::diff(&catalogue, &chart_repo, format, tests, templates.as_deref()),
         Command::Apply {
             catalogue,
             chart_repo,
+            tests,
             templates,
-        } => chart::apply(&catalogue, &chart_repo, templates.as_deref()),
+        } => chart::apply(&catalogue, &chart_repo, tests, templates.as_deref()),
         Command::Schema => reference::schema(),
         Command::Explain {
             job,
