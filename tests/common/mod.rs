@@ -89,7 +89,12 @@ fn skip_or_fail(why: &str) {
 /// The conformance cases shipped beside the clone (`../shared/conformance/cases`).
 /// Missing: a failure under CI, else a skip message and `None`.
 pub fn conformance_dir() -> Option<PathBuf> {
-    let dir = manifest_dir().join("../shared/conformance/cases");
+    conformance_folder("cases")
+}
+
+/// A folder of `../shared/conformance`. Missing: as [`conformance_dir`].
+fn conformance_folder(name: &str) -> Option<PathBuf> {
+    let dir = manifest_dir().join("../shared/conformance").join(name);
     if dir.is_dir() {
         Some(dir)
     } else {
@@ -100,7 +105,17 @@ pub fn conformance_dir() -> Option<PathBuf> {
 
 /// Every conformance case directory, sorted. Missing: as [`conformance_dir`].
 pub fn conformance_cases() -> Option<Vec<PathBuf>> {
-    let dir = conformance_dir()?;
+    cases_in(conformance_dir()?)
+}
+
+/// Every revision of the search-index-env-sync chart
+/// (`../shared/conformance/search-index-cases`), sorted. Missing: as
+/// [`conformance_dir`].
+pub fn search_index_cases() -> Option<Vec<PathBuf>> {
+    cases_in(conformance_folder("search-index-cases")?)
+}
+
+fn cases_in(dir: PathBuf) -> Option<Vec<PathBuf>> {
     let mut cases: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("reading {}: {e}", dir.display()))
         .map(|entry| entry.expect("reading a directory entry").path())
