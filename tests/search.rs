@@ -243,3 +243,87 @@ fn lint_finds_the_snapshot_that_the_2026_07_30_fix_moved() {
     assert_ne!(fixed, tail);
     assert_eq!(snapshot_findings(&format!("{head}{fixed}")), []);
 }
+
+#[test]
+fn import_chart_repo_then_apply_writes_only_the_search_cronjobs_block() {
+    let (Some(db), Some(search)) = (common::conformance_cases(), common::search_index_cases())
+    else {
+        return;
+    };
+    let (db, search) = (db.last().unwrap(), &search[search.len() - 2]);
+    let repo = tempfile::tempdir().unwrap();
+    let charts = repo.path().join("charts");
+    std::fs::create_dir_all(charts.join("db-backup")).unwrap();
+    std::fs::create_dir_all(charts.join("search-index-env-sync")).unwrap();
+    std::fs::copy(db.join("values.yaml"), charts.join("db-backup/values.yaml")).unwrap();
+    let values = charts.join("search-index-env-sync/values.yaml");
+    std::fs::copy(search.join("values.yaml"), &values).unwrap();
+    let rules = charts.join("monitoring-config/rules");
+    std::fs::create_dir_all(&rules).unwrap();
+    for entry in walk(&db.join("rules")) {
+        let to = rules.join(entry.strip_prefix(db.join("rules")).unwrap());
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(&entry, to).unwrap();
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let catalogue = dir.path().join("catalogue.yaml");
+    common::envsync()
+        .args(["import", "--chart-repo"])
+        .arg(repo.path())
+        .arg("-o")
+        .arg(&catalogue)
+        .assert()
+        .success();
+    // Move staging's snapshot after its restore, as 2026-07-30 did.
+    let text = std::fs::read_to_string(&catalogue).unwrap();
+    let moved = text.replace(
+        "restore: 00 3 * * *\n        snapshot: 37 2 * * *",
+        "restore: 50 2 * * *\n        snapshot: 37 3 * * *",
+    );
+    assert_ne!(moved, text, "{text}");
+    std::fs::write(&catalogue, moved).unwrap();
+    let before = std::fs::read_to_string(&values).unwrap();
+    let diff = common::envsync()
+        .arg("diff")
+        .arg(&catalogue)
+        .arg("--chart-repo")
+        .arg(repo.path())
+        .output()
+        .unwrap();
+    let printed = String::from_utf8_lossy(&diff.stdout);
+    assert!(
+        printed.contains("+++ b/charts/search-index-env-sync/values.yaml"),
+        "{printed}"
+    );
+    assert!(printed.contains("-      schedule: 37 2 * * *"), "{printed}");
+    common::envsync()
+        .arg("apply")
+        .arg(&catalogue)
+        .arg("--chart-repo")
+        .arg(repo.path())
+        .assert()
+        .success();
+    let after = std::fs::read_to_string(&values).unwrap();
+    let block = |t: &str| t.find("\ncronjobs:").unwrap()..t.find("\npodSecurityContext:").unwrap();
+    let (b, a) = (block(&before), block(&after));
+    assert_eq!(before[..b.start], after[..a.start]);
+    assert_eq!(before[b.end..], after[a.end..]);
+    let staging = &data(&values)["cronjobs"]["staging"];
+    assert_eq!(staging["green-es6-cp-prod"]["schedule"], "50 2 * * *");
+    assert_eq!(staging["green-es6-snapshot"]["schedule"], "37 3 * * *");
+    assert_eq!(snapshot_findings(&after), []);
+}
+
+/// Every file below a folder.
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}

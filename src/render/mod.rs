@@ -97,7 +97,7 @@ pub const OUTPUTS: &[Output] = &[
     Output {
         kind: Kind::Values,
         dir: "search-index-env-sync/values",
-        checkout: None,
+        checkout: Some(Place::CronjobsBlock(SEARCH_VALUES)),
         files: |plan, _| match &plan.search {
             Some(s) => Ok(search::values(s)?),
             None => Ok(Vec::new()),

@@ -269,8 +269,9 @@ pub const CHART_RULES: &str = "charts/monitoring-config/rules";
 
 /// Lays out a govuk-helm-charts checkout in `dir` as envsync's recipes
 /// expect it: the GOV.UK catalogue at its root (`catalogue.yaml`), and the
-/// `cronjobs:` of `charts/db-backup/values.yaml` and the database-backup
-/// alert rules as `envsync apply` writes them. The values file starts as a
+/// `cronjobs:` of `charts/db-backup/values.yaml` and of
+/// `charts/search-index-env-sync/values.yaml` and the database-backup alert
+/// rules as `envsync apply` writes them. The values file starts as a
 /// skeleton with a chart-level key and a comment, which apply keeps.
 pub fn chart_checkout(dir: &Path) {
     let catalogue = std::fs::read_to_string(manifest_dir().join("fixtures/govuk/catalogue.yaml"))
@@ -290,6 +291,10 @@ pub fn chart_checkout_with(dir: &Path, catalogue: &str) {
         "# Values for the db-backup chart.\nsuspendAllCronJobs: false\n\n# Written by envsync apply.\ncronjobs:\n",
     )
     .unwrap();
+    // The search-index-env-sync chart, for a catalogue with `search:`.
+    let search = dir.join("charts/search-index-env-sync/values.yaml");
+    std::fs::create_dir_all(search.parent().unwrap()).unwrap();
+    std::fs::write(&search, "# Written by envsync apply.\ncronjobs:\n").unwrap();
     envsync()
         .arg("apply")
         .arg("catalogue.yaml")
