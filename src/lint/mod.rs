@@ -180,7 +180,11 @@ pub fn check(source: &Source) -> Vec<Diagnostic> {
 
 /// The rules that read search index syncs, which lint the
 /// search-index-env-sync chart's values file in chart mode.
-const SEARCH_RULES: &[&Rule] = &[&rules::snapshot_before_restore::RULE];
+const SEARCH_RULES: &[&Rule] = &[
+    &rules::cron_syntax::RULE,
+    &rules::name_length::RULE,
+    &rules::snapshot_before_restore::RULE,
+];
 
 /// Lints the search-index-env-sync chart's values file (chart mode): every
 /// finding of the rules that read search index syncs, suppressions applied.
