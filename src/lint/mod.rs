@@ -183,6 +183,7 @@ pub fn check(source: &Source) -> Vec<Diagnostic> {
 const SEARCH_RULES: &[&Rule] = &[
     &rules::cron_syntax::RULE,
     &rules::name_length::RULE,
+    &rules::restore_before_backup::RULE,
     &rules::snapshot_before_restore::RULE,
 ];
 
