@@ -184,6 +184,7 @@ const SEARCH_RULES: &[&Rule] = &[
     &rules::cron_syntax::RULE,
     &rules::name_length::RULE,
     &rules::restore_before_backup::RULE,
+    &rules::self_overlap::RULE,
     &rules::snapshot_before_restore::RULE,
 ];
 
