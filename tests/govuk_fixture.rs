@@ -133,3 +133,76 @@ fn render_limits_environments_and_takes_templates_and_chart_settings() {
     let values = std::fs::read_to_string(out.join("values/cronjobs.yaml")).unwrap();
     assert!(values.contains("  staging:") && !values.contains("  production:"));
 }
+
+const NEWEST_SEARCH: &str = "2026-08-10-e02d7b8b1e";
+
+/// The CronJobs of a multi-document file, by name, as data.
+fn cronjobs_in(path: &Path) -> std::collections::BTreeMap<String, serde_json::Value> {
+    let text = std::fs::read_to_string(path).unwrap();
+    text.split("\n---")
+        .map(|doc| doc.trim_start_matches("---"))
+        .filter(|doc| !doc.trim().is_empty())
+        .map(|doc| {
+            let data = envsync::read::yaml::parse(doc, envsync::read::yaml::Dialect::HelmValues)
+                .unwrap()
+                .value
+                .to_json();
+            (data["metadata"]["name"].as_str().unwrap().to_owned(), data)
+        })
+        .collect()
+}
+
+#[test]
+fn renders_the_newest_search_index_chart_exactly() {
+    let Some(cases) = common::search_index_cases() else {
+        return;
+    };
+    let case = cases.iter().find(|c| c.ends_with(NEWEST_SEARCH)).unwrap();
+    let out = tempfile::tempdir().unwrap();
+    common::envsync()
+        .arg("render")
+        .arg(FIXTURE)
+        .arg("--out")
+        .arg(out.path())
+        .assert()
+        .success();
+    let data = |path: &Path| {
+        let text = std::fs::read_to_string(path).unwrap();
+        envsync::read::yaml::parse(&text, envsync::read::yaml::Dialect::HelmValues)
+            .unwrap()
+            .value
+            .to_json()
+    };
+    let search = out.path().join("search-index-env-sync");
+    assert_eq!(
+        data(&search.join("values/cronjobs.yaml"))["cronjobs"],
+        data(&case.join("values.yaml"))["cronjobs"]
+    );
+    for env in ["production", "staging", "integration"] {
+        let file = format!("{env}.yaml");
+        assert_eq!(
+            cronjobs_in(&search.join("manifests").join(&file)),
+            cronjobs_in(&case.join("rendered").join(&file)),
+            "{env}"
+        );
+    }
+    // The catalogue's clusters against the chart's `cronjobs:` block.
+    let text = std::fs::read_to_string(FIXTURE).unwrap();
+    let clusters = &text[text.find("\n  clusters:").unwrap()..];
+    let original = std::fs::read_to_string(case.join("values.yaml")).unwrap();
+    let start = original.find("\ncronjobs:").unwrap();
+    let end = original.find("\npodSecurityContext:").unwrap();
+    let (ours, theirs) = (
+        content_lines(clusters),
+        content_lines(&original[start..end]),
+    );
+    eprintln!("search clusters: {ours} lines; cronjobs block: {theirs} lines");
+    assert!(
+        theirs >= 100,
+        "the cronjobs block was counted wrongly: {theirs}"
+    );
+    assert!(
+        ours * 6 <= theirs,
+        "{ours} lines is more than a sixth of {theirs}"
+    );
+}

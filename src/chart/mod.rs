@@ -123,6 +123,21 @@ impl Checkout {
         })
     }
 
+    /// The search index syncs of the search-index-env-sync values file.
+    pub fn search(&self, values: &str) -> Result<crate::model::search::Search, CheckoutError> {
+        let text = self.text(values)?;
+        let path = self.root.join(values);
+        let text = splice::first_document(&text);
+        let invalid = |problems: crate::model::diagnostic::Diagnostics| CheckoutError::Invalid {
+            path: path.clone(),
+            message: problems.to_string(),
+        };
+        match crate::read::search::import(&path, text) {
+            Ok((search, problems)) if problems.is_empty() => Ok(search),
+            Ok((_, problems)) | Err(problems) => Err(invalid(problems)),
+        }
+    }
+
     /// A path in the checkout, from one relative to it.
     pub fn path(&self, relative: &str) -> PathBuf {
         self.root.join(relative)
@@ -346,7 +361,21 @@ pub fn compare(
 ) -> Result<Drift, CheckoutError> {
     let mut drift = Drift::default();
     for Rendered { output, files } in rendered {
+        // A chart the catalogue does not describe is not compared.
+        if files.is_empty() {
+            continue;
+        }
         match output.checkout {
+            Some(Place::CronjobsBlock(values)) if values == render::SEARCH_VALUES => {
+                for block in files {
+                    checkout.splice(values, &block.contents)?;
+                }
+                let old = checkout.search(values)?;
+                let before = normalised(&render::search::cronjobs(&old))?;
+                let after = new.search.as_ref().map(render::search::cronjobs);
+                let after = normalised(&after.unwrap_or_default())?;
+                push_drift(&mut drift, Path::new(values), false, &before, &after);
+            }
             Some(Place::CronjobsBlock(values)) => {
                 // What apply cannot write is no drift but an error.
                 let text = checkout.text(values)?;

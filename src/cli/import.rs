@@ -1,40 +1,61 @@
 //! `envsync import`: a catalogue from a db-backup values file.
 
 use super::{Error, Format, invalid, print, read};
+use crate::model::plan::Plan;
 use crate::output::{self, File};
 use crate::read::{rules, yaml};
 use crate::render::catalogue;
 use std::path::{Path, PathBuf};
 
+/// What to import: either chart's values, and the alert rules.
+pub struct Sources {
+    pub values: Option<PathBuf>,
+    pub search_values: Option<PathBuf>,
+    pub rules: Option<PathBuf>,
+}
+
+impl Sources {
+    /// Everything a govuk-helm-charts checkout holds of the sync: the
+    /// db-backup values and the alert rules, and the search-index-env-sync
+    /// values where the checkout has that chart.
+    pub fn checkout(repo: &Path) -> Sources {
+        let search = repo.join(crate::render::SEARCH_VALUES);
+        let rules = repo.join(crate::render::RULES);
+        Sources {
+            values: Some(repo.join(crate::render::VALUES)),
+            search_values: search.is_file().then_some(search),
+            rules: rules.is_dir().then_some(rules),
+        }
+    }
+}
+
 pub fn run(
-    values_path: &Path,
+    sources: &Sources,
     output: Option<&Path>,
-    rules_dir: Option<&Path>,
     keep_invalid_schedules: bool,
     facts: Option<&Path>,
 ) -> Result<(), Error> {
-    let text = read(values_path)?;
-    let imported = if keep_invalid_schedules {
-        crate::read::values::import_keeping_invalid_schedules(values_path, &text)
-    } else {
-        crate::read::values::import(values_path, &text)
-    };
-    let mut plan = match imported {
-        Ok(plan) => plan,
-        Err(problems) => return Err(invalid(values_path, text, problems, Format::Human)),
-    };
-    if let Some(dir) = rules_dir {
-        rules::import_speeds(&mut plan, dir)?;
-    }
-    let facts = facts
-        .map(Path::to_owned)
-        .or_else(|| facts_beside(values_path));
-    if let Some(path) = facts {
-        let text = read(&path)?;
-        match crate::read::facts::read(&path, &text) {
-            Ok(facts) => facts.apply(&mut plan),
-            Err(problems) => return Err(invalid(&path, text, problems, Format::Human)),
+    let (mut plan, text) = match &sources.values {
+        Some(values_path) => {
+            let (plan, text) = db_backup(values_path, sources, keep_invalid_schedules, facts)?;
+            (plan, text)
         }
+        None => (Plan::default(), String::new()),
+    };
+    if let Some(path) = &sources.search_values {
+        let text = read(path)?;
+        let search = match crate::read::search::import(path, &text) {
+            Ok((search, problems)) if problems.is_empty() => search,
+            Ok((_, problems)) | Err(problems) => {
+                return Err(invalid(path, text, problems, Format::Human));
+            }
+        };
+        for env in crate::read::search::environments(&search) {
+            if plan.environment(&env.name).is_none() {
+                plan.environments.push(env);
+            }
+        }
+        plan.search = Some(search);
     }
     let profiles = catalogue::profiles_in_values(&text);
     let data = catalogue::catalogue(&plan, &profiles)
@@ -69,6 +90,40 @@ pub fn run(
         }
         None => print(format!("{STDOUT_SCHEMA_HEADER}{body}")),
     }
+}
+
+/// The plan of a db-backup values file, with the speeds of the rules and
+/// the facts beside it; and the file's text.
+fn db_backup(
+    values_path: &Path,
+    sources: &Sources,
+    keep_invalid_schedules: bool,
+    facts: Option<&Path>,
+) -> Result<(Plan, String), Error> {
+    let text = read(values_path)?;
+    let imported = if keep_invalid_schedules {
+        crate::read::values::import_keeping_invalid_schedules(values_path, &text)
+    } else {
+        crate::read::values::import(values_path, &text)
+    };
+    let mut plan = match imported {
+        Ok(plan) => plan,
+        Err(problems) => return Err(invalid(values_path, text, problems, Format::Human)),
+    };
+    if let Some(dir) = &sources.rules {
+        rules::import_speeds(&mut plan, dir)?;
+    }
+    let facts = facts
+        .map(Path::to_owned)
+        .or_else(|| facts_beside(values_path));
+    if let Some(path) = facts {
+        let text = read(&path)?;
+        match crate::read::facts::read(&path, &text) {
+            Ok(facts) => facts.apply(&mut plan),
+            Err(problems) => return Err(invalid(&path, text, problems, Format::Human)),
+        }
+    }
+    Ok((plan, text))
 }
 
 /// The `.envsync.yaml` of the checkout whose chart values these are, if it

@@ -104,6 +104,15 @@ pub fn lint(args: &LintArgs) -> Result<(), Error> {
     // Problems in .envsync.yaml: the chart is linted without its facts.
     findings.extend(problems);
     let mut sources = Sources::new();
+    // In chart mode, the search-index-env-sync chart too, where there is one.
+    if let (None, Some(repo)) = (&args.catalogue, &args.chart_repo) {
+        let search = Checkout::open(repo)?.path(render::SEARCH_VALUES);
+        if search.is_file() {
+            let text = read(&search)?;
+            findings.extend(crate::lint::check_search(&search, &text));
+            sources.insert(search, text);
+        }
+    }
     // Findings in other files (the alert rules, .envsync.yaml) show their
     // lines too.
     for d in &findings {

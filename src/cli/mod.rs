@@ -85,12 +85,20 @@ pub enum Command {
     /// catalogue.schema.json beside the catalogue, for you to write with
     /// `envsync schema > catalogue.schema.json`.
     #[command(
-        after_help = "Example:\n  envsync import --values charts/db-backup/values.yaml -o catalogue.yaml"
+        after_help = "Examples:\n  envsync import --values charts/db-backup/values.yaml -o catalogue.yaml\n  envsync import --values charts/db-backup/values.yaml --search-values charts/search-index-env-sync/values.yaml -o catalogue.yaml\n  envsync import --chart-repo ../govuk-helm-charts -o catalogue.yaml"
     )]
     Import {
-        /// The chart's values.yaml.
+        /// The db-backup chart's values.yaml.
+        #[arg(long, value_name = "FILE", required_unless_present_any = ["search_values", "chart_repo"])]
+        values: Option<PathBuf>,
+        /// The search-index-env-sync chart's values.yaml: its jobs go into
+        /// the catalogue's `search:`.
         #[arg(long, value_name = "FILE")]
-        values: PathBuf,
+        search_values: Option<PathBuf>,
+        /// A govuk-helm-charts checkout: both charts' values and the alert
+        /// rules, as --values, --search-values and --rules would name them.
+        #[arg(long, value_name = "REPO", conflicts_with_all = ["values", "search_values", "rules"])]
+        chart_repo: Option<PathBuf>,
         /// Where to write the catalogue (default: standard output).
         #[arg(short, long, value_name = "CATALOGUE")]
         output: Option<PathBuf>,
@@ -288,17 +296,28 @@ pub fn run(cli: Cli) -> Result<(), Error> {
         Command::Render(args) => render::run(&args),
         Command::Import {
             values,
+            search_values,
+            chart_repo,
             output,
             rules,
             keep_invalid_schedules,
             facts,
-        } => import::run(
-            &values,
-            output.as_deref(),
-            rules.as_deref(),
-            keep_invalid_schedules,
-            facts.as_deref(),
-        ),
+        } => {
+            let sources = match chart_repo {
+                Some(repo) => import::Sources::checkout(&repo),
+                None => import::Sources {
+                    values,
+                    search_values,
+                    rules,
+                },
+            };
+            import::run(
+                &sources,
+                output.as_deref(),
+                keep_invalid_schedules,
+                facts.as_deref(),
+            )
+        }
         Command::Lint(args) => lint::lint(&args),
         Command::Rules => lint::list(),
         Command::Rule { name } => lint::show(&name),
@@ -352,7 +371,16 @@ fn write_out(out: &mut impl Write, bytes: &[u8]) -> Result<(), Error> {
 
 /// Every file a render writes, relative to the output folder.
 pub fn render_files(plan: &Plan, templates: &Templates) -> Result<Vec<File>, Error> {
-    crate::render::all_files(plan, templates).map_err(|e| render_error(plan, e))
+    render_some(plan, templates, |_| true)
+}
+
+/// The files of the outputs `wanted` picks, relative to the output folder.
+pub fn render_some(
+    plan: &Plan,
+    templates: &Templates,
+    wanted: impl Fn(&crate::render::Output) -> bool,
+) -> Result<Vec<File>, Error> {
+    crate::render::files(plan, templates, wanted).map_err(|e| render_error(plan, e))
 }
 
 /// The outputs a checkout holds, rendered.

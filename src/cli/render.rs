@@ -1,8 +1,7 @@
 //! `envsync render`: every output of a catalogue, into a folder.
 
 use super::{
-    Error, Format, invalid, load_catalogue, load_catalogue_for_render, only_envs, read,
-    render_files,
+    Error, Format, invalid, load_catalogue, load_catalogue_for_render, only_envs, read, render_some,
 };
 use crate::chart::Checkout;
 use crate::output;
@@ -30,14 +29,21 @@ pub struct RenderArgs {
     /// same file name (see `envsync templates`).
     #[arg(long, value_name = "DIR")]
     pub templates: Option<PathBuf>,
+    /// Write only these outputs, of both charts (repeatable; default: all).
+    /// Values need only the jobs; manifests need each chart's toolbox
+    /// image; rules need the db-backup jobs' schedules to be ones an alert
+    /// can watch.
+    #[arg(long = "only", value_enum, value_name = "OUTPUT")]
+    pub only: Vec<render::Kind>,
 }
 
 pub fn run(args: &RenderArgs) -> Result<(), Error> {
     output::recover(&args.out)?;
     let checkout = args.chart_repo.as_deref().map(Checkout::open).transpose()?;
+    let wanted = |kind| args.only.is_empty() || args.only.contains(&kind);
     let mut plan = match &checkout {
-        Some(_) => load_catalogue(&args.catalogue)?,
-        None => load_catalogue_for_render(&args.catalogue)?,
+        None if wanted(render::Kind::Manifests) => load_catalogue_for_render(&args.catalogue)?,
+        _ => load_catalogue(&args.catalogue)?,
     };
     if let Some(checkout) = checkout {
         let path = checkout.path(render::VALUES);
@@ -51,7 +57,7 @@ pub fn run(args: &RenderArgs) -> Result<(), Error> {
     }
     let plan = only_envs(plan, &args.envs)?;
     let templates = Templates::load(args.templates.as_deref())?;
-    let files = render_files(&plan, &templates)?;
+    let files = render_some(&plan, &templates, |o| wanted(o.kind))?;
     let changed = output::write_all(&args.out, &files)?;
     for (file, changed) in files.iter().zip(changed) {
         let verb = if changed { "wrote" } else { "unchanged" };

@@ -178,6 +178,48 @@ pub fn check(source: &Source) -> Vec<Diagnostic> {
     sorted(findings)
 }
 
+/// The rules that read search index syncs, which lint the
+/// search-index-env-sync chart's values file in chart mode.
+const SEARCH_RULES: &[&Rule] = &[
+    &rules::cron_syntax::RULE,
+    &rules::name_length::RULE,
+    &rules::restore_before_backup::RULE,
+    &rules::self_overlap::RULE,
+    &rules::snapshot_before_restore::RULE,
+];
+
+/// Lints the search-index-env-sync chart's values file (chart mode): every
+/// finding of the rules that read search index syncs, suppressions applied.
+pub fn check_search(path: &Path, text: &str) -> Vec<Diagnostic> {
+    let (search, problems) = match crate::read::search::import(path, text) {
+        Ok(read) => read,
+        Err(problems) => return sorted(problems.0.into_iter().map(reading_problem).collect()),
+    };
+    let plan = Plan {
+        source: path.to_owned(),
+        search: Some(search),
+        ..Plan::default()
+    };
+    let source = Source {
+        path,
+        text,
+        mode: Mode::Chart,
+        scripts: None,
+        alerts: None,
+        facts: None,
+    };
+    let root = yaml::parse(text, Dialect::HelmValues).ok();
+    let problems: Vec<Diagnostic> = problems.0.into_iter().map(reading_problem).collect();
+    let ctx = &Context::new(&plan, &source, root.as_ref(), &problems);
+    let findings = SEARCH_RULES
+        .iter()
+        .flat_map(|rule| (rule.check)(ctx))
+        .collect();
+    let mut findings = suppress::apply(ctx, findings);
+    findings.extend(problems);
+    sorted(findings)
+}
+
 /// A problem met while reading the file, as a finding of the rule its
 /// kind breaks.
 fn reading_problem(mut d: Diagnostic) -> Diagnostic {

@@ -5,3 +5,4 @@
 pub mod alerts;
 pub mod diagnostic;
 pub mod plan;
+pub mod search;

@@ -90,6 +90,8 @@ pub struct Plan {
     /// Declared orderings: in every environment where both run, the first
     /// job's runs start before the second's.
     pub orders: Vec<Order>,
+    /// The search-index-env-sync chart's jobs, when the source has them.
+    pub search: Option<crate::model::search::Search>,
 }
 
 /// `first` must run before `then` (e.g. content-store before publishing-api).

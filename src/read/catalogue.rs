@@ -157,14 +157,20 @@ pub fn load(path: &Path, text: &str) -> Result<Plan, Diagnostics> {
 pub fn load_for_render(path: &Path, text: &str) -> Result<Plan, Diagnostics> {
     let document = read(path, text)?;
     let plan = document.plan()?;
-    match safe::image_missing(&plan.chart) {
-        None => Ok(plan),
-        Some(missing) => {
-            let at = locate(&document.root, "/chart/toolbox/image");
-            let d = Diagnostic::error("model", path, at, missing.message);
-            Err(Diagnostics(vec![d]))
+    let mut problems = Diagnostics::default();
+    // Each chart needs its image for the CronJobs it has.
+    let search = plan.search.as_ref().filter(|s| s.jobs().next().is_some());
+    let charts = [
+        (plan.jobs().next().map(|_| &plan.chart), "/chart"),
+        (search.map(|s| &s.chart), "/search/chart"),
+    ];
+    for (chart, pointer) in charts {
+        if let Some(missing) = chart.and_then(safe::image_missing) {
+            let at = locate(&document.root, &format!("{pointer}/toolbox/image"));
+            problems.push(Diagnostic::error("model", path, at, missing.message));
         }
     }
+    problems.into_result(plan)
 }
 
 /// Parses a catalogue and checks it against the schema.
@@ -403,6 +409,19 @@ impl Expander<'_> {
         plan.orders.extend(expanded.orders);
         for (env, job) in expanded.jobs {
             plan.environments[env].jobs.push(job);
+        }
+        if let Some(search) = data.get("search") {
+            let mut found = Vec::new();
+            let expanded = crate::read::search::expand(
+                search,
+                &plan.environments,
+                &|pointer| self.at(pointer),
+                &mut |pointer, message| found.push((pointer.to_owned(), message)),
+            );
+            for (pointer, message) in found {
+                self.error(&pointer, message);
+            }
+            plan.search = Some(expanded);
         }
         plan
     }

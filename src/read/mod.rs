@@ -7,6 +7,7 @@ pub mod facts;
 pub mod rules;
 pub mod safe;
 pub mod schema;
+pub mod search;
 pub mod values;
 pub mod yaml;
 

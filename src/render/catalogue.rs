@@ -80,6 +80,10 @@ pub fn catalogue(plan: &Plan, profiles: &[Profile]) -> Result<Value, serde_json:
         out.insert("profiles".into(), Value::Object(profiles));
     }
     out.insert("databases".into(), Value::Object(databases));
+    if let Some(search) = &plan.search {
+        let search = crate::render::search::catalogue(search, &plan.environments);
+        out.insert("search".into(), search);
+    }
     Ok(Value::Object(out))
 }
 

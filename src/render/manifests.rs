@@ -67,6 +67,10 @@ pub enum ManifestError {
 /// One file per environment, `<env>.yaml`: its CronJobs, one YAML
 /// document each, sorted by job name.
 pub fn render(plan: &Plan, templates: &Templates) -> Result<Vec<File>, ManifestError> {
+    // A catalogue of search index syncs alone has no db-backup CronJobs.
+    if plan.jobs().next().is_none() {
+        return Ok(Vec::new());
+    }
     let chart = Chart::read(&plan.chart)?;
     plan.environments
         .iter()
@@ -128,16 +132,7 @@ impl<'a> Chart<'a> {
             key: key.to_owned(),
             expected,
         };
-        let image = values.get("toolbox").and_then(|t| t.get("image"));
-        let part = |name: &str| match image.and_then(|i| i.get(name)) {
-            Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
-            Some(Value::Number(n)) => Some(n.to_string()),
-            _ => None,
-        };
-        let image = match (part("repository"), part("tag")) {
-            (Some(repository), Some(tag)) => format!("{repository}:{tag}"),
-            _ => return Err(ManifestError::MissingImage),
-        };
+        let image = image(values)?;
         let arch = match values.get("arch") {
             None | Some(Value::Null) => "amd64".to_owned(),
             Some(Value::String(s)) if !s.is_empty() => s.clone(),
@@ -177,6 +172,20 @@ impl<'a> Chart<'a> {
             pod_security_context: context("podSecurityContext", POD_BLOCK)?,
             security_context: context("securityContext", CONTAINER_BLOCK)?,
         })
+    }
+}
+
+/// The toolbox image, `toolbox.image.repository:tag`.
+pub fn image(values: &Map<String, Value>) -> Result<String, ManifestError> {
+    let image = values.get("toolbox").and_then(|t| t.get("image"));
+    let part = |name: &str| match image.and_then(|i| i.get(name)) {
+        Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
+        Some(Value::Number(n)) => Some(n.to_string()),
+        _ => None,
+    };
+    match (part("repository"), part("tag")) {
+        (Some(repository), Some(tag)) => Ok(format!("{repository}:{tag}")),
+        _ => Err(ManifestError::MissingImage),
     }
 }
 
@@ -467,8 +476,8 @@ fn env_block(
 
 /// How far the template indents the blocks of a pod's spec and of a
 /// container in it.
-const POD_BLOCK: usize = 12;
-const CONTAINER_BLOCK: usize = 16;
+pub const POD_BLOCK: usize = 12;
+pub const CONTAINER_BLOCK: usize = 16;
 
 /// Data as block YAML, keys sorted as Helm's `toYaml` prints them, every
 /// line but empty ones indented by `indent` spaces, ready for the template
@@ -476,7 +485,7 @@ const CONTAINER_BLOCK: usize = 16;
 /// escapes every scalar as it needs, so it is marked safe. (Indented here,
 /// once per block, rather than by the template's `indent` filter for every
 /// CronJob that prints it.)
-fn block(value: &Value, indent: usize) -> Result<minijinja::Value, ManifestError> {
+pub fn block(value: &Value, indent: usize) -> Result<minijinja::Value, ManifestError> {
     let text = crate::read::yaml::to_string(&sorted(value))?;
     let mut indented = String::with_capacity(text.len() + text.len() / 4);
     for (i, line) in text.trim_end_matches('\n').split('\n').enumerate() {

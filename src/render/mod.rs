@@ -11,6 +11,7 @@ pub mod explain;
 pub mod manifests;
 pub mod rules;
 pub mod schedule;
+pub mod search;
 pub mod templates;
 pub mod values;
 
@@ -26,11 +27,25 @@ use std::path::Path;
 
 /// The db-backup chart's values file, relative to a checkout.
 pub const VALUES: &str = "charts/db-backup/values.yaml";
+/// The search-index-env-sync chart's values file, relative to a checkout.
+pub const SEARCH_VALUES: &str = crate::read::search::VALUES;
 /// The alert rules folder, relative to a checkout.
 pub const RULES: &str = "charts/monitoring-config/rules";
 
+/// What an output is, for `render --only`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Kind {
+    /// The `cronjobs:` block of a chart's values.yaml.
+    Values,
+    /// The CronJobs helm renders.
+    Manifests,
+    /// The alert rules and their promtool tests.
+    Rules,
+}
+
 /// One kind of output.
 pub struct Output {
+    pub kind: Kind,
     /// The folder below `--out` its files are written to.
     pub dir: &'static str,
     /// Where it belongs in a checkout; `None` for what a checkout does not
@@ -53,24 +68,57 @@ pub enum Place {
 /// Every output, in the order render writes them.
 pub const OUTPUTS: &[Output] = &[
     Output {
+        kind: Kind::Values,
         dir: "values",
         checkout: Some(Place::CronjobsBlock(VALUES)),
         files: |plan, _| {
+            if search_only(plan) {
+                return Ok(Vec::new());
+            }
             let text = yaml::to_string(&values::CronJobs(plan))?;
             Ok(vec![File::new("cronjobs.yaml", text)])
         },
     },
     Output {
+        kind: Kind::Manifests,
         dir: "manifests",
         checkout: None,
         files: |plan, templates| Ok(manifests::render(plan, templates)?),
     },
     Output {
+        kind: Kind::Rules,
         dir: "rules",
         checkout: Some(Place::Folder(RULES)),
-        files: |plan, templates| Ok(rules::render(plan, templates)?),
+        files: |plan, templates| match search_only(plan) {
+            true => Ok(Vec::new()),
+            false => Ok(rules::render(plan, templates)?),
+        },
+    },
+    Output {
+        kind: Kind::Values,
+        dir: "search-index-env-sync/values",
+        checkout: Some(Place::CronjobsBlock(SEARCH_VALUES)),
+        files: |plan, _| match &plan.search {
+            Some(s) => Ok(search::values(s)?),
+            None => Ok(Vec::new()),
+        },
+    },
+    Output {
+        kind: Kind::Manifests,
+        dir: "search-index-env-sync/manifests",
+        checkout: None,
+        files: |plan, templates| match &plan.search {
+            Some(s) => Ok(search::manifests(s, templates)?),
+            None => Ok(Vec::new()),
+        },
     },
 ];
+
+/// Whether a plan holds search index syncs and no databases: then it has
+/// no db-backup outputs.
+fn search_only(plan: &Plan) -> bool {
+    plan.search.is_some() && plan.jobs().next().is_none()
+}
 
 /// Why an output could not be rendered.
 #[derive(Debug, thiserror::Error)]
@@ -114,7 +162,17 @@ pub fn render(
 
 /// Every file of every output, with paths relative to render's `--out`.
 pub fn all_files(plan: &Plan, templates: &Templates) -> Result<Vec<File>, RenderError> {
-    Ok(render(plan, templates, |_| true)?
+    files(plan, templates, |_| true)
+}
+
+/// The files of the outputs `wanted` picks, with paths relative to
+/// render's `--out`.
+pub fn files(
+    plan: &Plan,
+    templates: &Templates,
+    wanted: impl Fn(&Output) -> bool,
+) -> Result<Vec<File>, RenderError> {
+    Ok(render(plan, templates, wanted)?
         .into_iter()
         .flat_map(|r| {
             let dir = Path::new(r.output.dir);

@@ -15,6 +15,10 @@ use std::path::{Path, PathBuf};
 const EMBEDDED: &[(&str, &str)] = &[
     ("cronjob.yaml", include_str!("../../templates/cronjob.yaml")),
     (
+        "search-cronjob.yaml",
+        include_str!("../../templates/search-cronjob.yaml"),
+    ),
+    (
         "rules/group_name.txt",
         include_str!("../../templates/rules/group_name.txt"),
     ),

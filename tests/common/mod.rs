@@ -89,7 +89,12 @@ fn skip_or_fail(why: &str) {
 /// The conformance cases shipped beside the clone (`../shared/conformance/cases`).
 /// Missing: a failure under CI, else a skip message and `None`.
 pub fn conformance_dir() -> Option<PathBuf> {
-    let dir = manifest_dir().join("../shared/conformance/cases");
+    conformance_folder("cases")
+}
+
+/// A folder of `../shared/conformance`. Missing: as [`conformance_dir`].
+fn conformance_folder(name: &str) -> Option<PathBuf> {
+    let dir = manifest_dir().join("../shared/conformance").join(name);
     if dir.is_dir() {
         Some(dir)
     } else {
@@ -100,7 +105,17 @@ pub fn conformance_dir() -> Option<PathBuf> {
 
 /// Every conformance case directory, sorted. Missing: as [`conformance_dir`].
 pub fn conformance_cases() -> Option<Vec<PathBuf>> {
-    let dir = conformance_dir()?;
+    cases_in(conformance_dir()?)
+}
+
+/// Every revision of the search-index-env-sync chart
+/// (`../shared/conformance/search-index-cases`), sorted. Missing: as
+/// [`conformance_dir`].
+pub fn search_index_cases() -> Option<Vec<PathBuf>> {
+    cases_in(conformance_folder("search-index-cases")?)
+}
+
+fn cases_in(dir: PathBuf) -> Option<Vec<PathBuf>> {
     let mut cases: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("reading {}: {e}", dir.display()))
         .map(|entry| entry.expect("reading a directory entry").path())
@@ -274,8 +289,9 @@ pub const CHART_RULES: &str = "charts/monitoring-config/rules";
 
 /// Lays out a govuk-helm-charts checkout in `dir` as envsync's recipes
 /// expect it: the GOV.UK catalogue at its root (`catalogue.yaml`), and the
-/// `cronjobs:` of `charts/db-backup/values.yaml` and the database-backup
-/// alert rules as `envsync apply` writes them. The values file starts as a
+/// `cronjobs:` of `charts/db-backup/values.yaml` and of
+/// `charts/search-index-env-sync/values.yaml` and the database-backup alert
+/// rules as `envsync apply` writes them. The values file starts as a
 /// skeleton with a chart-level key and a comment, which apply keeps.
 pub fn chart_checkout(dir: &Path) {
     let catalogue = std::fs::read_to_string(manifest_dir().join("fixtures/govuk/catalogue.yaml"))
@@ -295,6 +311,10 @@ pub fn chart_checkout_with(dir: &Path, catalogue: &str) {
         "# Values for the db-backup chart.\nsuspendAllCronJobs: false\n\n# Written by envsync apply.\ncronjobs:\n",
     )
     .unwrap();
+    // The search-index-env-sync chart, for a catalogue with `search:`.
+    let search = dir.join("charts/search-index-env-sync/values.yaml");
+    std::fs::create_dir_all(search.parent().unwrap()).unwrap();
+    std::fs::write(&search, "# Written by envsync apply.\ncronjobs:\n").unwrap();
     envsync()
         .arg("apply")
         .arg("catalogue.yaml")

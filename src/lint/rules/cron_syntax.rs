@@ -55,6 +55,30 @@ fn check(ctx: &Context) -> Vec<Diagnostic> {
         );
         out.push(ctx.at_job(&RULE, r, at, message));
     }
+    // The search-index-env-sync chart's jobs (a catalogue refuses them
+    // while it is read).
+    for (env, job) in ctx.plan.search.iter().flat_map(|s| s.jobs()) {
+        let Err(e) = job.cron() else {
+            continue;
+        };
+        let start = ctx.text_start(job.origin.schedule);
+        let offset = job
+            .schedule
+            .get(..e.offset)
+            .map_or(0, |s| s.chars().count());
+        let at = Origin {
+            line: start.line,
+            column: start.column + offset,
+        };
+        let message = format!(
+            "schedule `{}`: {}; the Kubernetes API server rejects it",
+            job.schedule, e.message
+        );
+        out.push(
+            RULE.finding(ctx.path, at, message)
+                .at_job(&env.name, &job.name),
+        );
+    }
     out
 }
 
@@ -76,6 +100,21 @@ mod tests {
         let found = catalogue(&RULE, &text);
         assert_eq!(found.len(), 1, "{found:?}");
         assert_eq!(found[0].line, 7);
+    }
+
+    #[test]
+    fn fires_on_a_search_job() {
+        let values = "cronjobs:\n  production:\n    green-es6-snapshot:\n      schedule: \"51 1 * * 7\"\n      args: [create_and_clean_up]\n";
+        let found = crate::lint::check_search(std::path::Path::new("values.yaml"), values);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].rule, "cron-syntax");
+        // At the 7, inside the quotes.
+        assert_eq!((found[0].line, found[0].column), (4, 27));
+        let sunday = values.replace("* * 7", "* * 0");
+        assert_eq!(
+            crate::lint::check_search(std::path::Path::new("values.yaml"), &sunday),
+            vec![]
+        );
     }
 
     #[test]

@@ -19,6 +19,7 @@ pub mod restore_wrong_source;
 pub mod schema;
 pub mod script_missing;
 pub mod self_overlap;
+pub mod snapshot_before_restore;
 pub mod unsafe_value;
 pub mod unsanitised_copy;
 pub mod unused_allow;
@@ -31,6 +32,7 @@ pub const ALL: &[Rule] = &[
     name_length::RULE,
     unsafe_value::RULE,
     restore_before_backup::RULE,
+    snapshot_before_restore::RULE,
     restore_source_missing::RULE,
     restore_wrong_source::RULE,
     unsanitised_copy::RULE,

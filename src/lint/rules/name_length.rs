@@ -58,6 +58,21 @@ fn check(ctx: &Context) -> Vec<Diagnostic> {
         );
         out.push(ctx.at_job(&RULE, r, at, message));
     }
+    // The search-index-env-sync chart's CronJobs, search-index-env-sync-<job>.
+    for (env, job) in ctx.plan.search.iter().flat_map(|s| s.jobs()) {
+        let name = job.cronjob_name();
+        if name.chars().count() <= MAX || !seen.insert(job.name.as_str()) {
+            continue;
+        }
+        let message = format!(
+            "the CronJob name `{name}` is {} characters; Kubernetes allows at most {MAX}: give the cluster a shorter key, or the job a shorter `name`",
+            name.chars().count()
+        );
+        out.push(
+            RULE.finding(ctx.path, job.origin.job, message)
+                .at_job(&env.name, &job.name),
+        );
+    }
     out
 }
 
@@ -80,6 +95,23 @@ mod tests {
             "cronjobs:\n  production:\n    {name}:\n      schedule: \"1 1 * * *\"\n      operations: [{{op: backup}}]\n"
         );
         assert_eq!(chart(&RULE, &values, &[], &[]).len(), 1);
+    }
+
+    #[test]
+    fn fires_on_a_long_search_job_name() {
+        // The chart's own comment: too long as green-elasticsearch6-domain-snapshot.
+        let values = "cronjobs:\n  production:\n    green-elasticsearch6-domain-snapshot:\n      schedule: \"51 1 * * *\"\n      args: [create_and_clean_up]\n      extraEnv: [{name: SUBDOMAIN, value: elasticsearch6}]\n";
+        let found = crate::lint::check_search(std::path::Path::new("values.yaml"), values);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].rule, "name-length");
+        assert!(found[0].message.contains("58 characters"), "{found:?}");
+        let short = values.replace("green-elasticsearch6-domain", "green-es6");
+        assert_eq!(
+            crate::lint::check_search(std::path::Path::new("values.yaml"), &short),
+            vec![]
+        );
+        let text = "environments: {production: }\ndatabases: {}\nsearch:\n  clusters:\n    green-elasticsearch6-domain: {production: 51 1 * * *}\n";
+        assert_eq!(catalogue(&RULE, text).len(), 1);
     }
 
     #[test]

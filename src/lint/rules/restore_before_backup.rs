@@ -3,6 +3,7 @@ use crate::lint::time::{self, T0};
 use crate::lint::{Context, OpRef};
 use crate::model::diagnostic::Diagnostic;
 use crate::model::plan::Op;
+use crate::model::search::Action as SearchAction;
 use jiff::{SignedDuration, Timestamp};
 
 declare_rule! {
@@ -125,6 +126,7 @@ fn check(ctx: &Context) -> Vec<Diagnostic> {
             out.push(ctx.at_job(&RULE, r, at, message));
         }
     }
+    out.extend(search(ctx));
     out
 }
 
@@ -203,9 +205,93 @@ fn stale(restore: &Schedule, source: &Schedule, ready: SignedDuration) -> Option
     })
 }
 
+/// The search index restores: each restore of a cluster paired with the
+/// latest snapshot of that cluster in its source environment before it,
+/// reported when that snapshot may not have finished.
+fn search(ctx: &Context) -> Vec<Diagnostic> {
+    let Some(search) = &ctx.plan.search else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (env, restore) in search.jobs() {
+        let Some(from) = restore.from.as_deref() else {
+            continue;
+        };
+        if restore.action != SearchAction::Restore || restore.suspended() {
+            continue;
+        }
+        let snapshots = search
+            .environments
+            .iter()
+            .filter(|e| e.name == from)
+            .flat_map(|e| &e.jobs)
+            .filter(|j| j.action == SearchAction::Snapshot && !j.suspended())
+            .filter(|j| j.cluster == restore.cluster);
+        for snapshot in snapshots {
+            let (Ok(restores), Ok(taken)) = (restore.cron(), snapshot.cron()) else {
+                continue;
+            };
+            let weekly = time::weekly(&restores) && time::weekly(&taken);
+            let period = time::common_period(&restores, &taken);
+            let takes =
+                SignedDuration::from_secs(i64::try_from(snapshot.duration).unwrap_or(i64::MAX));
+            let start = T0 + SignedDuration::from_hours(24 * 8);
+            let early = time::fires_in(&restores, start, start + period)
+                .into_iter()
+                .find_map(|t| {
+                    let s = time::latest_at_or_before(&taken, t)?;
+                    (s + takes > t).then_some((t, s))
+                });
+            if let Some((t, s)) = early {
+                let message = format!(
+                    "the restore at {} starts {} after {from}'s {} at {}, before it is due to finish, so it may restore the snapshot before; {}",
+                    time::when(t, weekly),
+                    time::duration(t.duration_since(s)),
+                    snapshot.name,
+                    time::when(s, weekly),
+                    snapshot.assumed()
+                );
+                let at = ctx.text_start(restore.origin.schedule);
+                out.push(
+                    RULE.finding(ctx.path, at, message)
+                        .at_job(&env.name, &restore.name),
+                );
+            }
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn search_estate(production: &str) -> String {
+        format!(
+            "environments:\n  production:\n  staging: {{restore_from: production}}\ndatabases: {{}}\nsearch:\n  clusters:\n    green-es6:\n      production: {production}\n      staging: {{restore: 50 2 * * *, snapshot: 37 3 * * *}}\n"
+        )
+    }
+
+    #[test]
+    fn fires_on_a_search_restore_before_its_snapshot_is_done() {
+        let found = crate::lint::testing::catalogue(&RULE, &search_estate("31 2 * * *"));
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].job.as_deref(), Some("green-es6-cp-prod"));
+        assert!(
+            found[0]
+                .message
+                .contains("19m after production's green-es6-snapshot"),
+            "{found:?}"
+        );
+        assert!(found[0].message.contains("30m (the default"), "{found:?}");
+    }
+
+    #[test]
+    fn quiet_on_a_search_restore_after_its_snapshot() {
+        // GOV.UK's schedule: 59 minutes after production's snapshot.
+        let found = crate::lint::testing::catalogue(&RULE, &search_estate("51 1 * * *"));
+        assert_eq!(found, vec![]);
+    }
     use crate::lint::testing::{catalogue, chart, estate};
 
     #[test]

@@ -65,6 +65,40 @@ fn check(ctx: &Context) -> Vec<Diagnostic> {
         let at = ctx.text_start(job.origin.schedule);
         out.push(ctx.at_job(&RULE, r, at, message));
     }
+    // The search index syncs, each taken to last its duration.
+    for (env, job) in ctx.plan.search.iter().flat_map(|s| s.jobs()) {
+        let Ok(schedule) = job.cron() else {
+            continue;
+        };
+        if job.suspended() {
+            continue;
+        }
+        let period = time::period(&schedule);
+        let fires = time::fires_in(&schedule, T0, T0 + period + period);
+        let Some((gap, at)) = fires
+            .windows(2)
+            .map(|w| (w[1].duration_since(w[0]), w[0]))
+            .min_by_key(|(gap, _)| *gap)
+        else {
+            continue;
+        };
+        let takes =
+            jiff::SignedDuration::from_secs(i64::try_from(job.duration).unwrap_or(i64::MAX));
+        if takes <= gap {
+            continue;
+        }
+        let message = format!(
+            "the run from {} is followed by the next {} later, before it is due to finish; {}",
+            time::when(at, time::weekly(&schedule)),
+            time::duration(gap),
+            job.assumed()
+        );
+        let at = ctx.text_start(job.origin.schedule);
+        out.push(
+            RULE.finding(ctx.path, at, message)
+                .at_job(&env.name, &job.name),
+        );
+    }
     out
 }
 
@@ -83,6 +117,20 @@ mod tests {
         assert_eq!(found[0].env.as_deref(), Some("staging"));
         assert!(found[0].message.contains("up to 8h 45m"), "{found:?}");
         assert!(found[0].message.contains("6h later"), "{found:?}");
+    }
+
+    #[test]
+    fn fires_on_a_search_job_that_runs_faster_than_it_takes() {
+        let text = "environments: {production: }\ndatabases: {}\nsearch:\n  clusters:\n    green-es6:\n      production: {snapshot: {schedule: '*/20 * * * *', duration: 45m}}\n";
+        let found = catalogue(&RULE, text);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(found[0].message.contains("20m later"), "{found:?}");
+        assert!(
+            found[0].message.contains("45m (as the catalogue says)"),
+            "{found:?}"
+        );
+        let daily = text.replace("*/20 * * * *", "51 1 * * *");
+        assert_eq!(catalogue(&RULE, &daily), vec![]);
     }
 
     #[test]
