@@ -1,6 +1,8 @@
+use crate::cron::Schedule;
 use crate::lint::time::{self, T0};
 use crate::lint::{Context, JobRef};
 use crate::model::diagnostic::Diagnostic;
+use crate::model::search::SearchJob;
 use jiff::{SignedDuration, Timestamp};
 
 declare_rule! {
@@ -10,7 +12,9 @@ declare_rule! {
     /// Two running (not suspended) jobs in the same environment on the same
     /// host whose runs, each from its start for as long as its operations'
     /// "taking a long time" thresholds add up to, can be under way at the
-    /// same time.
+    /// same time. Search index syncs count too, with the cluster in the
+    /// place of the host and each job taken to last its duration (`search:
+    /// duration`, or the job's own), which the finding states.
     ///
     /// ## Why it matters
     /// A restore drops and reloads a database while the other job dumps or
@@ -50,7 +54,11 @@ fn check(ctx: &Context) -> Vec<Diagnostic> {
             .collect();
         for (i, &a) in running.iter().enumerate() {
             for &b in &running[i + 1..] {
-                let Some((x, y, weekly)) = overlap(ctx, a, b) else {
+                let (Some(sa), Some(sb)) = (ctx.schedule(a), ctx.schedule(b)) else {
+                    continue;
+                };
+                let Some((x, y, weekly)) = overlap((sa, ctx.duration(a)), (sb, ctx.duration(b)))
+                else {
                     continue;
                 };
                 for (me, other, mine, theirs) in [(a, b, x, y), (b, a, y, x)] {
@@ -68,13 +76,59 @@ fn check(ctx: &Context) -> Vec<Diagnostic> {
             }
         }
     }
+    search(ctx, &mut out);
     out
 }
 
-/// The first runs of two jobs that overlap: (a's start, b's start, weekly).
-fn overlap(ctx: &Context, a: JobRef, b: JobRef) -> Option<(Timestamp, Timestamp, bool)> {
-    let (sa, sb) = (ctx.schedule(a)?, ctx.schedule(b)?);
-    let (da, db) = (ctx.duration(a), ctx.duration(b));
+/// The search index syncs: two jobs of an environment on one cluster.
+fn search(ctx: &Context, out: &mut Vec<Diagnostic>) {
+    let Some(search) = &ctx.plan.search else {
+        return;
+    };
+    for env in &search.environments {
+        let running: Vec<(&SearchJob, Schedule, SignedDuration)> = env
+            .jobs
+            .iter()
+            .filter(|job| !job.suspended())
+            .filter_map(|job| {
+                let takes = i64::try_from(job.duration).unwrap_or(i64::MAX);
+                Some((job, job.cron().ok()?, SignedDuration::from_secs(takes)))
+            })
+            .collect();
+        for (i, (a, sa, da)) in running.iter().enumerate() {
+            for (b, sb, db) in running[i + 1..]
+                .iter()
+                .filter(|(b, ..)| b.cluster == a.cluster)
+            {
+                let Some((x, y, weekly)) = overlap((sa, *da), (sb, *db)) else {
+                    continue;
+                };
+                for (me, other, mine, theirs) in [(a, b, x, y), (b, a, y, x)] {
+                    let message = format!(
+                        "runs on cluster `{}` at the same time as `{}`: its run from {} overlaps that job's from {}; {}",
+                        me.cluster,
+                        other.name,
+                        time::when(mine, weekly),
+                        time::when(theirs, weekly),
+                        me.assumed(),
+                    );
+                    let at = ctx.text_start(me.origin.schedule);
+                    out.push(
+                        RULE.finding(ctx.path, at, message)
+                            .at_job(&env.name, &me.name),
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// The first runs of two jobs, each a schedule and how long a run takes,
+/// that overlap: (a's start, b's start, weekly).
+fn overlap(
+    (sa, da): (&Schedule, SignedDuration),
+    (sb, db): (&Schedule, SignedDuration),
+) -> Option<(Timestamp, Timestamp, bool)> {
     let period = time::common_period(sa, sb);
     let weekly = period == SignedDuration::from_hours(24 * 7);
     let runs_a = time::fires_in(sa, T0, T0 + period);
@@ -120,6 +174,23 @@ mod tests {
         // Within the other's hour counts too.
         let values = VALUES.replace("\"0 0 * * 1\"", "\"50 3 * * 1\"");
         assert_eq!(chart(&RULE, &values, &[], &[]).len(), 2);
+    }
+
+    #[test]
+    fn fires_on_two_search_jobs_of_one_cluster_at_once() {
+        let text = "environments: {production: , staging: {restore_from: production}}\ndatabases: {}\nsearch:\n  clusters:\n    green-es6:\n      production: 51 1 * * *\n      staging: {restore: 50 2 * * *, snapshot: 10 3 * * *}\n";
+        let found = catalogue(&RULE, text);
+        assert_eq!(found.len(), 2, "{found:?}");
+        let jobs: Vec<_> = found.iter().map(|d| d.job.as_deref().unwrap()).collect();
+        assert_eq!(jobs, ["green-es6-cp-prod", "green-es6-snapshot"]);
+        assert!(
+            found[0].message.contains("cluster `green-es6`"),
+            "{found:?}"
+        );
+        assert!(found[0].message.contains("taken to last 30m"), "{found:?}");
+        // 47 minutes apart is clear of a 30-minute restore.
+        let apart = text.replace("10 3 * * *", "37 3 * * *");
+        assert_eq!(catalogue(&RULE, &apart), vec![]);
     }
 
     #[test]
