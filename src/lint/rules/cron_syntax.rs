@@ -1,3 +1,4 @@
+use crate::cron::CronError;
 use crate::lint::Context;
 use crate::model::diagnostic::Diagnostic;
 use crate::model::plan::Origin;
@@ -40,19 +41,7 @@ fn check(ctx: &Context) -> Vec<Diagnostic> {
         let Err(e) = job.cron() else {
             continue;
         };
-        let start = ctx.text_start(job.origin.schedule);
-        let offset = job
-            .schedule
-            .get(..e.offset)
-            .map_or(0, |s| s.chars().count());
-        let at = Origin {
-            line: start.line,
-            column: start.column + offset,
-        };
-        let message = format!(
-            "schedule `{}`: {}; the Kubernetes API server rejects it",
-            job.schedule, e.message
-        );
+        let (at, message) = problem(ctx, &job.schedule, job.origin.schedule, &e);
         out.push(ctx.at_job(&RULE, r, at, message));
     }
     // The search-index-env-sync chart's jobs (a catalogue refuses them
@@ -61,25 +50,29 @@ fn check(ctx: &Context) -> Vec<Diagnostic> {
         let Err(e) = job.cron() else {
             continue;
         };
-        let start = ctx.text_start(job.origin.schedule);
-        let offset = job
-            .schedule
-            .get(..e.offset)
-            .map_or(0, |s| s.chars().count());
-        let at = Origin {
-            line: start.line,
-            column: start.column + offset,
-        };
-        let message = format!(
-            "schedule `{}`: {}; the Kubernetes API server rejects it",
-            job.schedule, e.message
-        );
+        let (at, message) = problem(ctx, &job.schedule, job.origin.schedule, &e);
         out.push(
             RULE.finding(ctx.path, at, message)
                 .at_job(&env.name, &job.name),
         );
     }
     out
+}
+
+/// Where in the source a schedule's error is (the schedule written at
+/// `origin`), and what to say of it.
+fn problem(ctx: &Context, schedule: &str, origin: Origin, e: &CronError) -> (Origin, String) {
+    let start = ctx.text_start(origin);
+    let offset = schedule.get(..e.offset).map_or(0, |s| s.chars().count());
+    let at = Origin {
+        line: start.line,
+        column: start.column + offset,
+    };
+    let message = format!(
+        "schedule `{schedule}`: {}; the Kubernetes API server rejects it",
+        e.message
+    );
+    (at, message)
 }
 
 #[cfg(test)]
