@@ -356,3 +356,99 @@ fn terminal_output_escapes_control_characters() {
     );
     assert!(!String::from_utf8_lossy(&out.stderr).contains('\u{1b}'));
 }
+
+/// `CATALOGUE` with a search index sync of cluster `CLUSTER`, restored in
+/// staging from production, whose settings `SEARCH` replaces.
+fn with_search(cluster: &str, settings: &str) -> String {
+    let search = format!(
+        "search:
+  chart:
+    toolbox: {{image: {{repository: toolbox, tag: v1}}}}
+  clusters:
+    {cluster}:
+{settings}      production: 51 1 * * *
+      staging: 50 2 * * *
+"
+    );
+    catalogue("") + &search
+}
+
+#[test]
+fn a_search_cronjob_name_over_52_characters_is_refused() {
+    // search-index-env-sync-<cluster>-snapshot: 22 + 28 + 9 = 59.
+    let text = with_search(&"c".repeat(28), "");
+    validate_refuses(
+        &text,
+        "catalogue.yaml:15:19: error[model] the CronJob name `search-index-env-sync-cccccccccccccccccccccccccccc-snapshot` is 59 characters",
+    );
+    // 21 characters give 52 for the snapshot, 51 for `-cp-prod`: accepted.
+    let dir = tempfile::tempdir().unwrap();
+    let text = with_search(&"c".repeat(21), "");
+    std::fs::write(dir.path().join("catalogue.yaml"), text).unwrap();
+    let out = run(dir.path(), &["validate", "catalogue.yaml"]);
+    assert_eq!(out.status.code(), Some(0), "{}", errors(&out));
+}
+
+#[test]
+fn a_search_secret_kubernetes_would_refuse_is_refused() {
+    let text = with_search("chat", "      credentials: Chat_Secret\n");
+    validate_refuses(
+        &text,
+        "error[model] secret \"Chat_Secret\" is not a DNS-1123 subdomain",
+    );
+}
+
+#[test]
+fn a_search_variable_name_must_be_a_c_identifier() {
+    let text = with_search("chat", "      extra_env: [{name: \"A-B\", value: x}]\n");
+    validate_refuses(
+        &text,
+        "environment variable name \"A-B\" is not a C identifier",
+    );
+}
+
+#[test]
+fn the_search_chart_image_is_checked_as_the_database_one() {
+    let text =
+        with_search("chat", "").replace("tag: v1}}\n  clusters", "tag: \"v 1\"}}\n  clusters");
+    validate_refuses(
+        &text,
+        "catalogue.yaml:12:49: error[model] image tag \"v 1\"",
+    );
+}
+
+#[test]
+fn lint_of_a_chart_reports_an_unsafe_search_value_already_there() {
+    let dir = tempfile::tempdir().unwrap();
+    let search = dir.path().join("charts/search-index-env-sync/values.yaml");
+    std::fs::create_dir_all(search.parent().unwrap()).unwrap();
+    std::fs::write(
+        &search,
+        "cronjobs:
+  staging:
+    chat-cp-prod:
+      schedule: \"50 2 * * *\"
+      args: [restore_latest]
+      extraEnv:
+        - {name: SNAPSHOT_REPO, value: govuk-production}
+        - name: SEARCH_PASSWORD
+          valueFrom: {secretKeyRef: {name: Chat_Secret, key: password}}
+",
+    )
+    .unwrap();
+    let values = dir.path().join(CHART_VALUES);
+    std::fs::create_dir_all(values.parent().unwrap()).unwrap();
+    std::fs::write(&values, "cronjobs:\n  production: {}\n").unwrap();
+    let out = run(
+        dir.path(),
+        &["lint", "--chart-repo", ".", "--format", "concise"],
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}{}", errors(&out));
+    assert!(
+        stdout.contains(
+            "charts/search-index-env-sync/values.yaml:3:5: error[unsafe-value] secret \"Chat_Secret\""
+        ),
+        "{stdout}"
+    );
+}

@@ -104,6 +104,9 @@ pub fn lint(args: &LintArgs) -> Result<(), Error> {
     // Problems in .envsync.yaml: the chart is linted without its facts.
     findings.extend(problems);
     let mut sources = Sources::new();
+    // What the summary names: the values file, or the checkout when both
+    // charts' files were linted.
+    let mut linted = path.clone();
     // In chart mode, the search-index-env-sync chart too, where there is one.
     if let (None, Some(repo)) = (&args.catalogue, &args.chart_repo) {
         let search = Checkout::open(repo)?.path(render::SEARCH_VALUES);
@@ -111,6 +114,7 @@ pub fn lint(args: &LintArgs) -> Result<(), Error> {
             let text = read(&search)?;
             findings.extend(crate::lint::check_search(&search, &text));
             sources.insert(search, text);
+            linted.clone_from(repo);
         }
     }
     // Findings in other files (the alert rules, .envsync.yaml) show their
@@ -131,7 +135,7 @@ pub fn lint(args: &LintArgs) -> Result<(), Error> {
         Format::Human => print_styled(out)?,
         _ => print(out)?,
     }
-    let summary = format!("{}: {}", path.display(), format::summary(&findings));
+    let summary = format!("{}: {}", linted.display(), format::summary(&findings));
     if findings.iter().any(|d| args.fail_on.fails(d.severity)) {
         return Err(Error::Findings(summary));
     }

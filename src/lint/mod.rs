@@ -186,6 +186,7 @@ const SEARCH_RULES: &[&Rule] = &[
     &rules::restore_before_backup::RULE,
     &rules::self_overlap::RULE,
     &rules::snapshot_before_restore::RULE,
+    &rules::unsafe_value::RULE,
 ];
 
 /// Lints the search-index-env-sync chart's values file (chart mode): every

@@ -323,8 +323,15 @@ impl Expander<'_> {
     fn unsafe_values(&mut self, data: &Value, plan: &Plan) {
         let mut seen = std::collections::HashSet::new();
         for finding in safe::check(plan) {
-            let (pointer, job) = catalogue_place(data, plan, &finding.place);
-            let at = self.at(&pointer);
+            let (at, job) = match &finding.place {
+                Place::SearchJob { env, job, origin } => {
+                    (*origin, Some((env.as_str(), job.as_str())))
+                }
+                place => {
+                    let (pointer, job) = catalogue_place(data, plan, place);
+                    (self.at(&pointer), job)
+                }
+            };
             if seen.insert((at.line, at.column)) {
                 let mut d = Diagnostic::error("model", self.path, at, finding.message)
                     .of_kind(finding.kind);
@@ -861,6 +868,9 @@ fn catalogue_place<'p>(
     match place {
         Place::Chart(pointer) => (format!("/chart{pointer}"), None),
         Place::Label(name) => (format!("/alerts/labels/{}", yaml::escape(name)), None),
+        Place::SearchChart(pointer) => (format!("/search/chart{pointer}"), None),
+        // Placed by the job's own origin instead.
+        Place::SearchJob { .. } => (String::new(), None),
         Place::Job { env, job, key } => {
             let pointer = match *key {
                 "name" => format!("/databases/{}", yaml::escape(job)),

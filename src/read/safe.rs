@@ -19,7 +19,8 @@
 //! of that file turns into a line and column.
 
 use crate::model::diagnostic::Kind;
-use crate::model::plan::{Job, Plan};
+use crate::model::plan::{Job, Origin, Plan};
+use crate::model::search::SearchJob;
 use regex::Regex;
 use serde_json::{Map, Value};
 use std::sync::OnceLock;
@@ -65,6 +66,15 @@ pub enum Place {
     },
     /// An alert label.
     Label(String),
+    /// A chart-level value of the search-index-env-sync chart, by its JSON
+    /// Pointer below that chart's values.
+    SearchChart(String),
+    /// A search index sync's job, at the place its source gives it.
+    SearchJob {
+        env: String,
+        job: String,
+        origin: Origin,
+    },
 }
 
 /// A value the chart cannot print safely, or Kubernetes would refuse.
@@ -80,7 +90,7 @@ pub struct Unsafe {
 /// Every value of the plan that the chart would print unsafely.
 pub fn check(plan: &Plan) -> Vec<Unsafe> {
     let mut out = Vec::new();
-    chart(&plan.chart, &mut out);
+    chart(&plan.chart, Place::Chart, &mut out);
     for (name, value) in &plan.alerts.labels {
         if let Err(why) = label_value(value) {
             out.push(Unsafe {
@@ -95,14 +105,21 @@ pub fn check(plan: &Plan) -> Vec<Unsafe> {
             self::job(&env.name, job, &mut out);
         }
     }
+    if let Some(search) = &plan.search {
+        chart(&search.chart, Place::SearchChart, &mut out);
+        for (env, job) in search.jobs() {
+            search_job(&env.name, job, &mut out);
+        }
+    }
     out
 }
 
-/// The chart-level values a CronJob prints.
-fn chart(chart: &Map<String, Value>, out: &mut Vec<Unsafe>) {
+/// The chart-level values a CronJob prints, of the chart whose values
+/// `at` places.
+fn chart(chart: &Map<String, Value>, at: fn(String) -> Place, out: &mut Vec<Unsafe>) {
     let mut bad = |pointer: &str, message: String| {
         out.push(Unsafe {
-            place: Place::Chart(pointer.to_owned()),
+            place: at(pointer.to_owned()),
             message,
             kind: Kind::Unsafe,
         })
@@ -272,6 +289,52 @@ fn job(env: &str, job: &Job, out: &mut Vec<Unsafe>) {
                 };
                 bad(place, why);
             }
+        }
+    }
+}
+
+/// One search index sync's job: its CronJob name, and the environment
+/// variables and secrets its `extraEnv` names. The chart writes the rest
+/// of the job (schedule, args, variables' values) as YAML of its own.
+fn search_job(env: &str, job: &SearchJob, out: &mut Vec<Unsafe>) {
+    let mut bad = |message: String, kind| {
+        out.push(Unsafe {
+            place: Place::SearchJob {
+                env: env.to_owned(),
+                job: job.name.clone(),
+                origin: job.origin.job,
+            },
+            message,
+            kind,
+        })
+    };
+    let cronjob = job.cronjob_name();
+    let length = cronjob.chars().count();
+    if length > MAX_CRONJOB_NAME {
+        bad(
+            format!(
+                "the CronJob name `{cronjob}` is {length} characters; Kubernetes allows at most {MAX_CRONJOB_NAME}: give the cluster a shorter key, or the job a shorter `name`"
+            ),
+            Kind::NameLength,
+        );
+    } else if let Err(why) = dns_label(&job.name) {
+        bad(format!("job name {:?} {why}", job.name), Kind::Unsafe);
+    }
+    for var in env_entries(&job.extra_env) {
+        let secret = var.get("valueFrom").and_then(|v| v.get("secretKeyRef"));
+        let checks = [
+            env_var(var),
+            match secret.and_then(|s| s.get("name")).and_then(Value::as_str) {
+                Some(name) => dns_subdomain(name).map_err(|why| format!("secret {name:?} {why}")),
+                None => Ok(()),
+            },
+            match secret.and_then(|s| s.get("key")).and_then(Value::as_str) {
+                Some(key) => secret_key(key).map_err(|why| format!("secret key {key:?} {why}")),
+                None => Ok(()),
+            },
+        ];
+        for why in checks.into_iter().filter_map(Result::err) {
+            bad(why, Kind::Unsafe);
         }
     }
 }

@@ -135,8 +135,9 @@ pub fn pointer(place: &Place) -> String {
     let job =
         |env: &str, job: &str| format!("/cronjobs/{}/{}", yaml::escape(env), yaml::escape(job));
     match place {
-        Place::Chart(pointer) => pointer.clone(),
-        Place::Label(_) => String::new(),
+        Place::Chart(pointer) | Place::SearchChart(pointer) => pointer.clone(),
+        // A label is not in a values file; a search job is placed by its origin.
+        Place::Label(_) | Place::SearchJob { .. } => String::new(),
         Place::Job {
             env,
             job: name,

@@ -48,14 +48,17 @@ fn check(ctx: &Context) -> Vec<Diagnostic> {
         .into_iter()
         .filter(|finding| finding.kind == Kind::Unsafe)
         .map(|finding| {
-            let pointer = values::pointer(&finding.place);
-            let at = ctx.find(&pointer).unwrap_or_default();
+            let at = match &finding.place {
+                safe::Place::SearchJob { origin, .. } => *origin,
+                place => ctx.find(&values::pointer(place)).unwrap_or_default(),
+            };
             let d = RULE.finding(ctx.path, at, finding.message);
             match &finding.place {
                 safe::Place::Job { env, job, .. }
                 | safe::Place::JobEnv { env, job, .. }
                 | safe::Place::Operation { env, job, .. }
-                | safe::Place::OperationEnv { env, job, .. } => d.at_job(env, job),
+                | safe::Place::OperationEnv { env, job, .. }
+                | safe::Place::SearchJob { env, job, .. } => d.at_job(env, job),
                 _ => d,
             }
         })
