@@ -73,8 +73,10 @@ pub fn cronjobs(text: &str, block: &str) -> Option<String> {
                         }
                         None => {
                             let first = &env_node.entries().first()?.0;
-                            let at =
-                                comments_above(text, text::line_start(text, first.range.start));
+                            let at = text::comments_above(
+                                text,
+                                text::line_start(text, first.range.start),
+                            );
                             let gap = if spaced { nl } else { "" };
                             edits.replace(at..at, format!("{entry}{gap}"));
                         }
@@ -262,23 +264,11 @@ fn blank_between(text: &str, env: &Node) -> bool {
     })
 }
 
-/// The start of the comment lines right above the line starting at `at`.
-fn comments_above(text: &str, mut at: usize) -> usize {
-    while at > 0 {
-        let start = text::line_start(text, at - 1);
-        if !text[start..at].trim_start().starts_with('#') {
-            break;
-        }
-        at = start;
-    }
-    at
-}
-
 /// A removed job's lines: the comment lines right above it, the job, and
 /// the blank line after it unless it is all that separates the jobs around
 /// it.
 fn removed(text: &str, key: &Node, node: &Node) -> std::ops::Range<usize> {
-    let start = comments_above(text, text::line_start(text, key.range.start));
+    let start = text::comments_above(text, text::line_start(text, key.range.start));
     let end = text::line_end(text, node.range.end);
     let next = text[end..].find('\n').map_or(text.len(), |i| end + i + 1);
     let line_before = (start > 0).then(|| &text[text::line_start(text, start - 1)..start]);
@@ -356,7 +346,7 @@ pub fn rules(text: &str, rendered: &str, same: impl Fn(&Value, &Value) -> bool) 
         }
         for rule in old_rules {
             if find(new_rules, rule.get("alert")?.scalar()).is_none() {
-                let start = comments_above(text, text::line_start(text, rule.range.start));
+                let start = text::comments_above(text, text::line_start(text, rule.range.start));
                 // A sequence item's line starts with its `- `.
                 edits.replace(start..text::line_end(text, rule.range.end), "");
             }
@@ -402,7 +392,7 @@ fn edit_mapping(
                 edit_mapping(text, value, a?.as_object()?, new, nl, same, edits)?;
             }
             (Some((k, value)), None) => {
-                let start = comments_above(text, text::line_start(text, k.range.start));
+                let start = text::comments_above(text, text::line_start(text, k.range.start));
                 edits.replace(start..text::line_end(text, value.range.end), "");
             }
             (None, Some(Value::String(new))) => {

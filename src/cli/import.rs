@@ -60,7 +60,11 @@ pub fn run(
     let profiles = catalogue::profiles_in_values(&text);
     let data = catalogue::catalogue(&plan, &profiles)
         .map_err(|e| Error::Usage(format!("cannot write the catalogue: {e}")))?;
-    let body = yaml::to_string(&data)?;
+    let comments = catalogue::Comments::in_values(&text);
+    let body = yaml::to_string(&catalogue::WithComments {
+        data: &data,
+        comments: &comments,
+    })?;
     match output {
         Some(path) => {
             let dir = path
