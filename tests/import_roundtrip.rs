@@ -301,3 +301,84 @@ fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+/// What a catalogue's data renders: the `cronjobs` values, and the alert
+/// rules with their tests when `rules` is set; `None` when it does not
+/// expand or render.
+fn rendered(data: &serde_json::Value, rules: bool) -> Option<Vec<(String, String)>> {
+    let plan = catalogue::expand(data).ok()?;
+    let values = envsync::render::values::cronjobs(&plan).ok()?;
+    let mut out = vec![("values".to_owned(), values.to_string())];
+    if rules {
+        let templates = envsync::render::templates::Templates::load(None).unwrap();
+        for file in envsync::render::rules::render(&plan, &templates).ok()? {
+            out.push((file.path.display().to_string(), file.contents));
+        }
+    }
+    Some(out)
+}
+
+/// On every revision (its speeds read from its rules where it has them),
+/// each setting import writes is needed: taken out of the database's entry,
+/// or out of one of its environments' entries, the catalogue renders other
+/// values or other alert rules. The facts (`personal_data`, `run_before`)
+/// and `allow` change what lint says, not what renders, and are not taken
+/// out.
+#[test]
+fn import_writes_no_setting_the_derivations_give_anyway() {
+    let Some(cases) = common::conformance_cases() else {
+        return;
+    };
+    let mut checked = 0;
+    let mut needless = Vec::new();
+    for case in &cases {
+        let path = case.join("values.yaml");
+        let text = std::fs::read_to_string(&path).unwrap();
+        let mut plan =
+            envsync::read::values::import_keeping_invalid_schedules(&path, &text).unwrap();
+        let rules = case.join("rules");
+        if rules.is_dir() {
+            envsync::read::rules::import_speeds(&mut plan, &rules).unwrap();
+        }
+        let data = import::catalogue(&plan, &import::profiles_in_values(&text)).unwrap();
+        let with_rules = rules.is_dir();
+        let whole = rendered(&data, with_rules).expect("the imported catalogue renders");
+        let environments: Vec<&String> = data["environments"].as_object().unwrap().keys().collect();
+        let facts = ["personal_data", "run_before", "allow", "schedule"];
+        for (db, entry) in data["databases"].as_object().unwrap() {
+            // Each setting, as the path of keys to it below the database.
+            let mut settings: Vec<Vec<&str>> = Vec::new();
+            for (key, value) in entry.as_object().unwrap() {
+                if environments.contains(&key) {
+                    for inner in value.as_object().map(|m| m.keys()).into_iter().flatten() {
+                        settings.push(vec![key, inner]);
+                    }
+                } else {
+                    settings.push(vec![key]);
+                }
+            }
+            for setting in settings {
+                if facts.contains(setting.last().unwrap()) {
+                    continue;
+                }
+                let mut without = data.clone();
+                let mut at = &mut without["databases"][db];
+                for key in &setting[..setting.len() - 1] {
+                    at = &mut at[*key];
+                }
+                at.as_object_mut().unwrap().remove(*setting.last().unwrap());
+                checked += 1;
+                if rendered(&without, with_rules).as_ref() == Some(&whole) {
+                    let case = case.file_name().unwrap().to_string_lossy().into_owned();
+                    needless.push(format!("{case}: {db}.{}", setting.join(".")));
+                }
+            }
+        }
+    }
+    assert!(
+        needless.is_empty(),
+        "settings that render the same without them: {needless:#?}"
+    );
+    eprintln!("{checked} settings checked, each needed");
+    assert!(checked > 1000, "{checked} settings checked");
+}

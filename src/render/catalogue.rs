@@ -4,6 +4,7 @@
 //! Every shortening is checked by expanding the result again, so an imported
 //! catalogue always renders the jobs it was imported from.
 
+use crate::model::alerts::Settings;
 use crate::model::plan::{Environment, Job, Op, Plan, Speed};
 use crate::read::catalogue;
 use serde_json::{Map, Value, json};
@@ -55,6 +56,7 @@ pub fn catalogue(plan: &Plan, profiles: &[Profile]) -> Result<Value, serde_json:
         let jobs: Vec<(&Environment, &Job)> = plan.jobs().filter(|(_, j)| j.name == name).collect();
         let db = Database {
             skeleton: &skeleton,
+            alerts: &plan.alerts,
             name: &name,
             jobs: &jobs,
         };
@@ -88,7 +90,7 @@ pub fn catalogue(plan: &Plan, profiles: &[Profile]) -> Result<Value, serde_json:
 }
 
 /// Job names in the order they first appear.
-fn database_names(plan: &Plan) -> Vec<String> {
+pub fn database_names(plan: &Plan) -> Vec<String> {
     let mut names: Vec<String> = Vec::new();
     for (_, job) in plan.jobs() {
         if !names.contains(&job.name) {
@@ -100,6 +102,8 @@ fn database_names(plan: &Plan) -> Vec<String> {
 
 struct Database<'a> {
     skeleton: &'a Value,
+    /// The alert thresholds the catalogue renders its rules with.
+    alerts: &'a Settings,
     name: &'a str,
     jobs: &'a [(&'a Environment, &'a Job)],
 }
@@ -144,6 +148,7 @@ impl Database<'_> {
         for key in shared_keys {
             self.hoist(key, &mut shared, &mut entries)?;
         }
+        self.leave_out_derived(&mut shared, &mut entries)?;
         if let Some(personal) = self
             .jobs
             .first()
@@ -169,6 +174,36 @@ impl Database<'_> {
             shared.insert(env, value);
         }
         Ok(Value::Object(shared))
+    }
+
+    /// Leaves out each setting the derivations give anyway: one that, taken
+    /// out, still renders every job (a `speed: slower` that the database's
+    /// speed already gives, say). An environment's settings go first, then
+    /// the database's; never a schedule.
+    fn leave_out_derived(
+        &self,
+        shared: &mut Map<String, Value>,
+        entries: &mut Vec<(String, Map<String, Value>)>,
+    ) -> Result<(), serde_json::Error> {
+        for i in 0..entries.len() {
+            let keys: Vec<String> = entries[i].1.keys().cloned().collect();
+            for key in keys.iter().filter(|k| *k != "schedule") {
+                let mut without = entries.clone();
+                without[i].1.remove(key);
+                if self.renders(shared, &without)? {
+                    *entries = without;
+                }
+            }
+        }
+        let keys: Vec<String> = shared.keys().cloned().collect();
+        for key in keys {
+            let mut without = shared.clone();
+            without.remove(&key);
+            if self.renders(&without, entries)? {
+                *shared = without;
+            }
+        }
+        Ok(())
     }
 
     /// Moves `key` to the database level where that still renders every job.
@@ -242,7 +277,7 @@ impl Database<'_> {
             let (Some(a), Some(b)) = (original, expanded) else {
                 return Ok(false);
             };
-            if !same(a, b)? {
+            if !same(self.alerts, env, a, b)? {
                 return Ok(false);
             }
         }
@@ -437,12 +472,23 @@ fn speed_spec(job: &Job) -> Option<Value> {
     Some(Value::Object(per_op))
 }
 
-/// Two jobs render the same values and alerts.
-fn same(a: &Job, b: &Job) -> Result<bool, serde_json::Error> {
-    let speeds = |j: &Job| j.operations.iter().map(|o| o.speed).collect::<Vec<_>>();
+/// Two jobs of `env` render the same values and alerts: the same values,
+/// and each operation in the same speed group of the thresholds (a speed
+/// with no threshold of its own is watched by the next quicker one's).
+fn same(alerts: &Settings, env: &str, a: &Job, b: &Job) -> Result<bool, serde_json::Error> {
+    let groups = |j: &Job| -> Vec<Speed> {
+        j.operations
+            .iter()
+            .map(|o| {
+                o.kind()
+                    .and_then(|k| alerts.taking_a_long_time.for_op(env, k).effective(o.speed))
+                    .map_or(o.speed, |(group, _)| group)
+            })
+            .collect()
+    };
     Ok(
         crate::render::values::job_values(a)? == crate::render::values::job_values(b)?
-            && speeds(a) == speeds(b)
+            && groups(a) == groups(b)
             && a.allow == b.allow,
     )
 }
@@ -578,7 +624,7 @@ impl Comments {
     }
 
     /// The comment lines of a job.
-    fn of(&self, env: &str, job: &str) -> &[String] {
+    pub fn of(&self, env: &str, job: &str) -> &[String] {
         self.0
             .iter()
             .find(|c| c.env == env && c.job == job)
