@@ -382,3 +382,84 @@ fn import_writes_no_setting_the_derivations_give_anyway() {
     eprintln!("{checked} settings checked, each needed");
     assert!(checked > 1000, "{checked} settings checked");
 }
+
+/// import says which facts it cannot know, per database, and stops asking
+/// for those the checkout's `.envsync.yaml` gives (which it writes in).
+#[test]
+fn the_summary_asks_for_the_facts_a_values_file_cannot_hold() {
+    let Some(cases) = common::conformance_cases() else {
+        return;
+    };
+    let case = cases.last().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let values = dir.path().join("charts/db-backup/values.yaml");
+    std::fs::create_dir_all(values.parent().unwrap()).unwrap();
+    std::fs::copy(case.join("values.yaml"), &values).unwrap();
+    let import = || {
+        let out = common::envsync()
+            .args(["import", "--values"])
+            .arg(&values)
+            .arg("--rules")
+            .arg(case.join("rules"))
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        let summary = String::from_utf8(out.stderr).unwrap();
+        (String::from_utf8(out.stdout).unwrap(), summary)
+    };
+    let (catalogue, summary) = import();
+    let lines: Vec<&str> = summary.lines().collect();
+    // No environment is known to be wider: the first thing to decide.
+    assert!(
+        lines[1].starts_with("  environments: none has `wider_access: true`"),
+        "{summary}"
+    );
+    // content-store is sanitised in staging and integration, and its
+    // production schedule carries "Keep this before publishing-api.".
+    let content_store = lines
+        .iter()
+        .find(|l| l.starts_with("  content-store-postgres: "))
+        .unwrap_or_else(|| panic!("{summary}"));
+    assert!(
+        content_store.contains(
+            "`personal_data: true`? it is sanitised (content-store.sql in staging and integration)"
+        ),
+        "{content_store}"
+    );
+    assert!(
+        content_store.contains(
+            r#"`run_before`? its comments say production: "Keep this before publishing-api.""#
+        ),
+        "{content_store}"
+    );
+    // account-api is not sanitised, and its comments speak of no order: it
+    // is among the others, counted.
+    assert!(!summary.contains("account-api-postgres"), "{summary}");
+    let others = lines.last().unwrap();
+    assert!(
+        others.contains(" other databases: `personal_data: true` on each"),
+        "{others}"
+    );
+    assert!(!catalogue.contains("personal_data") && !catalogue.contains("run_before"));
+
+    // The checkout's facts are written in, and no longer asked for.
+    std::fs::write(
+        dir.path().join(".envsync.yaml"),
+        "environments: {integration: {wider_access: true}}\n\
+         databases:\n  content-store-postgres: {personal_data: true, run_before: [publishing-api-postgres]}\n",
+    )
+    .unwrap();
+    let (catalogue, summary) = import();
+    assert!(!summary.contains("  environments:"), "{summary}");
+    assert!(!summary.contains("  content-store-postgres:"), "{summary}");
+    assert!(
+        summary.contains("  draft-content-store-postgres: "),
+        "{summary}"
+    );
+    assert!(catalogue.contains("wider_access: true"), "{catalogue}");
+    assert!(catalogue.contains("personal_data: true"), "{catalogue}");
+    assert!(
+        catalogue.contains("run_before:\n      - publishing-api-postgres"),
+        "{catalogue}"
+    );
+}
