@@ -29,6 +29,7 @@ pub fn cronjobs(text: &str, block: &str) -> Option<String> {
     let rendered = text::parse(block).ok()?;
     let new_node = rendered.get("cronjobs")?;
     let new = resolved(block)?;
+    let data = yaml::parse(text, Dialect::HelmValues).ok()?.value.to_json();
     let nl = if text.contains("\r\n") { "\r\n" } else { "\n" };
     let mut edits = Edits::default();
     for (env, new_jobs) in new.iter() {
@@ -60,7 +61,8 @@ pub fn cronjobs(text: &str, block: &str) -> Option<String> {
                 None => {
                     let (new_key, new_value) = new_env.entry(job)?;
                     let neighbour = previous.or(env_node.entries().first().map(|(_, v)| v));
-                    let mut entry = styled_like(block, new_key, new_value, neighbour)?;
+                    let merges = merges(&file, &data, env_node, value.as_object()?);
+                    let mut entry = styled_like(block, new_key, new_value, neighbour, &merges)?;
                     let column = text::column(text, env_node.entries().first()?.0.range.start);
                     entry = reindent(&entry, text::column(block, new_key.range.start), column)?;
                     let spaced = blank_between(text, env_node);
@@ -185,7 +187,7 @@ impl Job<'_> {
     /// as they were.
     fn rewrite(&self, edits: &mut Edits) -> Option<()> {
         let (key, value) = self.rendered;
-        let lines = styled_like(self.block, key, value, Some(self.node))?;
+        let lines = styled_like(self.block, key, value, Some(self.node), &[])?;
         let column = text::column(self.text, self.key.range.start);
         let lines = reindent(&lines, text::column(self.block, key.range.start), column)?;
         edits.replace(
@@ -228,10 +230,18 @@ fn reindent(lines: &str, from: usize, to: usize) -> Option<String> {
 }
 
 /// A rendered job's lines, with each scalar quoted as the neighbour's
-/// value of the same key is.
-fn styled_like(block: &str, key: &Node, value: &Node, neighbour: Option<&Node>) -> Option<String> {
+/// value of the same key is, and each of `merges` (an anchor, and the keys
+/// it gives) written as `<<: *anchor` in place of those keys.
+fn styled_like(
+    block: &str,
+    key: &Node,
+    value: &Node,
+    neighbour: Option<&Node>,
+    merges: &[(String, Vec<String>)],
+) -> Option<String> {
     let start = text::line_start(block, key.range.start);
     let end = text::line_end(block, value.range.end);
+    let merged = |k: &str| merges.iter().any(|(_, keys)| keys.iter().any(|m| m == k));
     let mut edits = Edits::default();
     if let Some(neighbour) = neighbour {
         for (k, v) in value.entries() {
@@ -241,6 +251,7 @@ fn styled_like(block: &str, key: &Node, value: &Node, neighbour: Option<&Node>) 
             if let (Kind::Scalar { style: a, .. }, Kind::Scalar { style: b, .. }) =
                 (&v.kind, &theirs.kind)
                 && a != b
+                && !merged(k.scalar()?)
             {
                 let indent = text::column(block, value.range.start) + 2;
                 edits.replace(
@@ -250,7 +261,63 @@ fn styled_like(block: &str, key: &Node, value: &Node, neighbour: Option<&Node>) 
             }
         }
     }
+    if let Some((first, _)) = value.entries().first()
+        && !merges.is_empty()
+    {
+        let at = text::line_start(block, first.range.start) - start;
+        let indent = " ".repeat(text::column(block, first.range.start));
+        let lines: String = merges
+            .iter()
+            .map(|(anchor, _)| format!("{indent}<<: *{anchor}\n"))
+            .collect();
+        edits.replace(at..at, lines);
+        for (k, v) in value.entries() {
+            if merged(k.scalar()?) {
+                edits.replace(
+                    text::line_start(block, k.range.start) - start
+                        ..text::line_end(block, v.range.end) - start,
+                    "",
+                );
+            }
+        }
+    }
     Some(edits.apply(&block[start..end]))
+}
+
+/// The anchors the environment's jobs merge (`<<: *anchor`), defined at the
+/// top of the file, that give only values the new job has, each with the
+/// keys it gives; in the order the jobs first merge them, none giving a key
+/// an earlier one gives.
+fn merges(
+    file: &Node,
+    data: &Value,
+    env: &Node,
+    job: &Map<String, Value>,
+) -> Vec<(String, Vec<String>)> {
+    let mut found: Vec<(String, Vec<String>)> = Vec::new();
+    for (_, other) in env.entries() {
+        let Some(Kind::Alias(anchor)) = other.get("<<").map(|n| &n.kind) else {
+            continue;
+        };
+        if found.iter().any(|(a, _)| a == anchor) {
+            continue;
+        }
+        let defined = file
+            .entries()
+            .iter()
+            .find(|(_, v)| v.anchor.as_ref() == Some(anchor))
+            .and_then(|(k, _)| data.get(k.scalar()?)?.as_object());
+        let Some(gives) = defined else { continue };
+        let fits = !gives.is_empty()
+            && gives.iter().all(|(k, v)| job.get(k) == Some(v))
+            && !found
+                .iter()
+                .any(|(_, keys)| keys.iter().any(|k| gives.contains_key(k)));
+        if fits {
+            found.push((anchor.clone(), gives.keys().cloned().collect()));
+        }
+    }
+    found
 }
 
 /// Whether the environment's jobs are separated by blank lines.
