@@ -912,3 +912,90 @@ proptest! {
         }
     }
 }
+
+/// A database added to the newest revision's imported catalogue is written
+/// by apply as its neighbours are: the `<<: *anchor` merge they use where
+/// its settings are the anchor's, their quoting, and nothing else changes;
+/// helm renders from the result the CronJobs envsync renders.
+#[test]
+fn a_new_job_is_written_with_its_neighbours_anchors_and_quoting() {
+    let Some(helm) = common::helm() else {
+        return;
+    };
+    let Some(cases) = common::conformance_dir() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path();
+    let values = repo.join(common::CHART_VALUES);
+    std::fs::create_dir_all(values.parent().unwrap()).unwrap();
+    std::fs::create_dir_all(repo.join(common::CHART_RULES)).unwrap();
+    let original = std::fs::read_to_string(cases.join(NEWEST).join("values.yaml")).unwrap();
+    std::fs::write(&values, &original).unwrap();
+    let catalogue = repo.join("catalogue.yaml");
+    common::envsync()
+        .args(["import", "--values"])
+        .arg(&values)
+        .arg("-o")
+        .arg(&catalogue)
+        .assert()
+        .success();
+    // Its resources are the s5cmd-ram-workaround profile's, which import
+    // made from the values' `&s5cmd-ram-workaround` anchor.
+    let text = std::fs::read_to_string(&catalogue).unwrap();
+    let new = "  new-app-postgres:\n    profile: s5cmd-ram-workaround\n    db: new_app_production\n    production: 5 22 * * *\n    staging: 5 23 * * 1-5\n";
+    let at = text.find("  draft-content-store-postgres:\n").unwrap();
+    std::fs::write(&catalogue, format!("{}{new}{}", &text[..at], &text[at..])).unwrap();
+    common::envsync()
+        .arg("apply")
+        .arg(&catalogue)
+        .arg("--chart-repo")
+        .arg(repo)
+        .assert()
+        .success();
+
+    let after = std::fs::read_to_string(&values).unwrap();
+    let added: Vec<String> = similar::TextDiff::from_lines(&original, &after)
+        .iter_all_changes()
+        .map(|c| match c.tag() {
+            similar::ChangeTag::Insert => format!("+{}", c.value()),
+            similar::ChangeTag::Delete => format!("-{}", c.value()),
+            similar::ChangeTag::Equal => String::new(),
+        })
+        .filter(|c| !c.is_empty())
+        .collect();
+    let production = [
+        "+    new-app-postgres:\n",
+        "+      <<: *s5cmd-ram-workaround\n",
+        "+      schedule: \"5 22 * * *\"\n",
+        "+      db: new_app_production\n",
+        "+      operations:\n",
+        "+        - op: backup\n",
+    ];
+    let staging = [
+        "+    new-app-postgres:\n",
+        "+      <<: *s5cmd-ram-workaround\n",
+        "+      schedule: \"5 23 * * 1-5\"\n",
+        "+      db: new_app_production\n",
+        "+      operations:\n",
+        "+        - op: restore\n",
+        "+          bucket: s3://govuk-production-database-backups\n",
+        "+        - op: backup\n",
+    ];
+    // Each job, and a blank line as its neighbours have; nothing removed.
+    let jobs: Vec<String> = added.iter().filter(|l| *l != "+\n").cloned().collect();
+    assert_eq!(jobs, [&production[..], &staging[..]].concat(), "{added:#?}");
+    assert_eq!(added.len(), jobs.len() + 2, "{added:#?}");
+
+    let plan = catalogue::load(&catalogue, &std::fs::read_to_string(&catalogue).unwrap())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let rendered = render(&plan).unwrap();
+    let mut objects = 0;
+    for env in ENVIRONMENTS {
+        let printed = helm_template(&helm, &values, &format!("govukEnvironment={env}"));
+        let (count, problems) = compare(env, &printed, file(&rendered, env));
+        assert!(problems.is_empty(), "{}", problems.join("\n"));
+        objects += count;
+    }
+    assert_eq!(objects, plan.jobs().count());
+}

@@ -29,6 +29,7 @@ pub fn cronjobs(text: &str, block: &str) -> Option<String> {
     let rendered = text::parse(block).ok()?;
     let new_node = rendered.get("cronjobs")?;
     let new = resolved(block)?;
+    let data = yaml::parse(text, Dialect::HelmValues).ok()?.value.to_json();
     let nl = if text.contains("\r\n") { "\r\n" } else { "\n" };
     let mut edits = Edits::default();
     for (env, new_jobs) in new.iter() {
@@ -60,7 +61,8 @@ pub fn cronjobs(text: &str, block: &str) -> Option<String> {
                 None => {
                     let (new_key, new_value) = new_env.entry(job)?;
                     let neighbour = previous.or(env_node.entries().first().map(|(_, v)| v));
-                    let mut entry = styled_like(block, new_key, new_value, neighbour)?;
+                    let merges = merges(&file, &data, env_node, value.as_object()?);
+                    let mut entry = styled_like(block, new_key, new_value, neighbour, &merges)?;
                     let column = text::column(text, env_node.entries().first()?.0.range.start);
                     entry = reindent(&entry, text::column(block, new_key.range.start), column)?;
                     let spaced = blank_between(text, env_node);
@@ -73,8 +75,10 @@ pub fn cronjobs(text: &str, block: &str) -> Option<String> {
                         }
                         None => {
                             let first = &env_node.entries().first()?.0;
-                            let at =
-                                comments_above(text, text::line_start(text, first.range.start));
+                            let at = text::comments_above(
+                                text,
+                                text::line_start(text, first.range.start),
+                            );
                             let gap = if spaced { nl } else { "" };
                             edits.replace(at..at, format!("{entry}{gap}"));
                         }
@@ -183,7 +187,7 @@ impl Job<'_> {
     /// as they were.
     fn rewrite(&self, edits: &mut Edits) -> Option<()> {
         let (key, value) = self.rendered;
-        let lines = styled_like(self.block, key, value, Some(self.node))?;
+        let lines = styled_like(self.block, key, value, Some(self.node), &[])?;
         let column = text::column(self.text, self.key.range.start);
         let lines = reindent(&lines, text::column(self.block, key.range.start), column)?;
         edits.replace(
@@ -226,10 +230,18 @@ fn reindent(lines: &str, from: usize, to: usize) -> Option<String> {
 }
 
 /// A rendered job's lines, with each scalar quoted as the neighbour's
-/// value of the same key is.
-fn styled_like(block: &str, key: &Node, value: &Node, neighbour: Option<&Node>) -> Option<String> {
+/// value of the same key is, and each of `merges` (an anchor, and the keys
+/// it gives) written as `<<: *anchor` in place of those keys.
+fn styled_like(
+    block: &str,
+    key: &Node,
+    value: &Node,
+    neighbour: Option<&Node>,
+    merges: &[(String, Vec<String>)],
+) -> Option<String> {
     let start = text::line_start(block, key.range.start);
     let end = text::line_end(block, value.range.end);
+    let merged = |k: &str| merges.iter().any(|(_, keys)| keys.iter().any(|m| m == k));
     let mut edits = Edits::default();
     if let Some(neighbour) = neighbour {
         for (k, v) in value.entries() {
@@ -239,6 +251,7 @@ fn styled_like(block: &str, key: &Node, value: &Node, neighbour: Option<&Node>) 
             if let (Kind::Scalar { style: a, .. }, Kind::Scalar { style: b, .. }) =
                 (&v.kind, &theirs.kind)
                 && a != b
+                && !merged(k.scalar()?)
             {
                 let indent = text::column(block, value.range.start) + 2;
                 edits.replace(
@@ -248,7 +261,63 @@ fn styled_like(block: &str, key: &Node, value: &Node, neighbour: Option<&Node>) 
             }
         }
     }
+    if let Some((first, _)) = value.entries().first()
+        && !merges.is_empty()
+    {
+        let at = text::line_start(block, first.range.start) - start;
+        let indent = " ".repeat(text::column(block, first.range.start));
+        let lines: String = merges
+            .iter()
+            .map(|(anchor, _)| format!("{indent}<<: *{anchor}\n"))
+            .collect();
+        edits.replace(at..at, lines);
+        for (k, v) in value.entries() {
+            if merged(k.scalar()?) {
+                edits.replace(
+                    text::line_start(block, k.range.start) - start
+                        ..text::line_end(block, v.range.end) - start,
+                    "",
+                );
+            }
+        }
+    }
     Some(edits.apply(&block[start..end]))
+}
+
+/// The anchors the environment's jobs merge (`<<: *anchor`), defined at the
+/// top of the file, that give only values the new job has, each with the
+/// keys it gives; in the order the jobs first merge them, none giving a key
+/// an earlier one gives.
+fn merges(
+    file: &Node,
+    data: &Value,
+    env: &Node,
+    job: &Map<String, Value>,
+) -> Vec<(String, Vec<String>)> {
+    let mut found: Vec<(String, Vec<String>)> = Vec::new();
+    for (_, other) in env.entries() {
+        let Some(Kind::Alias(anchor)) = other.get("<<").map(|n| &n.kind) else {
+            continue;
+        };
+        if found.iter().any(|(a, _)| a == anchor) {
+            continue;
+        }
+        let defined = file
+            .entries()
+            .iter()
+            .find(|(_, v)| v.anchor.as_ref() == Some(anchor))
+            .and_then(|(k, _)| data.get(k.scalar()?)?.as_object());
+        let Some(gives) = defined else { continue };
+        let fits = !gives.is_empty()
+            && gives.iter().all(|(k, v)| job.get(k) == Some(v))
+            && !found
+                .iter()
+                .any(|(_, keys)| keys.iter().any(|k| gives.contains_key(k)));
+        if fits {
+            found.push((anchor.clone(), gives.keys().cloned().collect()));
+        }
+    }
+    found
 }
 
 /// Whether the environment's jobs are separated by blank lines.
@@ -262,23 +331,11 @@ fn blank_between(text: &str, env: &Node) -> bool {
     })
 }
 
-/// The start of the comment lines right above the line starting at `at`.
-fn comments_above(text: &str, mut at: usize) -> usize {
-    while at > 0 {
-        let start = text::line_start(text, at - 1);
-        if !text[start..at].trim_start().starts_with('#') {
-            break;
-        }
-        at = start;
-    }
-    at
-}
-
 /// A removed job's lines: the comment lines right above it, the job, and
 /// the blank line after it unless it is all that separates the jobs around
 /// it.
 fn removed(text: &str, key: &Node, node: &Node) -> std::ops::Range<usize> {
-    let start = comments_above(text, text::line_start(text, key.range.start));
+    let start = text::comments_above(text, text::line_start(text, key.range.start));
     let end = text::line_end(text, node.range.end);
     let next = text[end..].find('\n').map_or(text.len(), |i| end + i + 1);
     let line_before = (start > 0).then(|| &text[text::line_start(text, start - 1)..start]);
@@ -356,7 +413,7 @@ pub fn rules(text: &str, rendered: &str, same: impl Fn(&Value, &Value) -> bool) 
         }
         for rule in old_rules {
             if find(new_rules, rule.get("alert")?.scalar()).is_none() {
-                let start = comments_above(text, text::line_start(text, rule.range.start));
+                let start = text::comments_above(text, text::line_start(text, rule.range.start));
                 // A sequence item's line starts with its `- `.
                 edits.replace(start..text::line_end(text, rule.range.end), "");
             }
@@ -402,7 +459,7 @@ fn edit_mapping(
                 edit_mapping(text, value, a?.as_object()?, new, nl, same, edits)?;
             }
             (Some((k, value)), None) => {
-                let start = comments_above(text, text::line_start(text, k.range.start));
+                let start = text::comments_above(text, text::line_start(text, k.range.start));
                 edits.replace(start..text::line_end(text, value.range.end), "");
             }
             (None, Some(Value::String(new))) => {

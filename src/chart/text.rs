@@ -209,6 +209,53 @@ pub fn parse(text: &str) -> Result<Node, Unreadable> {
     })
 }
 
+/// The start of the comment lines right above the line starting at `at`.
+pub fn comments_above(text: &str, mut at: usize) -> usize {
+    while at > 0 {
+        let start = line_start(text, at - 1);
+        if !text[start..at].trim_start().starts_with('#') {
+            break;
+        }
+        at = start;
+    }
+    at
+}
+
+/// A comment of a text's first document: where its `#` is, and what
+/// follows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Comment {
+    pub at: usize,
+    pub text: String,
+}
+
+/// The comments of a text's first document, in order.
+pub fn comments(text: &str) -> Result<Vec<Comment>, Unreadable> {
+    let mut found = Vec::new();
+    let mut documents = 0;
+    for event in Parser::new_from_str(text) {
+        let (event, span) = event.map_err(|e| Unreadable {
+            line: e.marker().line(),
+            column: e.marker().col() + 1,
+            message: e.info().to_owned(),
+        })?;
+        match event {
+            Event::DocumentStart(..) => {
+                documents += 1;
+                if documents == 2 {
+                    break;
+                }
+            }
+            Event::Comment(comment, _) => found.push(Comment {
+                at: offset(text, &span.start),
+                text: comment.into_owned(),
+            }),
+            _ => {}
+        }
+    }
+    Ok(found)
+}
+
 /// A scalar's token: a block scalar's span starts at its content, so its
 /// indicator is looked for before it; its line breaks at the end are left
 /// out.

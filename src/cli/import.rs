@@ -57,10 +57,24 @@ pub fn run(
         }
         plan.search = Some(search);
     }
+    let comments = catalogue::Comments::in_values(&text);
     let profiles = catalogue::profiles_in_values(&text);
     let data = catalogue::catalogue(&plan, &profiles)
         .map_err(|e| Error::Usage(format!("cannot write the catalogue: {e}")))?;
-    let body = yaml::to_string(&data)?;
+    let body = yaml::to_string(&catalogue::WithComments {
+        data: &data,
+        comments: &comments,
+    })?;
+    write(output, &body)?;
+    for line in facts_to_add(&plan, &comments) {
+        eprintln!("{line}");
+    }
+    Ok(())
+}
+
+/// Writes the catalogue to `output`, with the schema beside it where it finds
+/// none to point at, or to standard output.
+fn write(output: Option<&Path>, body: &str) -> Result<(), Error> {
     match output {
         Some(path) => {
             let dir = path
@@ -90,6 +104,85 @@ pub fn run(
         }
         None => print(format!("{STDOUT_SCHEMA_HEADER}{body}")),
     }
+}
+
+/// The summary of the facts a values file cannot hold and lint's rules
+/// need, which a person should add: `wider_access` of the environments
+/// (none set), then each database's `personal_data` where it is sanitised
+/// somewhere and `run_before` where a comment speaks of before or after,
+/// then how many other databases have neither. Facts already in the plan
+/// (from `.envsync.yaml`) are not asked for. Empty for a plan with no jobs.
+fn facts_to_add(plan: &Plan, comments: &catalogue::Comments) -> Vec<String> {
+    let names = catalogue::database_names(plan);
+    if names.is_empty() {
+        return Vec::new();
+    }
+    let mut lines = vec![
+        "facts a values file cannot hold, which lint needs; add those that hold to the catalogue (or to the checkout's .envsync.yaml):".to_owned(),
+    ];
+    if !plan.environments.iter().any(|e| e.wider_access) {
+        lines.push(
+            "  environments: none has `wider_access: true`; set it on each environment more people can read than the one it restores from (unsanitised-copy checks the restores into those)"
+                .to_owned(),
+        );
+    }
+    let mut others = 0;
+    for name in &names {
+        let jobs: Vec<_> = plan.jobs().filter(|(_, j)| &j.name == name).collect();
+        let mut asks = Vec::new();
+        if !jobs.iter().any(|(_, j)| j.personal_data) {
+            let mut scripts: Vec<(&str, Vec<&str>)> = Vec::new();
+            for (env, job) in &jobs {
+                for script in job.operations.iter().filter_map(|o| o.script.as_deref()) {
+                    match scripts.iter_mut().find(|(s, _)| *s == script) {
+                        Some((_, envs)) => envs.push(&env.name),
+                        None => scripts.push((script, vec![&env.name])),
+                    }
+                }
+            }
+            let sanitised: Vec<String> = scripts
+                .iter()
+                .map(|(script, envs)| format!("{script} in {}", envs.join(" and ")))
+                .collect();
+            if !sanitised.is_empty() {
+                asks.push(format!(
+                    "`personal_data: true`? it is sanitised ({})",
+                    sanitised.join(", ")
+                ));
+            }
+        }
+        if !plan.orders.iter().any(|o| &o.first == name) {
+            let said: Vec<String> = jobs
+                .iter()
+                .flat_map(|(env, _)| {
+                    let lines = comments.of(&env.name, name).iter();
+                    lines
+                        .filter(|l| {
+                            let l = l.to_lowercase();
+                            l.contains("before") || l.contains("after")
+                        })
+                        .map(|l| format!("{}: \"{l}\"", env.name))
+                })
+                .collect();
+            if !said.is_empty() {
+                asks.push(format!(
+                    "`run_before`? its comments say {}",
+                    said.join(", ")
+                ));
+            }
+        }
+        if asks.is_empty() {
+            others += 1;
+        } else {
+            lines.push(format!("  {name}: {}", asks.join("; ")));
+        }
+    }
+    if others > 0 {
+        lines.push(format!(
+            "  {others} other databases: `personal_data: true` on each that holds personal data (unsanitised-copy), `run_before` where one must be copied before another (order)"
+        ));
+    }
+    lines
 }
 
 /// The plan of a db-backup values file, with the speeds of the rules and

@@ -4,6 +4,7 @@
 //! Every shortening is checked by expanding the result again, so an imported
 //! catalogue always renders the jobs it was imported from.
 
+use crate::model::alerts::Settings;
 use crate::model::plan::{Environment, Job, Op, Plan, Speed};
 use crate::read::catalogue;
 use serde_json::{Map, Value, json};
@@ -55,6 +56,7 @@ pub fn catalogue(plan: &Plan, profiles: &[Profile]) -> Result<Value, serde_json:
         let jobs: Vec<(&Environment, &Job)> = plan.jobs().filter(|(_, j)| j.name == name).collect();
         let db = Database {
             skeleton: &skeleton,
+            alerts: &plan.alerts,
             name: &name,
             jobs: &jobs,
         };
@@ -88,7 +90,7 @@ pub fn catalogue(plan: &Plan, profiles: &[Profile]) -> Result<Value, serde_json:
 }
 
 /// Job names in the order they first appear.
-fn database_names(plan: &Plan) -> Vec<String> {
+pub fn database_names(plan: &Plan) -> Vec<String> {
     let mut names: Vec<String> = Vec::new();
     for (_, job) in plan.jobs() {
         if !names.contains(&job.name) {
@@ -100,6 +102,8 @@ fn database_names(plan: &Plan) -> Vec<String> {
 
 struct Database<'a> {
     skeleton: &'a Value,
+    /// The alert thresholds the catalogue renders its rules with.
+    alerts: &'a Settings,
     name: &'a str,
     jobs: &'a [(&'a Environment, &'a Job)],
 }
@@ -144,6 +148,7 @@ impl Database<'_> {
         for key in shared_keys {
             self.hoist(key, &mut shared, &mut entries)?;
         }
+        self.leave_out_derived(&mut shared, &mut entries)?;
         if let Some(personal) = self
             .jobs
             .first()
@@ -169,6 +174,36 @@ impl Database<'_> {
             shared.insert(env, value);
         }
         Ok(Value::Object(shared))
+    }
+
+    /// Leaves out each setting the derivations give anyway: one that, taken
+    /// out, still renders every job (a `speed: slower` that the database's
+    /// speed already gives, say). An environment's settings go first, then
+    /// the database's; never a schedule.
+    fn leave_out_derived(
+        &self,
+        shared: &mut Map<String, Value>,
+        entries: &mut Vec<(String, Map<String, Value>)>,
+    ) -> Result<(), serde_json::Error> {
+        for i in 0..entries.len() {
+            let keys: Vec<String> = entries[i].1.keys().cloned().collect();
+            for key in keys.iter().filter(|k| *k != "schedule") {
+                let mut without = entries.clone();
+                without[i].1.remove(key);
+                if self.renders(shared, &without)? {
+                    *entries = without;
+                }
+            }
+        }
+        let keys: Vec<String> = shared.keys().cloned().collect();
+        for key in keys {
+            let mut without = shared.clone();
+            without.remove(&key);
+            if self.renders(&without, entries)? {
+                *shared = without;
+            }
+        }
+        Ok(())
     }
 
     /// Moves `key` to the database level where that still renders every job.
@@ -242,7 +277,7 @@ impl Database<'_> {
             let (Some(a), Some(b)) = (original, expanded) else {
                 return Ok(false);
             };
-            if !same(a, b)? {
+            if !same(self.alerts, env, a, b)? {
                 return Ok(false);
             }
         }
@@ -437,12 +472,23 @@ fn speed_spec(job: &Job) -> Option<Value> {
     Some(Value::Object(per_op))
 }
 
-/// Two jobs render the same values and alerts.
-fn same(a: &Job, b: &Job) -> Result<bool, serde_json::Error> {
-    let speeds = |j: &Job| j.operations.iter().map(|o| o.speed).collect::<Vec<_>>();
+/// Two jobs of `env` render the same values and alerts: the same values,
+/// and each operation in the same speed group of the thresholds (a speed
+/// with no threshold of its own is watched by the next quicker one's).
+fn same(alerts: &Settings, env: &str, a: &Job, b: &Job) -> Result<bool, serde_json::Error> {
+    let groups = |j: &Job| -> Vec<Speed> {
+        j.operations
+            .iter()
+            .map(|o| {
+                o.kind()
+                    .and_then(|k| alerts.taking_a_long_time.for_op(env, k).effective(o.speed))
+                    .map_or(o.speed, |(group, _)| group)
+            })
+            .collect()
+    };
     Ok(
         crate::render::values::job_values(a)? == crate::render::values::job_values(b)?
-            && speeds(a) == speeds(b)
+            && groups(a) == groups(b)
             && a.allow == b.allow,
     )
 }
@@ -499,4 +545,189 @@ fn catalogue_key(values_key: &str) -> Option<&'static str> {
         "host" => "host",
         _ => return None,
     })
+}
+
+/// The comment lines a values file's `cronjobs:` holds, each with the job it
+/// is on: written inside the job, or above it (a comment after an
+/// environment's last job goes with that job). Each line is the text after
+/// `#`, less one space.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Comments(pub Vec<JobComments>);
+
+/// The comment lines of the job `job` of environment `env`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct JobComments {
+    pub env: String,
+    pub job: String,
+    pub lines: Vec<String>,
+}
+
+impl Comments {
+    /// The comments of a values text's `cronjobs:`; none where it cannot be
+    /// read.
+    pub fn in_values(text: &str) -> Comments {
+        use crate::chart::text;
+        let (Ok(root), Ok(comments)) = (text::parse(text), text::comments(text)) else {
+            return Comments::default();
+        };
+        let entries = root.entries();
+        let Some(i) = entries
+            .iter()
+            .position(|(k, _)| k.scalar() == Some("cronjobs"))
+        else {
+            return Comments::default();
+        };
+        let (key, block) = &entries[i];
+        // Comments right above the next top-level key are that key's.
+        let end = entries.get(i + 1).map_or(text.len(), |(next, _)| {
+            text::comments_above(text, text::line_start(text, next.range.start))
+        });
+        let mut found: Vec<JobComments> = Vec::new();
+        for comment in comments
+            .iter()
+            .filter(|c| (key.range.end..end).contains(&c.at))
+        {
+            // Its environment: the last that starts before it.
+            let envs = block.entries();
+            let Some((env, jobs)) = envs
+                .iter()
+                .rev()
+                .find(|(env, _)| env.range.start <= comment.at)
+                .or(envs.first())
+            else {
+                continue;
+            };
+            // Its job: the one it is in or above, else the environment's last.
+            let Some((job, _)) = jobs
+                .entries()
+                .iter()
+                .find(|(_, value)| comment.at < value.range.end)
+                .or(jobs.entries().last())
+            else {
+                continue;
+            };
+            let (Some(env), Some(job)) = (env.scalar(), job.scalar()) else {
+                continue;
+            };
+            let line = comment.text.strip_prefix(' ').unwrap_or(&comment.text);
+            let line = line.trim_end().to_owned();
+            match found.iter_mut().find(|c| c.env == env && c.job == job) {
+                Some(c) => c.lines.push(line),
+                None => found.push(JobComments {
+                    env: env.to_owned(),
+                    job: job.to_owned(),
+                    lines: vec![line],
+                }),
+            }
+        }
+        Comments(found)
+    }
+
+    /// The comment lines of a job.
+    pub fn of(&self, env: &str, job: &str) -> &[String] {
+        self.0
+            .iter()
+            .find(|c| c.env == env && c.job == job)
+            .map_or(&[], |c| &c.lines)
+    }
+}
+
+/// A catalogue's data with the comments of the jobs it was imported from,
+/// for [`crate::read::yaml::to_string`]: each job's lines are written above
+/// the database's entry for that environment (its schedule, or the mapping
+/// of its settings).
+pub struct WithComments<'a> {
+    pub data: &'a Value,
+    pub comments: &'a Comments,
+}
+
+impl serde::Serialize for WithComments<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let Value::Object(top) = self.data else {
+            return self.data.serialize(s);
+        };
+        let mut map = s.serialize_map(Some(top.len()))?;
+        for (key, value) in top {
+            match value {
+                Value::Object(databases) if key == "databases" => {
+                    let databases: Vec<(&String, CommentedDatabase)> = databases
+                        .iter()
+                        .map(|(name, entry)| {
+                            let comments = self.comments;
+                            (
+                                name,
+                                CommentedDatabase {
+                                    name,
+                                    entry,
+                                    comments,
+                                },
+                            )
+                        })
+                        .collect();
+                    map.serialize_entry(key, &Entries(databases))?;
+                }
+                _ => map.serialize_entry(key, value)?,
+            }
+        }
+        map.end()
+    }
+}
+
+/// A database's entry, each environment's with the job's comments.
+struct CommentedDatabase<'a> {
+    name: &'a str,
+    entry: &'a Value,
+    comments: &'a Comments,
+}
+
+impl serde::Serialize for CommentedDatabase<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let Value::Object(entry) = self.entry else {
+            return self.entry.serialize(s);
+        };
+        let entries: Vec<(&String, Lines)> = entry
+            .iter()
+            .map(|(key, value)| {
+                let lines = self.comments.of(key, self.name);
+                (key, Lines { value, lines })
+            })
+            .collect();
+        Entries(entries).serialize(s)
+    }
+}
+
+/// A mapping, in its order.
+struct Entries<'a, T>(Vec<(&'a String, T)>);
+
+impl<T: serde::Serialize> serde::Serialize for Entries<'_, T> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = s.serialize_map(Some(self.0.len()))?;
+        for (key, value) in &self.0 {
+            map.serialize_entry(key, value)?;
+        }
+        map.end()
+    }
+}
+
+/// A value with comment lines above it.
+struct Lines<'a> {
+    value: &'a Value,
+    lines: &'a [String],
+}
+
+impl serde::Serialize for Lines<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self.lines.split_first() {
+            None => self.value.serialize(s),
+            Some((first, rest)) => {
+                let below = Lines {
+                    value: self.value,
+                    lines: rest,
+                };
+                serde_saphyr::Commented(below, first.clone()).serialize(s)
+            }
+        }
+    }
 }
