@@ -88,6 +88,127 @@ fn explain_unknown_job_is_a_usage_error() {
         .code(2);
 }
 
+/// The alerts of a rendered search rules file whose expression names
+/// `cronjob` or, for the failed alert, every CronJob of the chart.
+fn search_alerts_watching(rules: &std::path::Path, cronjob: &str) -> Vec<String> {
+    let text = std::fs::read_to_string(rules).unwrap();
+    let doc: serde_json::Value = serde_saphyr::from_str(&text).unwrap();
+    doc["groups"][0]["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| {
+            let expr = r["expr"].as_str().unwrap();
+            expr.contains(cronjob) || expr.contains("search-index-env-sync-.+")
+        })
+        .map(|r| r["alert"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// The card of a search restore names what it restores from where, its
+/// next runs, the alerts of the rendered rules that watch it, the source's
+/// snapshot, and kubectl commands that select the Jobs the chart renders
+/// and its `main` container.
+#[test]
+fn explain_a_search_restore_in_staging() {
+    let fixture = fixture();
+    let card = stdout(&[
+        "explain",
+        "green-es6-cp-prod",
+        "--env",
+        "staging",
+        fixture.to_str().unwrap(),
+    ]);
+    for expected in [
+        "search-index-env-sync-green-es6-cp-prod in staging",
+        "search cluster green-es6 (SUBDOMAIN elasticsearch6)",
+        "restore the newest snapshot of production (SNAPSHOT_REPO govuk-production) into green-es6",
+        "/opt/bin/snapshot restore_latest",
+        "a search restore taken to last 30m (the default",
+        "50 2 * * *  (at 02:50 UTC every day)",
+        "Tue 24 Nov 2026 02:50 UTC",
+        "Sat 28 Nov 2026 02:50 UTC",
+        "production's search-index-env-sync-green-es6-snapshot snapshots 51 1 * * *",
+        "next: Tue 24 Nov 2026 01:51 UTC",
+        "kubectl get jobs --selector app.kubernetes.io/component=green-es6-cp-prod",
+        "kubectl logs job/JOB -c main",
+        "kubectl create job --from=cronjob/search-index-env-sync-green-es6-cp-prod search-index-env-sync-green-es6-cp-prod-manual-",
+        "WARNING: in staging this replaces green-es6's indices with production's newest snapshot",
+    ] {
+        assert!(card.contains(expected), "no {expected:?} in:\n{card}");
+    }
+    assert_eq!(card.matches("2026 02:50 UTC").count(), 5, "{card}");
+    // What the card says watches it and selects it is what render writes.
+    let dir = tempfile::tempdir().unwrap();
+    envsync()
+        .args(["render", "--out"])
+        .arg(dir.path())
+        .arg(&fixture)
+        .assert()
+        .success();
+    let rules = dir
+        .path()
+        .join("rules/staging/search_index_env_sync_staging_only_alerts.yaml");
+    let mut watching = search_alerts_watching(&rules, "search-index-env-sync-green-es6-cp-prod");
+    let common_rules = dir.path().join("rules/search_index_env_sync_alerts.yaml");
+    watching.extend(search_alerts_watching(
+        &common_rules,
+        "search-index-env-sync-green-es6-cp-prod",
+    ));
+    assert_eq!(watching.len(), 2, "{watching:?}");
+    for alert in &watching {
+        assert!(
+            card.contains(&format!("\"{alert}\"")),
+            "no {alert:?} in:\n{card}"
+        );
+    }
+    let manifests = std::fs::read_to_string(
+        dir.path()
+            .join("search-index-env-sync/manifests/staging.yaml"),
+    )
+    .unwrap();
+    let cronjob: serde_json::Value = manifests
+        .split("\n---")
+        .map(|d| d.trim_start_matches("---"))
+        .filter(|d| !d.trim().is_empty())
+        .map(|d| serde_saphyr::from_str::<serde_json::Value>(d).unwrap())
+        .find(|d| d["metadata"]["name"] == "search-index-env-sync-green-es6-cp-prod")
+        .unwrap();
+    let template = &cronjob["spec"]["jobTemplate"];
+    assert_eq!(
+        template["metadata"]["labels"]["app.kubernetes.io/component"],
+        "green-es6-cp-prod"
+    );
+    assert_eq!(
+        template["spec"]["template"]["spec"]["containers"][0]["name"],
+        "main"
+    );
+}
+
+/// A snapshot changes no data; integration's runs weekly.
+#[test]
+fn explain_a_search_snapshot_in_integration() {
+    let fixture = fixture();
+    let card = stdout(&[
+        "explain",
+        "green-es6-snapshot",
+        "--env",
+        "integration",
+        fixture.to_str().unwrap(),
+    ]);
+    for expected in [
+        "snapshot green-es6 into integration's repository govuk-integration",
+        "/opt/bin/snapshot create_and_clean_up",
+        "Mon 30 Nov 2026 05:37 UTC",
+        "Mon 28 Dec 2026 05:37 UTC",
+        "it changes no index",
+    ] {
+        assert!(card.contains(expected), "no {expected:?} in:\n{card}");
+    }
+    assert!(!card.contains("WARNING"), "{card}");
+    assert!(!card.contains("Where its data comes from"), "{card}");
+}
+
 #[test]
 fn schedule_text_lists_every_day() {
     let fixture = fixture();

@@ -278,12 +278,19 @@ pub fn render(plan: &Plan, templates: &Templates) -> Result<Vec<File>, RulesErro
     Ok(files)
 }
 
-/// The alerts that watch a search job of an environment: the failed one,
-/// and the "not completed" one of its cadence (none for a suspended job).
-pub fn alerts_for(plan: &Plan, templates: &Templates, env: &str, job: &SearchJob) -> Vec<String> {
-    let mut names = Vec::new();
+/// The alerts that watch a search job of an environment, each with what
+/// it fires on: the failed one, and the "not completed" one of its cadence
+/// (none for a suspended job).
+pub fn alerts_for(
+    plan: &Plan,
+    templates: &Templates,
+    env: &str,
+    job: &SearchJob,
+) -> Vec<(String, &'static str)> {
+    let mut alerts = Vec::new();
     if let Ok(file) = common(plan, templates, false) {
-        names.extend(file.rules.into_iter().map(|r| r.alert));
+        let meaning = "a Job of it failed, and it has not succeeded since";
+        alerts.extend(file.rules.into_iter().map(|r| (r.alert, meaning)));
     }
     let model = plan
         .search
@@ -293,13 +300,17 @@ pub fn alerts_for(plan: &Plan, templates: &Templates, env: &str, job: &SearchJob
     if let Some(model) = model {
         if let Ok(file) = environment(plan, &model, templates, false) {
             let name = job.cronjob_name();
-            names.extend(file.rules.into_iter().filter_map(|r| match r.what {
-                What::Stale(i) if model.stale[i].instances.covers(&name) => Some(r.alert),
+            let meaning = "no run has succeeded within the gap between runs plus the grace \
+                           (alerts.not_completed.grace)";
+            alerts.extend(file.rules.into_iter().filter_map(|r| match r.what {
+                What::Stale(i) if model.stale[i].instances.covers(&name) => {
+                    Some((r.alert, meaning))
+                }
                 _ => None,
             }));
         }
     }
-    names
+    alerts
 }
 
 // The tests.
