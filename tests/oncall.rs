@@ -275,6 +275,7 @@ fn timing_findings(catalogue: &std::path::Path) -> Vec<(String, String, String)>
         "host-overlap",
         "self-overlap",
         "order",
+        "snapshot-before-restore",
     ];
     let mut found: Vec<_> = findings
         .as_array()
@@ -409,6 +410,129 @@ fn a_restore_moved_before_its_backup_turns_red() {
         )),
         "{week}"
     );
+}
+
+const PURPLE: &str = "#4c2c92";
+
+/// The y of each row labelled `label` in the SVG, in order (each row's
+/// label is written 8 below its top).
+fn rows_labelled(svg: &str, label: &str) -> Vec<f64> {
+    let doc = roxmltree::Document::parse(svg).unwrap();
+    doc.descendants()
+        .filter(|n| n.has_tag_name("text") && n.text() == Some(label))
+        .map(|n| n.attribute("y").unwrap().parse::<f64>().unwrap() - 8.0)
+        .collect()
+}
+
+/// The search index syncs are in the week beside the database jobs, marked
+/// as search jobs, each restore linked to the snapshot it reads.
+#[test]
+fn schedule_shows_the_search_index_syncs() {
+    let fixture = fixture();
+    let staging = stdout(&["schedule", fixture.to_str().unwrap(), "--env", "staging"]);
+    for expected in [
+        "02:50  green-es6-cp-prod  (search restore into green-es6; up to 30m) from production's Mon 01:51",
+        "03:37  green-es6-snapshot  (search snapshot of green-es6; up to 30m)",
+        "02:12  chat-engine-cp-prod  (search restore into chat-engine; up to 30m) from production's Mon 01:12",
+    ] {
+        assert!(staging.contains(expected), "no {expected:?} in:\n{staging}");
+    }
+    assert_eq!(
+        staging.matches("  green-es6-snapshot  (").count(),
+        7,
+        "{staging}"
+    );
+    // Integration snapshots on Mondays only.
+    let integration = stdout(&[
+        "schedule",
+        fixture.to_str().unwrap(),
+        "--env",
+        "integration",
+    ]);
+    assert_eq!(
+        integration.matches("  green-es6-snapshot  (").count(),
+        1,
+        "{integration}"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let svg = dir.path().join("week.svg");
+    let bars = bars(&svg, &fixture);
+    let restores: Vec<_> = bars
+        .iter()
+        .filter(|b| b.0 == "staging" && b.1 == "green-es6-cp-prod")
+        .collect();
+    assert_eq!(restores.len(), 7, "{restores:?}");
+    for bar in &restores {
+        assert_eq!(bar.2, PURPLE, "{bar:?}");
+        assert!(bar.3.contains("search restore into green-es6"), "{bar:?}");
+    }
+    // Database jobs stay green.
+    assert!(
+        bars.iter()
+            .any(|b| b.1 == "content-store-postgres" && b.2 == "#00703c")
+    );
+    let text = std::fs::read_to_string(&svg).unwrap();
+    // Rows in environment order: production, staging, integration.
+    let snapshot_rows = rows_labelled(&text, "search: green-es6-snapshot");
+    let restore_rows = rows_labelled(&text, "search: green-es6-cp-prod");
+    assert_eq!(snapshot_rows.len(), 3, "{snapshot_rows:?}");
+    let (production, staging_restore) = (snapshot_rows[0], restore_rows[0]);
+    let doc = roxmltree::Document::parse(&text).unwrap();
+    let y = |n: &roxmltree::Node, a: &str| n.attribute(a).unwrap().parse::<f64>().unwrap();
+    let links = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("line"))
+        .filter(|n| y(n, "y1") == production + 4.0 && y(n, "y2") == staging_restore + 4.0)
+        .count();
+    assert_eq!(
+        links, 7,
+        "a link from production's snapshot to each staging restore"
+    );
+}
+
+/// Staging's snapshot moved before its restore has finished (the mistake
+/// of the chart before 2026-07-30) is drawn in red and listed.
+#[test]
+fn a_snapshot_moved_before_its_restore_turns_red() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(fixture()).unwrap();
+    let moved = text.replacen(
+        "staging: {restore: 50 2 * * *, snapshot: 37 3 * * *}",
+        "staging: {restore: 50 2 * * *, snapshot: 37 2 * * *}",
+        1,
+    );
+    assert!(
+        text != moved,
+        "the fixture spells green-es6's staging jobs differently"
+    );
+    let catalogue = dir.path().join("catalogue.yaml");
+    std::fs::write(&catalogue, moved).unwrap();
+    let findings = timing_findings(&catalogue);
+    assert!(
+        findings
+            .iter()
+            .any(|(e, j, _)| e == "staging" && j == "green-es6-snapshot"),
+        "{findings:?}"
+    );
+    let bars = bars(&dir.path().join("week.svg"), &catalogue);
+    let flagged: Vec<_> = findings
+        .iter()
+        .map(|(e, j, _)| (e.clone(), j.clone()))
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    assert_eq!(red_jobs(&bars), flagged);
+    let week = stdout(&["schedule", catalogue.to_str().unwrap(), "--env", "staging"]);
+    // It also overlaps the restore on the same cluster: host-overlap.
+    let line = week
+        .lines()
+        .find(|l| {
+            l.contains("02:37  green-es6-snapshot  (search snapshot of green-es6; up to 30m)  !! ")
+        })
+        .unwrap_or_else(|| panic!("no flagged snapshot at 02:37 in:\n{week}"));
+    assert!(line.contains("snapshot-before-restore"), "{line}");
+    assert!(week.contains("!! staging/green-es6-snapshot: "), "{week}");
 }
 
 /// Runs envsync with only these colour variables set, and returns what it
