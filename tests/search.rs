@@ -296,6 +296,41 @@ fn import_chart_repo_then_apply_writes_only_the_search_cronjobs_block() {
         "{printed}"
     );
     assert!(printed.contains("-      schedule: 37 2 * * *"), "{printed}");
+    // A line per changed search job, as for db-backup's, counted in the
+    // summary; no db-backup job changes.
+    let lines: Vec<&str> = printed
+        .lines()
+        .filter(|l| l.contains("(search index sync)"))
+        .collect();
+    assert_eq!(lines.len(), 2, "{printed}");
+    assert!(
+        lines[0].starts_with(
+            "staging/green-es6-cp-prod (search index sync): schedule 00 3 * * * → 50 2 * * * (next run "
+        ),
+        "{printed}"
+    );
+    assert!(
+        lines[1].starts_with(
+            "staging/green-es6-snapshot (search index sync): schedule 37 2 * * * → 37 3 * * * (next run "
+        ),
+        "{printed}"
+    );
+    assert!(printed.contains("\n2 jobs change; "), "{printed}");
+    let json = common::envsync()
+        .args(["diff", "--format", "json"])
+        .arg(&catalogue)
+        .arg("--chart-repo")
+        .arg(repo.path())
+        .output()
+        .unwrap();
+    let json: Value = serde_json::from_slice(&json.stdout).unwrap();
+    let jobs = json["jobs"].as_array().unwrap();
+    assert_eq!(jobs.len(), 2, "{json}");
+    for job in jobs {
+        assert_eq!(job["chart"], "search-index-env-sync", "{job}");
+        assert_eq!(job["kind"], "changed", "{job}");
+        assert_eq!(job["fields"][0]["field"], "schedule", "{job}");
+    }
     common::envsync()
         .arg("apply")
         .arg(&catalogue)
