@@ -88,6 +88,127 @@ fn explain_unknown_job_is_a_usage_error() {
         .code(2);
 }
 
+/// The alerts of a rendered search rules file whose expression names
+/// `cronjob` or, for the failed alert, every CronJob of the chart.
+fn search_alerts_watching(rules: &std::path::Path, cronjob: &str) -> Vec<String> {
+    let text = std::fs::read_to_string(rules).unwrap();
+    let doc: serde_json::Value = serde_saphyr::from_str(&text).unwrap();
+    doc["groups"][0]["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| {
+            let expr = r["expr"].as_str().unwrap();
+            expr.contains(cronjob) || expr.contains("search-index-env-sync-.+")
+        })
+        .map(|r| r["alert"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// The card of a search restore names what it restores from where, its
+/// next runs, the alerts of the rendered rules that watch it, the source's
+/// snapshot, and kubectl commands that select the Jobs the chart renders
+/// and its `main` container.
+#[test]
+fn explain_a_search_restore_in_staging() {
+    let fixture = fixture();
+    let card = stdout(&[
+        "explain",
+        "green-es6-cp-prod",
+        "--env",
+        "staging",
+        fixture.to_str().unwrap(),
+    ]);
+    for expected in [
+        "search-index-env-sync-green-es6-cp-prod in staging",
+        "search cluster green-es6 (SUBDOMAIN elasticsearch6)",
+        "restore the newest snapshot of production (SNAPSHOT_REPO govuk-production) into green-es6",
+        "/opt/bin/snapshot restore_latest",
+        "a search restore taken to last 30m (the default",
+        "50 2 * * *  (at 02:50 UTC every day)",
+        "Tue 24 Nov 2026 02:50 UTC",
+        "Sat 28 Nov 2026 02:50 UTC",
+        "production's search-index-env-sync-green-es6-snapshot snapshots 51 1 * * *",
+        "next: Tue 24 Nov 2026 01:51 UTC",
+        "kubectl get jobs --selector app.kubernetes.io/component=green-es6-cp-prod",
+        "kubectl logs job/JOB -c main",
+        "kubectl create job --from=cronjob/search-index-env-sync-green-es6-cp-prod search-index-env-sync-green-es6-cp-prod-manual-",
+        "WARNING: in staging this replaces green-es6's indices with production's newest snapshot",
+    ] {
+        assert!(card.contains(expected), "no {expected:?} in:\n{card}");
+    }
+    assert_eq!(card.matches("2026 02:50 UTC").count(), 5, "{card}");
+    // What the card says watches it and selects it is what render writes.
+    let dir = tempfile::tempdir().unwrap();
+    envsync()
+        .args(["render", "--out"])
+        .arg(dir.path())
+        .arg(&fixture)
+        .assert()
+        .success();
+    let rules = dir
+        .path()
+        .join("rules/staging/search_index_env_sync_staging_only_alerts.yaml");
+    let mut watching = search_alerts_watching(&rules, "search-index-env-sync-green-es6-cp-prod");
+    let common_rules = dir.path().join("rules/search_index_env_sync_alerts.yaml");
+    watching.extend(search_alerts_watching(
+        &common_rules,
+        "search-index-env-sync-green-es6-cp-prod",
+    ));
+    assert_eq!(watching.len(), 2, "{watching:?}");
+    for alert in &watching {
+        assert!(
+            card.contains(&format!("\"{alert}\"")),
+            "no {alert:?} in:\n{card}"
+        );
+    }
+    let manifests = std::fs::read_to_string(
+        dir.path()
+            .join("search-index-env-sync/manifests/staging.yaml"),
+    )
+    .unwrap();
+    let cronjob: serde_json::Value = manifests
+        .split("\n---")
+        .map(|d| d.trim_start_matches("---"))
+        .filter(|d| !d.trim().is_empty())
+        .map(|d| serde_saphyr::from_str::<serde_json::Value>(d).unwrap())
+        .find(|d| d["metadata"]["name"] == "search-index-env-sync-green-es6-cp-prod")
+        .unwrap();
+    let template = &cronjob["spec"]["jobTemplate"];
+    assert_eq!(
+        template["metadata"]["labels"]["app.kubernetes.io/component"],
+        "green-es6-cp-prod"
+    );
+    assert_eq!(
+        template["spec"]["template"]["spec"]["containers"][0]["name"],
+        "main"
+    );
+}
+
+/// A snapshot changes no data; integration's runs weekly.
+#[test]
+fn explain_a_search_snapshot_in_integration() {
+    let fixture = fixture();
+    let card = stdout(&[
+        "explain",
+        "green-es6-snapshot",
+        "--env",
+        "integration",
+        fixture.to_str().unwrap(),
+    ]);
+    for expected in [
+        "snapshot green-es6 into integration's repository govuk-integration",
+        "/opt/bin/snapshot create_and_clean_up",
+        "Mon 30 Nov 2026 05:37 UTC",
+        "Mon 28 Dec 2026 05:37 UTC",
+        "it changes no index",
+    ] {
+        assert!(card.contains(expected), "no {expected:?} in:\n{card}");
+    }
+    assert!(!card.contains("WARNING"), "{card}");
+    assert!(!card.contains("Where its data comes from"), "{card}");
+}
+
 #[test]
 fn schedule_text_lists_every_day() {
     let fixture = fixture();
@@ -154,6 +275,7 @@ fn timing_findings(catalogue: &std::path::Path) -> Vec<(String, String, String)>
         "host-overlap",
         "self-overlap",
         "order",
+        "snapshot-before-restore",
     ];
     let mut found: Vec<_> = findings
         .as_array()
@@ -288,6 +410,129 @@ fn a_restore_moved_before_its_backup_turns_red() {
         )),
         "{week}"
     );
+}
+
+const PURPLE: &str = "#4c2c92";
+
+/// The y of each row labelled `label` in the SVG, in order (each row's
+/// label is written 8 below its top).
+fn rows_labelled(svg: &str, label: &str) -> Vec<f64> {
+    let doc = roxmltree::Document::parse(svg).unwrap();
+    doc.descendants()
+        .filter(|n| n.has_tag_name("text") && n.text() == Some(label))
+        .map(|n| n.attribute("y").unwrap().parse::<f64>().unwrap() - 8.0)
+        .collect()
+}
+
+/// The search index syncs are in the week beside the database jobs, marked
+/// as search jobs, each restore linked to the snapshot it reads.
+#[test]
+fn schedule_shows_the_search_index_syncs() {
+    let fixture = fixture();
+    let staging = stdout(&["schedule", fixture.to_str().unwrap(), "--env", "staging"]);
+    for expected in [
+        "02:50  green-es6-cp-prod  (search restore into green-es6; up to 30m) from production's Mon 01:51",
+        "03:37  green-es6-snapshot  (search snapshot of green-es6; up to 30m)",
+        "02:12  chat-engine-cp-prod  (search restore into chat-engine; up to 30m) from production's Mon 01:12",
+    ] {
+        assert!(staging.contains(expected), "no {expected:?} in:\n{staging}");
+    }
+    assert_eq!(
+        staging.matches("  green-es6-snapshot  (").count(),
+        7,
+        "{staging}"
+    );
+    // Integration snapshots on Mondays only.
+    let integration = stdout(&[
+        "schedule",
+        fixture.to_str().unwrap(),
+        "--env",
+        "integration",
+    ]);
+    assert_eq!(
+        integration.matches("  green-es6-snapshot  (").count(),
+        1,
+        "{integration}"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let svg = dir.path().join("week.svg");
+    let bars = bars(&svg, &fixture);
+    let restores: Vec<_> = bars
+        .iter()
+        .filter(|b| b.0 == "staging" && b.1 == "green-es6-cp-prod")
+        .collect();
+    assert_eq!(restores.len(), 7, "{restores:?}");
+    for bar in &restores {
+        assert_eq!(bar.2, PURPLE, "{bar:?}");
+        assert!(bar.3.contains("search restore into green-es6"), "{bar:?}");
+    }
+    // Database jobs stay green.
+    assert!(
+        bars.iter()
+            .any(|b| b.1 == "content-store-postgres" && b.2 == "#00703c")
+    );
+    let text = std::fs::read_to_string(&svg).unwrap();
+    // Rows in environment order: production, staging, integration.
+    let snapshot_rows = rows_labelled(&text, "search: green-es6-snapshot");
+    let restore_rows = rows_labelled(&text, "search: green-es6-cp-prod");
+    assert_eq!(snapshot_rows.len(), 3, "{snapshot_rows:?}");
+    let (production, staging_restore) = (snapshot_rows[0], restore_rows[0]);
+    let doc = roxmltree::Document::parse(&text).unwrap();
+    let y = |n: &roxmltree::Node, a: &str| n.attribute(a).unwrap().parse::<f64>().unwrap();
+    let links = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("line"))
+        .filter(|n| y(n, "y1") == production + 4.0 && y(n, "y2") == staging_restore + 4.0)
+        .count();
+    assert_eq!(
+        links, 7,
+        "a link from production's snapshot to each staging restore"
+    );
+}
+
+/// Staging's snapshot moved before its restore has finished (the mistake
+/// of the chart before 2026-07-30) is drawn in red and listed.
+#[test]
+fn a_snapshot_moved_before_its_restore_turns_red() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(fixture()).unwrap();
+    let moved = text.replacen(
+        "staging: {restore: 50 2 * * *, snapshot: 37 3 * * *}",
+        "staging: {restore: 50 2 * * *, snapshot: 37 2 * * *}",
+        1,
+    );
+    assert!(
+        text != moved,
+        "the fixture spells green-es6's staging jobs differently"
+    );
+    let catalogue = dir.path().join("catalogue.yaml");
+    std::fs::write(&catalogue, moved).unwrap();
+    let findings = timing_findings(&catalogue);
+    assert!(
+        findings
+            .iter()
+            .any(|(e, j, _)| e == "staging" && j == "green-es6-snapshot"),
+        "{findings:?}"
+    );
+    let bars = bars(&dir.path().join("week.svg"), &catalogue);
+    let flagged: Vec<_> = findings
+        .iter()
+        .map(|(e, j, _)| (e.clone(), j.clone()))
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    assert_eq!(red_jobs(&bars), flagged);
+    let week = stdout(&["schedule", catalogue.to_str().unwrap(), "--env", "staging"]);
+    // It also overlaps the restore on the same cluster: host-overlap.
+    let line = week
+        .lines()
+        .find(|l| {
+            l.contains("02:37  green-es6-snapshot  (search snapshot of green-es6; up to 30m)  !! ")
+        })
+        .unwrap_or_else(|| panic!("no flagged snapshot at 02:37 in:\n{week}"));
+    assert!(line.contains("snapshot-before-restore"), "{line}");
+    assert!(week.contains("!! staging/green-es6-snapshot: "), "{week}");
 }
 
 /// Runs envsync with only these colour variables set, and returns what it

@@ -296,6 +296,41 @@ fn import_chart_repo_then_apply_writes_only_the_search_cronjobs_block() {
         "{printed}"
     );
     assert!(printed.contains("-      schedule: 37 2 * * *"), "{printed}");
+    // A line per changed search job, as for db-backup's, counted in the
+    // summary; no db-backup job changes.
+    let lines: Vec<&str> = printed
+        .lines()
+        .filter(|l| l.contains("(search index sync)"))
+        .collect();
+    assert_eq!(lines.len(), 2, "{printed}");
+    assert!(
+        lines[0].starts_with(
+            "staging/green-es6-cp-prod (search index sync): schedule 00 3 * * * → 50 2 * * * (next run "
+        ),
+        "{printed}"
+    );
+    assert!(
+        lines[1].starts_with(
+            "staging/green-es6-snapshot (search index sync): schedule 37 2 * * * → 37 3 * * * (next run "
+        ),
+        "{printed}"
+    );
+    assert!(printed.contains("\n2 jobs change; "), "{printed}");
+    let json = common::envsync()
+        .args(["diff", "--format", "json"])
+        .arg(&catalogue)
+        .arg("--chart-repo")
+        .arg(repo.path())
+        .output()
+        .unwrap();
+    let json: Value = serde_json::from_slice(&json.stdout).unwrap();
+    let jobs = json["jobs"].as_array().unwrap();
+    assert_eq!(jobs.len(), 2, "{json}");
+    for job in jobs {
+        assert_eq!(job["chart"], "search-index-env-sync", "{job}");
+        assert_eq!(job["kind"], "changed", "{job}");
+        assert_eq!(job["fields"][0]["field"], "schedule", "{job}");
+    }
     common::envsync()
         .arg("apply")
         .arg(&catalogue)
@@ -326,4 +361,85 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
         }
     }
     out
+}
+
+/// The fixture's search index syncs get kube-state-metrics rules: a file
+/// every environment loads (failed jobs) and one per environment (runs
+/// not completed), each valid for promtool and yamllint and passing the
+/// promtool tests generated beside it, which fail when a rule changes.
+#[test]
+fn search_rules_check_and_pass_their_generated_tests() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    common::envsync()
+        .args([
+            "render",
+            "fixtures/govuk/catalogue.yaml",
+            "--only",
+            "rules",
+            "--out",
+        ])
+        .arg(&out)
+        .assert()
+        .success();
+    let rules = out.join("rules");
+    let mut files: Vec<String> = walk(&rules)
+        .iter()
+        .map(|p| p.strip_prefix(&rules).unwrap().display().to_string())
+        .filter(|p| p.contains("search_index_env_sync"))
+        .collect();
+    files.sort();
+    assert_eq!(
+        files,
+        [
+            "integration/search_index_env_sync_integration_only_alerts.yaml",
+            "integration/search_index_env_sync_integration_only_alerts_tests.yaml",
+            "production/search_index_env_sync_production_only_alerts.yaml",
+            "production/search_index_env_sync_production_only_alerts_tests.yaml",
+            "search_index_env_sync_alerts.yaml",
+            "search_index_env_sync_alerts_tests.yaml",
+            "staging/search_index_env_sync_staging_only_alerts.yaml",
+            "staging/search_index_env_sync_staging_only_alerts_tests.yaml",
+        ]
+    );
+    let (tests, rules_files): (Vec<_>, Vec<_>) = files
+        .iter()
+        .map(|f| rules.join(f))
+        .partition(|p| p.to_string_lossy().ends_with("_tests.yaml"));
+    common::promtool_check_rules(&rules_files);
+    if !common::promtool_test_rules(&tests) {
+        return;
+    }
+    for file in rules_files.iter().chain(&tests) {
+        common::yamllint(file);
+    }
+    // The generated tests notice a rule that checks less than the model
+    // says: a day's grace more on staging's, a comparison turned round in
+    // the failed one.
+    let staging = rules.join("staging/search_index_env_sync_staging_only_alerts.yaml");
+    let text = std::fs::read_to_string(&staging).unwrap();
+    assert!(text.contains("< time() - 90000"), "{text}");
+    std::fs::write(&staging, text.replace("time() - 90000", "time() - 176400")).unwrap();
+    let failed = common::run_promtool_test_rules([
+        staging.with_file_name("search_index_env_sync_staging_only_alerts_tests.yaml")
+    ])
+    .unwrap();
+    assert!(
+        !failed.status.success(),
+        "a looser staging rule passes its tests"
+    );
+    let common_file = rules.join("search_index_env_sync_alerts.yaml");
+    let text = std::fs::read_to_string(&common_file).unwrap();
+    std::fs::write(
+        &common_file,
+        text.replace("> on(namespace, owner_name)", "< on(namespace, owner_name)"),
+    )
+    .unwrap();
+    let failed =
+        common::run_promtool_test_rules([rules.join("search_index_env_sync_alerts_tests.yaml")])
+            .unwrap();
+    assert!(
+        !failed.status.success(),
+        "a failed alert turned round passes its tests"
+    );
 }

@@ -3,6 +3,8 @@
 
 use crate::cron::Schedule;
 use crate::model::plan::{Job, Plan};
+use crate::model::search::{Search, SearchJob};
+use crate::render::search;
 use jiff::Timestamp;
 use serde::Serialize;
 use serde_json::Value;
@@ -19,6 +21,9 @@ pub struct JobChange {
     pub fields: Vec<FieldChange>,
     /// The change in one line, as the summary prints it.
     pub summary: String,
+    /// The chart, for a job that is not db-backup's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub chart: Option<&'static str>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -75,6 +80,7 @@ pub fn jobs(
                         b.schedule,
                         next_run(&b.schedule, now)
                     ),
+                    chart: None,
                 }),
                 (Some(a), None) => Some(JobChange {
                     env: env.to_owned(),
@@ -82,6 +88,7 @@ pub fn jobs(
                     kind: "removed",
                     fields: fields(Some(a), None)?,
                     summary: format!("{env}/{name}: removed"),
+                    chart: None,
                 }),
                 (None, None) => None,
             };
@@ -149,7 +156,106 @@ fn changed(
         kind: "changed",
         summary: format!("{env}/{}: {}", a.name, parts.join("; ")),
         fields,
+        chart: None,
     }))
+}
+
+/// The search index syncs that differ from `old` (the checkout) to `new`
+/// (the catalogue), in environment order then job name, each summed up in
+/// one line as the db-backup jobs are.
+pub fn search_jobs(old: &Search, new: &Search, now: Timestamp) -> Vec<JobChange> {
+    let mut envs: Vec<&str> = new.environments.iter().map(|e| e.name.as_str()).collect();
+    for e in &old.environments {
+        if !envs.contains(&e.name.as_str()) {
+            envs.push(&e.name);
+        }
+    }
+    let jobs_of = |search: &'_ Search, env: &str| -> Vec<SearchJob> {
+        let found = search.environments.iter().find(|e| e.name == env);
+        found.map(|e| e.jobs.clone()).unwrap_or_default()
+    };
+    let mut changes = Vec::new();
+    for env in envs {
+        let (before, after) = (jobs_of(old, env), jobs_of(new, env));
+        let mut names: Vec<&str> = before
+            .iter()
+            .chain(&after)
+            .map(|j| j.name.as_str())
+            .collect();
+        names.sort_unstable();
+        names.dedup();
+        for name in names {
+            let a = before.iter().find(|j| j.name == name);
+            let b = after.iter().find(|j| j.name == name);
+            let values = |j: Option<&SearchJob>| j.map(|j| search::job_values(j, false));
+            let fields = value_fields(values(a).as_ref(), values(b).as_ref());
+            let (kind, what) = match (a, b) {
+                (Some(a), Some(b)) if !fields.is_empty() => {
+                    ("changed", search_parts(a, b, &fields, now).join("; "))
+                }
+                (None, Some(b)) => (
+                    "added",
+                    format!(
+                        "added, schedule {}{}",
+                        b.schedule,
+                        next_run(&b.schedule, now)
+                    ),
+                ),
+                (Some(_), None) => ("removed", "removed".to_owned()),
+                _ => continue,
+            };
+            changes.push(JobChange {
+                env: env.to_owned(),
+                job: name.to_owned(),
+                kind,
+                summary: format!("{env}/{name} (search index sync): {what}"),
+                fields,
+                chart: Some(crate::model::search::CHART),
+            });
+        }
+    }
+    changes
+}
+
+/// What changes in a search job, in operational terms.
+fn search_parts(
+    a: &SearchJob,
+    b: &SearchJob,
+    fields: &[FieldChange],
+    now: Timestamp,
+) -> Vec<String> {
+    let mut parts = Vec::new();
+    for f in fields {
+        match f.field.as_str() {
+            "schedule" => parts.push(format!(
+                "schedule {} → {}{}",
+                a.schedule,
+                b.schedule,
+                next_run(&b.schedule, now)
+            )),
+            "suspend" if a.suspended() != b.suspended() => parts.push(
+                if b.suspended() {
+                    "suspended"
+                } else {
+                    "resumed"
+                }
+                .to_owned(),
+            ),
+            "suspend" => parts.push("suspend flag written differently".to_owned()),
+            "args" => parts.push(format!("args {} → {}", a.args.join(" "), b.args.join(" "))),
+            "extraEnv" => {
+                let repo =
+                    |j: &SearchJob| j.env_value("SNAPSHOT_REPO").unwrap_or("none").to_owned();
+                if repo(a) != repo(b) {
+                    parts.push(format!("SNAPSHOT_REPO {} → {}", repo(a), repo(b)));
+                } else {
+                    parts.push("extraEnv changed".to_owned());
+                }
+            }
+            field => parts.push(format!("{field} changed")),
+        }
+    }
+    parts
 }
 
 fn plain(v: &Value) -> String {
@@ -158,12 +264,17 @@ fn plain(v: &Value) -> String {
 
 /// The keys of the jobs' values that differ.
 fn fields(a: Option<&Job>, b: Option<&Job>) -> Result<Vec<FieldChange>, serde_json::Error> {
-    let empty = serde_json::Map::new();
     let values = |j: Option<&Job>| j.map(crate::render::values::job_values).transpose();
     let (va, vb) = (values(a)?, values(b)?);
+    Ok(value_fields(va.as_ref(), vb.as_ref()))
+}
+
+/// The keys of two jobs' values (mappings) that differ.
+fn value_fields(va: Option<&Value>, vb: Option<&Value>) -> Vec<FieldChange> {
+    let empty = serde_json::Map::new();
     let (ma, mb) = (
-        va.as_ref().and_then(Value::as_object).unwrap_or(&empty),
-        vb.as_ref().and_then(Value::as_object).unwrap_or(&empty),
+        va.and_then(Value::as_object).unwrap_or(&empty),
+        vb.and_then(Value::as_object).unwrap_or(&empty),
     );
     let mut keys: Vec<&String> = ma.keys().chain(mb.keys()).collect();
     keys.dedup();
@@ -183,7 +294,7 @@ fn fields(a: Option<&Job>, b: Option<&Job>) -> Result<Vec<FieldChange>, serde_js
             });
         }
     }
-    Ok(out)
+    out
 }
 
 /// `restore, transform(x.sql), backup`

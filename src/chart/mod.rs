@@ -371,6 +371,9 @@ pub fn compare(
                     checkout.splice(values, &block.contents)?;
                 }
                 let old = checkout.search(values)?;
+                if let Some(search) = &new.search {
+                    drift.jobs.extend(diff::search_jobs(&old, search, now));
+                }
                 let before = normalised(&render::search::cronjobs(&old))?;
                 let after = new.search.as_ref().map(render::search::cronjobs);
                 let after = normalised(&after.unwrap_or_default())?;

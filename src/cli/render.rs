@@ -31,7 +31,7 @@ pub struct RenderArgs {
     pub templates: Option<PathBuf>,
     /// Write only these outputs, of both charts (repeatable; default: all).
     /// Values need only the jobs; manifests need each chart's toolbox
-    /// image; rules need the db-backup jobs' schedules to be ones an alert
+    /// image; rules need the jobs' schedules (both charts') to be ones an alert
     /// can watch.
     #[arg(long = "only", value_enum, value_name = "OUTPUT")]
     pub only: Vec<render::Kind>,

@@ -7,6 +7,7 @@
 
 use crate::cron::Schedule;
 use crate::model::plan::{Environment, Job, Op, Plan};
+use crate::model::search::{self, Action, SearchJob};
 use crate::render::rules;
 use crate::render::templates::Templates;
 use jiff::Timestamp;
@@ -60,21 +61,47 @@ pub fn card(
     job_name: &str,
     now: Timestamp,
 ) -> Result<String, ExplainError> {
-    let env = plan
-        .environment(env_name)
-        .ok_or_else(|| ExplainError::UnknownEnvironment {
+    let search = plan
+        .search
+        .as_ref()
+        .and_then(|s| s.environments.iter().find(|e| e.name == env_name));
+    let env = plan.environment(env_name);
+    if env.is_none() && search.is_none() {
+        let mut known: Vec<&str> = plan.environments.iter().map(|e| e.name.as_str()).collect();
+        for e in plan.search.iter().flat_map(|s| &s.environments) {
+            if !known.contains(&e.name.as_str()) {
+                known.push(&e.name);
+            }
+        }
+        return Err(ExplainError::UnknownEnvironment {
             env: env_name.to_owned(),
-            known: names(plan.environments.iter().map(|e| e.name.as_str())),
-        })?;
-    let job = env
-        .jobs
-        .iter()
-        .find(|j| j.name == job_name)
-        .ok_or_else(|| ExplainError::UnknownJob {
+            known: names(known.into_iter()),
+        });
+    }
+    let job = env.and_then(|env| {
+        env.jobs
+            .iter()
+            .find(|j| j.name == job_name)
+            .map(|j| (env, j))
+    });
+    let Some((env, job)) = job else {
+        if let Some(found) = search.and_then(|e| e.jobs.iter().find(|j| j.name == job_name)) {
+            return Ok(search_card(plan, templates, env_name, found, now));
+        }
+        let db_jobs = env
+            .into_iter()
+            .flat_map(|e| &e.jobs)
+            .map(|j| j.name.as_str());
+        let search_jobs = search
+            .into_iter()
+            .flat_map(|e| &e.jobs)
+            .map(|j| j.name.as_str());
+        return Err(ExplainError::UnknownJob {
             job: job_name.to_owned(),
             env: env_name.to_owned(),
-            known: names(env.jobs.iter().map(|j| j.name.as_str())),
-        })?;
+            known: names(db_jobs.chain(search_jobs)),
+        });
+    };
     let mut out = String::new();
     heading(&mut out, plan, env, job);
     section(&mut out, "What it does, in order");
@@ -302,6 +329,154 @@ fn running_it_again(out: &mut String, plan: &Plan, env: &Environment, job: &Job)
             );
         }
     }
+}
+
+/// The card for a search index sync: what it asks of which cluster, when,
+/// the alerts that watch it, the snapshot it restores, and the kubectl
+/// commands for the chart's Jobs and their `main` container.
+fn search_card(
+    plan: &Plan,
+    templates: &Templates,
+    env: &str,
+    job: &SearchJob,
+    now: Timestamp,
+) -> String {
+    let cronjob = job.cronjob_name();
+    let mut out = String::new();
+    let _ = writeln!(out, "{cronjob} in {env}");
+    let _ = writeln!(out, "{}", "=".repeat(cronjob.len() + 4 + env.len()));
+    let subdomain = job
+        .env_value("SUBDOMAIN")
+        .map(|s| format!(" (SUBDOMAIN {s})"))
+        .unwrap_or_default();
+    let _ = writeln!(
+        out,
+        "CronJob {cronjob} of the search-index-env-sync chart: search cluster {}{subdomain}.",
+        job.cluster
+    );
+    if job.suspended() {
+        let _ = writeln!(
+            out,
+            "It is SUSPENDED: it does not run on its schedule until it is unsuspended."
+        );
+    }
+    section(&mut out, "What it does");
+    let args = job.args.join(" ");
+    let repo = job.env_value("SNAPSHOT_REPO");
+    let what = match job.action {
+        Action::Snapshot => format!(
+            "snapshot {} into {env}'s repository {}",
+            job.cluster,
+            search::repository(env)
+        ),
+        Action::Restore => format!(
+            "restore the newest snapshot of {} (SNAPSHOT_REPO {}) into {}",
+            job.from.as_deref().unwrap_or("its source"),
+            repo.unwrap_or("not set"),
+            job.cluster
+        ),
+    };
+    let _ = writeln!(out, "  main  {what}: /opt/bin/snapshot {args}");
+    let _ = writeln!(out, "  Lint and the alerts assume {}.", job.assumed());
+    match Schedule::parse(&job.schedule) {
+        Ok(schedule) => {
+            section(&mut out, "When it runs");
+            let _ = writeln!(out, "  {}  ({})", job.schedule, schedule.describe());
+            let _ = writeln!(out, "  Next runs:");
+            for t in next_runs(&schedule, now, 5) {
+                let _ = writeln!(out, "    {}", when(t));
+            }
+        }
+        Err(e) => {
+            section(&mut out, "When it runs");
+            let _ = writeln!(out, "  {}  (not a valid schedule: {e})", job.schedule);
+        }
+    }
+    section(&mut out, "Alerts that watch it");
+    let _ = writeln!(
+        out,
+        "  From kube-state-metrics (the snapshot script pushes no metrics):"
+    );
+    for (alert, meaning) in rules::search::alerts_for(plan, templates, env, job) {
+        let _ = writeln!(out, "  \"{alert}\": {meaning}");
+    }
+    if let (Action::Restore, Some(from)) = (job.action, job.from.as_deref()) {
+        section(&mut out, "Where its data comes from");
+        let source = plan.search.iter().flat_map(|s| s.jobs()).find(|(e, j)| {
+            e.name == from && j.cluster == job.cluster && j.action == Action::Snapshot
+        });
+        match source.map(|(_, j)| (j, Schedule::parse(&j.schedule))) {
+            Some((src, Ok(s))) => {
+                let next = s
+                    .next_after(now)
+                    .map(when)
+                    .unwrap_or_else(|| "never".to_owned());
+                let _ = writeln!(
+                    out,
+                    "  {from}'s {} snapshots {} ({}); next: {next}.",
+                    src.cronjob_name(),
+                    src.schedule,
+                    s.describe()
+                );
+            }
+            Some((src, Err(_))) => {
+                let _ = writeln!(
+                    out,
+                    "  {from}'s {} runs {}.",
+                    src.cronjob_name(),
+                    src.schedule
+                );
+            }
+            None => {
+                let _ = writeln!(
+                    out,
+                    "  {from} has no snapshot of {}: check what writes {}.",
+                    job.cluster,
+                    repo.unwrap_or("its repository")
+                );
+            }
+        }
+    }
+    section(&mut out, "Looking at it");
+    let _ = writeln!(
+        out,
+        "  With kubectl on the {env} cluster, in the namespace search-index-env-sync runs in\n  \
+         (add -n NAMESPACE if that is not your context's default):"
+    );
+    let _ = writeln!(out, "  # the latest job (newest last)");
+    let _ = writeln!(
+        out,
+        "  kubectl get jobs --selector app.kubernetes.io/component={} --sort-by=.metadata.creationTimestamp",
+        job.name
+    );
+    let _ = writeln!(out, "  # its status (JOB is the newest name above)");
+    let _ = writeln!(out, "  kubectl describe job JOB");
+    let _ = writeln!(out, "  # its logs");
+    let _ = writeln!(out, "  kubectl logs job/JOB -c main");
+    section(&mut out, "Running it again");
+    let _ = writeln!(
+        out,
+        "  kubectl create job --from=cronjob/{cronjob} {cronjob}-manual-$(date +%s)"
+    );
+    match job.action {
+        Action::Snapshot => {
+            let _ = writeln!(
+                out,
+                "  In {env} this only takes a new snapshot of {}: it changes no index.",
+                job.cluster
+            );
+        }
+        Action::Restore => {
+            let _ = writeln!(
+                out,
+                "  WARNING: in {env} this replaces {}'s indices with {}'s newest snapshot: \
+                 search there changes under people's feet. Tell them first.",
+                job.cluster,
+                job.from.as_deref().unwrap_or("the source")
+            );
+        }
+    }
+    out
 }
 
 fn section(out: &mut String, title: &str) {

@@ -95,6 +95,12 @@ pub const OUTPUTS: &[Output] = &[
         },
     },
     Output {
+        kind: Kind::Rules,
+        dir: "rules",
+        checkout: Some(Place::Folder(RULES)),
+        files: |plan, templates| Ok(rules::search::render(plan, templates)?),
+    },
+    Output {
         kind: Kind::Values,
         dir: "search-index-env-sync/values",
         checkout: Some(Place::CronjobsBlock(SEARCH_VALUES)),

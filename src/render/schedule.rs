@@ -11,6 +11,7 @@
 use crate::cron::Schedule;
 use crate::model::diagnostic::Diagnostic;
 use crate::model::plan::{Environment, Job, Op, Plan};
+use crate::model::search::Action;
 use jiff::{Timestamp, ToSpan};
 use std::collections::HashMap;
 use std::fmt::Write;
@@ -32,6 +33,11 @@ pub struct Run {
     pub ops: Vec<String>,
     /// The source run this restores from: (environment, start).
     pub source: Option<(String, Timestamp)>,
+    /// The source's job, when it is not this job's name there (a search
+    /// restore reads its cluster's snapshot).
+    pub source_job: Option<String>,
+    /// A search index sync (of the search-index-env-sync chart).
+    pub search: bool,
     /// The lint findings about its job's timing, which draw it in red;
     /// empty when it is fine.
     pub problems: Vec<Diagnostic>,
@@ -147,14 +153,62 @@ pub fn week(plan: &Plan, start: Timestamp) -> Vec<Run> {
                     source: source
                         .as_ref()
                         .and_then(|(name, s)| Some((name.clone(), source_start(s, t)?))),
+                    source_job: None,
+                    search: false,
                     problems: Vec::new(),
                     repeats,
                 });
             }
         }
     }
+    runs.extend(search_week(plan, start, until));
     let order = |name: &str| plan.environments.iter().position(|e| e.name == name);
     runs.sort_by(|a, b| (a.start, order(&a.env), &a.job).cmp(&(b.start, order(&b.env), &b.job)));
+    runs
+}
+
+/// The search index syncs' runs in the week: each a snapshot or a restore
+/// taken to last its duration, a restore linked to the newest snapshot of
+/// its cluster in its source environment.
+fn search_week(plan: &Plan, start: Timestamp, until: Timestamp) -> Vec<Run> {
+    let Some(search) = &plan.search else {
+        return Vec::new();
+    };
+    let mut runs = Vec::new();
+    for (env, job) in search.jobs().filter(|(_, j)| !j.suspended()) {
+        let Ok(schedule) = job.cron() else {
+            continue;
+        };
+        let what = match job.action {
+            Action::Snapshot => format!("search snapshot of {}", job.cluster),
+            Action::Restore => format!("search restore into {}", job.cluster),
+        };
+        let source = job.from.as_deref().and_then(|from| {
+            let (_, src) = search.jobs().find(|(e, j)| {
+                e.name == from
+                    && j.cluster == job.cluster
+                    && j.action == Action::Snapshot
+                    && !j.suspended()
+            })?;
+            Some((from.to_owned(), src.name.clone(), src.cron().ok()?))
+        });
+        for (t, repeats) in runs_between(&schedule, start, until) {
+            runs.push(Run {
+                env: env.name.clone(),
+                job: job.name.clone(),
+                start: t,
+                budget: i64::try_from(job.duration).unwrap_or(DEFAULT_BUDGET),
+                ops: vec![what.clone()],
+                source: source
+                    .as_ref()
+                    .and_then(|(from, _, s)| Some((from.clone(), source_start(s, t)?))),
+                source_job: source.as_ref().map(|(_, name, _)| name.clone()),
+                search: true,
+                problems: Vec::new(),
+                repeats,
+            });
+        }
+    }
     runs
 }
 
@@ -186,6 +240,15 @@ pub fn mark(runs: &mut [Run], findings: &[Diagnostic]) {
             run.problems.clone_from(found);
         }
     }
+}
+
+/// The names of an environment's search index syncs.
+fn search_jobs<'a>(plan: &'a Plan, env: &'a str) -> impl Iterator<Item = &'a String> {
+    plan.search
+        .iter()
+        .flat_map(|s| s.jobs())
+        .filter(move |(e, _)| e.name == env)
+        .map(|(_, j)| &j.name)
 }
 
 fn hhmm(t: Timestamp) -> String {
@@ -247,8 +310,13 @@ pub fn text(plan: &Plan, start: Timestamp, runs: &[Run]) -> String {
     }
     let mut flagged: Vec<&Diagnostic> = Vec::new();
     for env in &plan.environments {
-        for job in &env.jobs {
-            if let Some(run) = first.get(&(env.name.as_str(), job.name.as_str())) {
+        for job in env
+            .jobs
+            .iter()
+            .map(|j| &j.name)
+            .chain(search_jobs(plan, &env.name))
+        {
+            if let Some(run) = first.get(&(env.name.as_str(), job.as_str())) {
                 flagged.extend(&run.problems);
             }
         }
@@ -352,8 +420,8 @@ fn n(v: f64) -> String {
 
 /// Where the week's environments and jobs go in the picture.
 struct Layout {
-    /// A row per job: environment, job, y.
-    rows: Vec<(String, String, f64)>,
+    /// A row per job: environment, job, y, label.
+    rows: Vec<(String, String, f64, String)>,
     /// A lane per environment: environment, top, bottom.
     lanes: Vec<(String, f64, f64)>,
     width: f64,
@@ -363,14 +431,18 @@ struct Layout {
 impl Layout {
     /// Lanes: each environment's jobs, in order, one row each.
     fn of(plan: &Plan) -> Layout {
-        let mut rows: Vec<(String, String, f64)> = Vec::new();
+        let mut rows: Vec<(String, String, f64, String)> = Vec::new();
         let mut lanes: Vec<(String, f64, f64)> = Vec::new();
         let mut y = TOP;
         for env in &plan.environments {
             let lane_top = y;
             y += 16.0;
             for job in &env.jobs {
-                rows.push((env.name.clone(), job.name.clone(), y));
+                rows.push((env.name.clone(), job.name.clone(), y, job.name.clone()));
+                y += ROW;
+            }
+            for job in search_jobs(plan, &env.name) {
+                rows.push((env.name.clone(), job.clone(), y, format!("search: {job}")));
                 y += ROW;
             }
             y += 4.0;
@@ -391,8 +463,8 @@ impl Layout {
     fn row_y(&self, env: &str, job: &str) -> Option<f64> {
         self.rows
             .iter()
-            .find(|(e, j, _)| e == env && j == job)
-            .map(|(_, _, y)| *y)
+            .find(|(e, j, _, _)| e == env && j == job)
+            .map(|(_, _, y, _)| *y)
     }
 }
 
@@ -521,7 +593,7 @@ fn draw_lanes(svg: &mut Svg, layout: &Layout) {
             env,
         );
     }
-    for (_, job, y) in &layout.rows {
+    for (_, _, y, label) in &layout.rows {
         svg.text(
             "text",
             &[
@@ -529,7 +601,7 @@ fn draw_lanes(svg: &mut Svg, layout: &Layout) {
                 ("y", n(y + 8.0)),
                 ("font-size", "9".into()),
             ],
-            job,
+            label,
         );
     }
 }
@@ -548,8 +620,9 @@ fn draw_links(svg: &mut Svg, layout: &Layout, start: Timestamp, runs: &[Run]) {
         let Some((source_env, source_start)) = &r.source else {
             continue;
         };
+        let source_job = r.source_job.as_deref().unwrap_or(&r.job);
         let (Some(y1), Some(y2)) = (
-            layout.row_y(source_env, &r.job),
+            layout.row_y(source_env, source_job),
             layout.row_y(&r.env, &r.job),
         ) else {
             continue;
@@ -557,7 +630,7 @@ fn draw_links(svg: &mut Svg, layout: &Layout, start: Timestamp, runs: &[Run]) {
         // The source's run that started then, or the day's repeated run
         // that stands for it.
         let Some(src) = by_job
-            .get(&(source_env.as_str(), r.job.as_str()))
+            .get(&(source_env.as_str(), source_job))
             .and_then(|list| {
                 let i = list.partition_point(|s| s.start <= *source_start);
                 list.get(i.checked_sub(1)?).copied()
@@ -600,10 +673,11 @@ fn draw_bars(svg: &mut Svg, layout: &Layout, start: Timestamp, runs: &[Run]) {
         };
         let x = x_of(start, r.start);
         let w = (x_of(start, r.end()) - x).min(week_end - x).max(1.0);
-        let colour = if r.problems.is_empty() {
-            "#00703c"
-        } else {
-            "#d4351c"
+        // Search index syncs in purple, database jobs in green.
+        let colour = match (r.problems.is_empty(), r.search) {
+            (false, _) => "#d4351c",
+            (true, true) => "#4c2c92",
+            (true, false) => "#00703c",
         };
         svg.open(
             "rect",

@@ -66,6 +66,34 @@ const EMBEDDED: &[(&str, &str)] = &[
         "rules/not_completed/description.txt",
         include_str!("../../templates/rules/not_completed/description.txt"),
     ),
+    (
+        "rules/search/group_name.txt",
+        include_str!("../../templates/rules/search/group_name.txt"),
+    ),
+    (
+        "rules/search/failed/alert.txt",
+        include_str!("../../templates/rules/search/failed/alert.txt"),
+    ),
+    (
+        "rules/search/failed/summary.txt",
+        include_str!("../../templates/rules/search/failed/summary.txt"),
+    ),
+    (
+        "rules/search/failed/description.txt",
+        include_str!("../../templates/rules/search/failed/description.txt"),
+    ),
+    (
+        "rules/search/not_completed/alert.txt",
+        include_str!("../../templates/rules/search/not_completed/alert.txt"),
+    ),
+    (
+        "rules/search/not_completed/summary.txt",
+        include_str!("../../templates/rules/search/not_completed/summary.txt"),
+    ),
+    (
+        "rules/search/not_completed/description.txt",
+        include_str!("../../templates/rules/search/not_completed/description.txt"),
+    ),
 ];
 
 #[derive(Debug, thiserror::Error)]

@@ -27,6 +27,7 @@ mod gotmpl;
 mod latency;
 mod model;
 mod render;
+pub mod search;
 mod tests_gen;
 
 use crate::model::plan::Plan;

@@ -24,6 +24,11 @@ pub(crate) enum Instances {
 impl Instances {
     /// The `database_instance` matcher, if any.
     pub fn matcher(&self) -> Option<String> {
+        self.matcher_on("database_instance")
+    }
+
+    /// The matcher on `label`, if any.
+    pub fn matcher_on(&self, label: &str) -> Option<String> {
         let alternation = |names: &BTreeSet<String>| {
             let mut names: Vec<String> = names.iter().map(|n| regex_escape(n)).collect();
             names.sort();
@@ -32,8 +37,8 @@ impl Instances {
         };
         match self {
             Instances::All => None,
-            Instances::Only(names) => Some(format!("database_instance=~{}", alternation(names))),
-            Instances::AllBut(names) => Some(format!("database_instance!~{}", alternation(names))),
+            Instances::Only(names) => Some(format!("{label}=~{}", alternation(names))),
+            Instances::AllBut(names) => Some(format!("{label}!~{}", alternation(names))),
         }
     }
 
@@ -349,7 +354,7 @@ fn hosts_without_cadence(env: &Environment, cadences: &BTreeMap<String, Cadence>
 }
 
 /// The instances grouped by what their alert checks, in alert order.
-fn cadence_groups(cadences: &BTreeMap<String, Cadence>) -> Vec<(Cadence, Vec<String>)> {
+pub(crate) fn cadence_groups(cadences: &BTreeMap<String, Cadence>) -> Vec<(Cadence, Vec<String>)> {
     // Runs on different days share a group when the alert checks the same:
     // the key is the name and the terms, not the days runs fire on.
     let mut groups: Vec<(Cadence, Vec<String>)> = Vec::new();
@@ -419,7 +424,7 @@ fn stale_alerts(groups: &[(Cadence, Vec<String>)], excluded: &[String]) -> Vec<S
 /// Two groups of one name (say, weekday runs at 01:00 and at 23:30) get
 /// the hours their runs start in ("Weekday 23:00"), and then, if that is
 /// not enough, their tightest threshold.
-fn disambiguate_names(stale: &mut [StaleAlert]) {
+pub(crate) fn disambiguate_names(stale: &mut [StaleAlert]) {
     let clashing = |stale: &[StaleAlert], i: usize| {
         stale.iter().filter(|s| s.name == stale[i].name).count() > 1 && !stale[i].complement
     };

@@ -75,7 +75,7 @@ fn go_context(environment: Option<&str>, kind: &str) -> Value {
     })
 }
 
-fn merge(mut base: Value, extra: Value) -> Value {
+pub(crate) fn merge(mut base: Value, extra: Value) -> Value {
     if let (Value::Object(b), Value::Object(e)) = (&mut base, extra) {
         b.extend(e);
     }
@@ -90,7 +90,11 @@ fn text(templates: &Templates, name: &str, ctx: &Value) -> Result<String, RulesE
 }
 
 /// One line of text (names, summaries): lines joined with spaces.
-fn one_line(templates: &Templates, name: &str, ctx: &Value) -> Result<String, RulesError> {
+pub(crate) fn one_line(
+    templates: &Templates,
+    name: &str,
+    ctx: &Value,
+) -> Result<String, RulesError> {
     let t = text(templates, name, ctx)?;
     Ok(t.split('\n')
         .map(str::trim)
@@ -125,7 +129,7 @@ fn annotations(
     Ok(out)
 }
 
-fn labels(plan: &Plan) -> Vec<(String, String)> {
+pub(crate) fn labels(plan: &Plan) -> Vec<(String, String)> {
     plan.alerts
         .labels
         .iter()
@@ -135,7 +139,7 @@ fn labels(plan: &Plan) -> Vec<(String, String)> {
 
 /// The annotations of an alert, unless only its name and expression are
 /// wanted (`annotate` false: lint reads no more).
-fn annotations_if(
+pub(crate) fn annotations_if(
     annotate: bool,
     templates: &Templates,
     dir: &str,
@@ -170,7 +174,7 @@ pub(crate) fn common(
     })
 }
 
-fn days_value(days: &[bool; 7]) -> Value {
+pub(crate) fn days_value(days: &[bool; 7]) -> Value {
     // Monday first, as a week is read.
     let names: Vec<&str> = (1..=7)
         .map(|k| k % 7)
@@ -271,13 +275,27 @@ fn stale_expr(ops: &[&str], instances: &Instances, cadence: &Cadence) -> Vec<Str
     matchers.push("state=\"succeeded\"".to_owned());
     matchers.extend(instances.matcher());
     let metric = "db_backup_job_status_timestamp_seconds";
+    let every = matches!(instances, Instances::All);
+    terms_expr(metric, &matchers, cadence, every)
+}
+
+/// A "not completed" expression: the series of `metric` with `matchers`,
+/// a timestamp of the newest success, older than each term's threshold in
+/// its hours. With `one_line`, a single term checked at every hour is
+/// written on one line.
+pub(crate) fn terms_expr(
+    metric: &str,
+    matchers: &[String],
+    cadence: &Cadence,
+    one_line: bool,
+) -> Vec<String> {
     let conditions: Vec<(i64, Option<String>)> = cadence
         .terms
         .iter()
         .map(|t| (t.threshold, slots_condition(cadence.calendar, &t.slots)))
         .collect();
     if let [(threshold, None)] = conditions.as_slice() {
-        if matches!(instances, Instances::All) {
+        if one_line {
             // As production's hand-written rule has it.
             return vec![format!(
                 "{metric}{{{}}} < time() - {threshold}",

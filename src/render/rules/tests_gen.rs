@@ -46,7 +46,7 @@ use serde::Serialize;
 use serde_saphyr::Commented;
 use std::collections::{BTreeMap, BTreeSet};
 
-const STEP: i64 = 900;
+pub(crate) const STEP: i64 = 900;
 /// The days group: two weeks, enough for weekly runs and a missed one.
 const DAYS_SPAN: i64 = 14 * DAY;
 /// Missed runs are the first after this.
@@ -62,50 +62,50 @@ const UNKNOWN_DB: &str = "unlisted_production";
 const STATE: &str = "db_backup_job_state";
 const TIMESTAMP: &str = "db_backup_job_status_timestamp_seconds";
 
-type Labels = BTreeMap<String, String>;
+pub(crate) type Labels = BTreeMap<String, String>;
 /// Every series of an environment, with its engine ([`model::series`]).
 type Engines<'a> = BTreeMap<SeriesKey<'a>, &'a str>;
 /// One value per step from 0 to the group's span.
-type Values = Vec<Option<i64>>;
+pub(crate) type Values = Vec<Option<i64>>;
 
-struct Series {
-    comment: String,
-    metric: &'static str,
-    labels: Labels,
+pub(crate) struct Series {
+    pub comment: String,
+    pub metric: &'static str,
+    pub labels: Labels,
     /// In promtool's expanding notation: a series is written, not read.
-    values: String,
+    pub values: String,
 }
 
-struct ExpAlert {
-    labels: Labels,
-    annotations: Vec<(String, String)>,
+pub(crate) struct ExpAlert {
+    pub labels: Labels,
+    pub annotations: Vec<(String, String)>,
 }
 
-struct AlertTest {
-    comment: String,
-    eval: i64,
-    alertname: String,
-    alerts: Vec<ExpAlert>,
+pub(crate) struct AlertTest {
+    pub comment: String,
+    pub eval: i64,
+    pub alertname: String,
+    pub alerts: Vec<ExpAlert>,
 }
 
-struct PromqlTest {
-    comment: String,
-    expr: String,
-    eval: i64,
-    samples: Vec<Labels>,
+pub(crate) struct PromqlTest {
+    pub comment: String,
+    pub expr: String,
+    pub eval: i64,
+    pub samples: Vec<Labels>,
 }
 
-struct Group {
-    name: String,
-    environment: String,
-    span: i64,
-    series: Vec<Series>,
-    alert_tests: Vec<AlertTest>,
-    promql_tests: Vec<PromqlTest>,
+pub(crate) struct Group {
+    pub name: String,
+    pub environment: String,
+    pub span: i64,
+    pub series: Vec<Series>,
+    pub alert_tests: Vec<AlertTest>,
+    pub promql_tests: Vec<PromqlTest>,
 }
 
 impl Group {
-    fn new(name: String, environment: &str, span: i64) -> Group {
+    pub(crate) fn new(name: String, environment: &str, span: i64) -> Group {
         Group {
             name,
             environment: environment.to_owned(),
@@ -117,16 +117,16 @@ impl Group {
     }
 
     /// The times of the steps.
-    fn grid(&self) -> impl Iterator<Item = i64> + use<> {
+    pub(crate) fn grid(&self) -> impl Iterator<Item = i64> + use<> {
         (0..=self.span / STEP).map(|i| i * STEP)
     }
 
-    fn values(&self, f: impl FnMut(i64) -> Option<i64>) -> Values {
+    pub(crate) fn values(&self, f: impl FnMut(i64) -> Option<i64>) -> Values {
         self.grid().map(f).collect()
     }
 
     /// No alert for these pods (`instance` matcher) in (from, to].
-    fn quiet(&mut self, comment: String, pods: &str, from: i64, to: i64) {
+    pub(crate) fn quiet(&mut self, comment: String, pods: &str, from: i64, to: i64) {
         if to <= from {
             return;
         }
@@ -142,13 +142,13 @@ impl Group {
     }
 }
 
-fn when(t: i64) -> String {
+pub(crate) fn when(t: i64) -> String {
     Timestamp::from_second(t)
         .map(|ts| ts.strftime("%a %Y-%m-%d %H:%M").to_string())
         .unwrap_or_else(|_| t.to_string())
 }
 
-fn duration(t: i64) -> String {
+pub(crate) fn duration(t: i64) -> String {
     Duration(t.max(1) as u64).to_string()
 }
 
@@ -280,7 +280,7 @@ fn state_values(g: &Group, segs: &[Segment]) -> Values {
 }
 
 /// A success at `t`, seen from the step at `t` on.
-fn rerun(g: &Group, values: &mut Values, t: i64) {
+pub(crate) fn rerun(g: &Group, values: &mut Values, t: i64) {
     for (v, at) in values.iter_mut().zip(g.grid()) {
         if at >= t {
             *v = Some(v.map_or(t, |old| old.max(t)));
@@ -309,20 +309,20 @@ fn with_state(mut labels: Labels, state: &str) -> Labels {
     labels
 }
 
-struct Expect<'a> {
+pub(crate) struct Expect<'a> {
     file: &'a RulesFile,
     environment: String,
 }
 
 impl Expect<'_> {
-    fn new<'a>(file: &'a RulesFile, environment: &str) -> Expect<'a> {
+    pub(crate) fn new<'a>(file: &'a RulesFile, environment: &str) -> Expect<'a> {
         Expect {
             file,
             environment: environment.to_owned(),
         }
     }
 
-    fn alert(&self, rule: usize, series: &Labels) -> Result<ExpAlert, RulesError> {
+    pub(crate) fn alert(&self, rule: usize, series: &Labels) -> Result<ExpAlert, RulesError> {
         let r = &self.file.rules[rule];
         let mut labels = series.clone();
         for (k, v) in &r.labels {
@@ -631,7 +631,7 @@ fn stale_index(model: &EnvModel, stale: &model::StaleAlert) -> usize {
 }
 
 /// The time of the last success seen at each step, for successes at `ends`.
-fn success_at(g: &Group, ends: &[i64]) -> Values {
+pub(crate) fn success_at(g: &Group, ends: &[i64]) -> Values {
     let mut ends = ends.to_vec();
     ends.sort_unstable();
     let mut ended = ends.into_iter().peekable();
@@ -1009,7 +1009,7 @@ pub(crate) fn common_tests(
 
 /// promtool's expanding notation: `2x95` is 96 samples of 2, `_x3` three
 /// missing samples.
-fn expanding(values: &[Option<i64>]) -> String {
+pub(crate) fn expanding(values: &[Option<i64>]) -> String {
     use std::fmt::Write;
     let mut out = String::new();
     let mut i = 0;
@@ -1105,7 +1105,7 @@ struct Sample {
 
 /// The test file: a serialized [`TestFile`], each scenario's description
 /// a comment above its first value.
-fn write(rules_file_name: &str, groups: &[Group]) -> Result<String, RulesError> {
+pub(crate) fn write(rules_file_name: &str, groups: &[Group]) -> Result<String, RulesError> {
     let file = TestFile {
         rule_files: [rules_file_name],
         evaluation_interval: duration(STEP),
