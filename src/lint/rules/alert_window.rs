@@ -359,6 +359,25 @@ fn tokens(expr: &str) -> Vec<Tok> {
     out
 }
 
+/// The threshold a hand-written "not completed" alert checks in each hour
+/// of the week, by `day_of_week() * 24 + hour()`; None when its expression
+/// is not made of terms lint can read.
+pub(crate) fn weekly_thresholds(expr: &str) -> Option<Vec<Option<i64>>> {
+    let terms = hand_terms(expr)?;
+    Some(
+        (0..7 * 24)
+            .map(|i| {
+                let (dow, hour) = ((i / 24) as u8, (i % 24) as u8);
+                terms
+                    .iter()
+                    .filter(|(_, cond)| cond.as_ref().is_none_or(|c| c.holds(dow, hour)))
+                    .map(|(x, _)| *x)
+                    .min()
+            })
+            .collect(),
+    )
+}
+
 /// A hand-written alert's terms: each a threshold in seconds and the
 /// condition that selects its hours (None: every hour). None when the
 /// expression is not of that form.

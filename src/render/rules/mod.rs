@@ -29,9 +29,11 @@ mod model;
 mod render;
 mod tests_gen;
 
+use crate::model::alerts::{Check, Duration, Kept, Weekday};
 use crate::model::plan::Plan;
 use crate::output::File;
 use crate::render::templates::{TemplateError, Templates};
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, thiserror::Error)]
@@ -76,6 +78,12 @@ pub enum RulesError {
         speed: String,
         line: usize,
         column: usize,
+    },
+    #[error("alerts.not_completed.kept: {env}/{alert}: {reason}")]
+    Kept {
+        env: String,
+        alert: String,
+        reason: String,
     },
     #[error(transparent)]
     Template(#[from] TemplateError),
@@ -139,6 +147,119 @@ pub fn not_completed_alert(
         render::What::Stale(i) if model.stale[i].instances.covers(host) => Some(rule.alert),
         _ => None,
     })
+}
+
+/// The "not completed" alerts to keep as a chart's rules have them, so
+/// that the rules rendered from `plan` check what the chart's check: for
+/// each rendered alert, the hand-written alert of the same name in the
+/// environment's folder, where it checks other hours or thresholds than
+/// the derived window (read as lint's `alert-window` reads it), or lists
+/// other instances of the environment (`=~`).
+pub fn kept_alerts(
+    plan: &Plan,
+    templates: &Templates,
+    chart: &crate::lint::alerts::AlertRules,
+) -> Vec<Kept> {
+    use crate::lint::alerts::Kind;
+    use crate::promql::MatchOp;
+    let mut kept = Vec::new();
+    for env in &plan.environments {
+        let Ok(model) = model::build(plan, env) else {
+            continue;
+        };
+        let Ok(file) = render::environment(plan, &model, templates, false) else {
+            continue;
+        };
+        let mut hosts: Vec<&str> = env.jobs.iter().map(|j| j.host()).collect();
+        hosts.sort_unstable();
+        hosts.dedup();
+        for rule in &file.rules {
+            let render::What::Stale(i) = rule.what else {
+                continue;
+            };
+            let stale = &model.stale[i];
+            let Some(alert) = chart.alerts.iter().find(|a| {
+                a.kind == Kind::NotCompleted
+                    && a.env.as_deref() == Some(&env.name)
+                    && a.name == rule.alert
+            }) else {
+                continue;
+            };
+            let mut entry = Kept {
+                environment: env.name.clone(),
+                alert: stale.name.clone(),
+                checks: Vec::new(),
+                instances: Vec::new(),
+            };
+            if stale.cadence.calendar == cadence::Calendar::Week {
+                let hand = crate::lint::rules::alert_window::weekly_thresholds(&alert.expr);
+                if let Some(hand) = hand.filter(|h| *h != stale.cadence.thresholds) {
+                    entry.checks = checks(&hand);
+                }
+            }
+            let listed = alert.matchers.iter().any(|m| {
+                m.label == "database_instance" && matches!(m.op, MatchOp::Equal | MatchOp::Regex)
+            });
+            let watched = |h: &str| alert.watches(h, None, None);
+            if listed
+                && hosts
+                    .iter()
+                    .any(|&h| watched(h) != stale.instances.covers(h))
+            {
+                entry.instances = hosts
+                    .iter()
+                    .filter(|&&h| watched(h))
+                    .map(|h| h.to_string())
+                    .collect();
+            }
+            if !entry.checks.is_empty() || !entry.instances.is_empty() {
+                kept.push(entry);
+            }
+        }
+    }
+    kept
+}
+
+/// A week's thresholds, by `day_of_week() * 24 + hour()`, as checks: per
+/// threshold (tightest first), the days that check the same hours.
+fn checks(week: &[Option<i64>]) -> Vec<Check> {
+    let mut by_threshold: BTreeMap<i64, BTreeMap<[u8; 2], Vec<Weekday>>> = BTreeMap::new();
+    for day in Weekday::ALL {
+        let hours = |x: i64| {
+            (0..24u8)
+                .filter(move |&h| week[usize::from(day.number()) * 24 + usize::from(h)] == Some(x))
+        };
+        let thresholds: BTreeSet<i64> = (0..24)
+            .filter_map(|h| week[usize::from(day.number()) * 24 + h])
+            .collect();
+        for x in thresholds {
+            let mut ranges: Vec<[u8; 2]> = Vec::new();
+            for h in hours(x) {
+                match ranges.last_mut() {
+                    Some([_, last]) if *last + 1 == h => *last = h,
+                    _ => ranges.push([h, h]),
+                }
+            }
+            for range in ranges {
+                by_threshold
+                    .entry(x)
+                    .or_default()
+                    .entry(range)
+                    .or_default()
+                    .push(day);
+            }
+        }
+    }
+    by_threshold
+        .into_iter()
+        .flat_map(|(x, ranges)| {
+            ranges.into_iter().map(move |(range, days)| Check {
+                threshold: Duration(x as u64),
+                days,
+                hours: (range != [0, 23]).then_some(range),
+            })
+        })
+        .collect()
 }
 
 /// An alert the rules files hold, without its annotations: what lint reads.
