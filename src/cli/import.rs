@@ -112,7 +112,7 @@ fn db_backup(
     };
     if let Some(dir) = &sources.rules {
         rules::import_speeds(&mut plan, dir)?;
-        rules::import_labels(&mut plan, dir)?;
+        rules::import_alert_settings(&mut plan, dir)?;
     }
     let facts = facts
         .map(Path::to_owned)

@@ -20,6 +20,19 @@ pub struct Settings {
     pub taking_a_long_time: LongRunning,
     /// How the "not completed" alerts are derived from the schedules.
     pub not_completed: NotCompleted,
+    /// The environments that get a rules file, when not every environment
+    /// with jobs does (a chart whose rules are still being written).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rules_for: Option<Vec<String>>,
+}
+
+impl Settings {
+    /// Whether an environment gets a rules file (if it has jobs).
+    pub fn has_rules(&self, env: &str) -> bool {
+        self.rules_for
+            .as_ref()
+            .is_none_or(|envs| envs.iter().any(|e| e == env))
+    }
 }
 
 impl Default for Settings {
@@ -34,6 +47,7 @@ impl Default for Settings {
             ]),
             taking_a_long_time: LongRunning::default(),
             not_completed: NotCompleted::default(),
+            rules_for: None,
         }
     }
 }
@@ -533,6 +547,11 @@ pub fn json_schema() -> serde_json::Value {
                     },
                     "kept": kept
                 }
+            },
+            "rules_for": {
+                "type": "array",
+                "description": "The environments that get a rules file, when not every environment with jobs does; the others' jobs are watched by no alert. Default: every environment with jobs.",
+                "items": {"type": "string"}
             }
         }
     })

@@ -142,6 +142,9 @@ pub fn not_completed_alert(
 ) -> Option<String> {
     let env = plan.environment(env)?;
     let model = model::build(plan, env).ok()?;
+    if !has_file(plan, &model) {
+        return None;
+    }
     let file = render::environment(plan, &model, templates, false).ok()?;
     file.rules.into_iter().find_map(|rule| match rule.what {
         render::What::Stale(i) if model.stale[i].instances.covers(host) => Some(rule.alert),
@@ -278,7 +281,7 @@ pub fn alerts(plan: &Plan, templates: &Templates) -> Result<Vec<Alert>, RulesErr
         PathBuf::from(COMMON_FILE),
         render::common(plan, templates, false)?,
     )];
-    for model in models.iter().filter(|m| !m.env.jobs.is_empty()) {
+    for model in models.iter().filter(|m| has_file(plan, m)) {
         files.push((
             environment_file(&model.env.name),
             render::environment(plan, model, templates, false)?,
@@ -315,7 +318,7 @@ pub fn render(plan: &Plan, templates: &Templates) -> Result<Vec<File>, RulesErro
     let text = render::to_yaml(&common, header)?;
     let tests = tests_gen::common_tests(&models, &common, COMMON_FILE)?;
     pair(PathBuf::from(COMMON_FILE), text, tests);
-    for model in models.iter().filter(|m| !m.env.jobs.is_empty()) {
+    for model in models.iter().filter(|m| has_file(plan, m)) {
         let file = render::environment(plan, model, templates, true)?;
         let text = render::to_yaml(&file, header)?;
         let path = environment_file(&model.env.name);
@@ -327,6 +330,12 @@ pub fn render(plan: &Plan, templates: &Templates) -> Result<Vec<File>, RulesErro
         pair(path, text, tests);
     }
     Ok(files)
+}
+
+/// Whether an environment gets a rules file: it has jobs, and the
+/// catalogue does not leave it out (`alerts.rules_for`).
+fn has_file(plan: &Plan, model: &model::EnvModel) -> bool {
+    !model.env.jobs.is_empty() && plan.alerts.has_rules(&model.env.name)
 }
 
 /// Each environment's rules model.
