@@ -27,6 +27,11 @@ declare_rule! {
     ///
     /// Schedules that are not weekly are not judged.
     ///
+    /// In a catalogue, each alert kept as a chart had it
+    /// (`alerts.not_completed.kept`, which `envsync import` writes so that
+    /// adopting changes nothing) is judged the same way, for each database
+    /// instance it watches; and an entry that names no alert is reported.
+    ///
     /// ## Why it matters
     /// A window one day too wide pages on-call every week for nothing; one
     /// day too narrow keeps a missed run quiet until the weekend is over.
@@ -45,13 +50,17 @@ declare_rule! {
     ///
     /// ## How to fix
     /// Change the window or threshold to the hours the finding names, or
-    /// move to a catalogue: `envsync render` derives the terms.
+    /// move to a catalogue: `envsync render` derives the terms. In a
+    /// catalogue, delete the kept entry.
     name: "alert-window",
     severity: Warning,
     check: check,
 }
 
 fn check(ctx: &Context) -> Vec<Diagnostic> {
+    if ctx.mode == Mode::Catalogue {
+        return kept(ctx);
+    }
     let (Mode::Chart, Some(alerts)) = (ctx.mode, ctx.alerts) else {
         return Vec::new();
     };
@@ -133,9 +142,34 @@ fn check(ctx: &Context) -> Vec<Diagnostic> {
     out
 }
 
+/// A catalogue's kept windows (`alerts.not_completed.kept`), judged as a
+/// chart's alerts are.
+fn kept(ctx: &Context) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    for (k, kept) in ctx.plan.alerts.not_completed.kept.iter().enumerate() {
+        let at = ctx
+            .find(&format!("/alerts/not_completed/kept/{k}"))
+            .unwrap_or_default();
+        for problem in crate::render::rules::kept_problems(ctx.plan, kept) {
+            out.push(RULE.finding(
+                ctx.path,
+                at,
+                format!(
+                    "the kept {} {:?} alert, {problem}; delete this entry to render the window derived from the schedules",
+                    kept.environment, kept.alert
+                ),
+            ));
+        }
+    }
+    out
+}
+
 /// The hours the alert checks with a threshold a healthy success can
 /// exceed, in words.
-fn false_alarms(c: &Cadence, threshold_at: &dyn Fn(i64) -> Option<i64>) -> Option<String> {
+pub(crate) fn false_alarms(
+    c: &Cadence,
+    threshold_at: &dyn Fn(i64) -> Option<i64>,
+) -> Option<String> {
     let mut wrong = BTreeSet::new();
     let mut oldest = 0;
     for h in 0..7 * 24 {
@@ -159,7 +193,7 @@ fn false_alarms(c: &Cadence, threshold_at: &dyn Fn(i64) -> Option<i64>) -> Optio
 
 /// The runs of the reference week whose miss the alert tells later than
 /// its threshold after their due finish, in words.
-fn late(
+pub(crate) fn late(
     schedules: &[&Schedule],
     budget: i64,
     threshold: i64,

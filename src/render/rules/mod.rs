@@ -223,6 +223,63 @@ pub fn kept_alerts(
     kept
 }
 
+/// What a kept "not completed" alert gets wrong, in words, per database
+/// instance it watches: the hours it fires in while every run is on time,
+/// and the missed runs it tells later than its threshold after they were
+/// due to finish (as lint's `alert-window` judges a chart's alert). One
+/// line when the entry names no alert.
+pub fn kept_problems(plan: &Plan, kept: &Kept) -> Vec<String> {
+    use crate::lint::rules::alert_window::{false_alarms, late};
+    let env = plan.environment(&kept.environment);
+    let model = env.and_then(|env| model::build(plan, env).ok());
+    let Some((model, stale)) = model.as_ref().and_then(|m| {
+        let stale = m.stale.iter().find(|s| s.name == kept.alert)?;
+        Some((m, stale))
+    }) else {
+        return vec![format!(
+            "{}: no \"not completed\" alert is named {:?} there, so the entry is not used",
+            kept.environment, kept.alert
+        )];
+    };
+    let threshold_at = |t: i64| stale.cadence.threshold_at(t);
+    let mut problems = Vec::new();
+    for (host, derived) in &model.cadences {
+        // A host another alert watches too is judged by that one.
+        let also = model
+            .stale
+            .iter()
+            .any(|o| !std::ptr::eq(o, stale) && o.instances.covers(host));
+        if !stale.instances.covers(host) || also || derived.calendar != cadence::Calendar::Week {
+            continue;
+        }
+        let running: Vec<_> = model
+            .running
+            .iter()
+            .filter(|r| r.job.host() == host)
+            .collect();
+        let schedules: Vec<_> = running.iter().map(|r| &r.schedule).collect();
+        let budget = running.iter().map(|r| r.budget).max().unwrap_or(0);
+        let what = format!(
+            "watching `{host}` ({}, runs taking up to {})",
+            schedules
+                .iter()
+                .map(|s| s.describe())
+                .collect::<Vec<_>>()
+                .join("; "),
+            cadence::words(budget)
+        );
+        if let Some(message) = false_alarms(derived, &threshold_at) {
+            problems.push(format!(
+                "{what}: it fires while every run is on time, {message}"
+            ));
+        }
+        if let Some(message) = late(&schedules, budget, stale.cadence.threshold, &threshold_at) {
+            problems.push(format!("{what}: {message}"));
+        }
+    }
+    problems
+}
+
 /// A week's thresholds, by `day_of_week() * 24 + hour()`, as checks: per
 /// threshold (tightest first), the days that check the same hours.
 fn checks(week: &[Option<i64>]) -> Vec<Check> {

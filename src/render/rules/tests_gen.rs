@@ -741,7 +741,8 @@ fn play_scenarios(
                 ));
                 rerun(g, &mut values, at + STEP);
                 expect.fires_at(g, ri, &labels, at, &what);
-                let until = kept_fires(model, &watching, &values, g, at + STEP).unwrap_or(g.span);
+                let until = kept_fires(model, &watching, &values, g, at + STEP)
+                    .map_or(g.span, |t| t - STEP);
                 g.quiet(
                     format!("{what}: no alert after the rerun"),
                     &pod,
