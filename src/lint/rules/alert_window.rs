@@ -150,15 +150,20 @@ fn kept(ctx: &Context) -> Vec<Diagnostic> {
         let at = ctx
             .find(&format!("/alerts/not_completed/kept/{k}"))
             .unwrap_or_default();
-        for problem in crate::render::rules::kept_problems(ctx.plan, kept) {
-            out.push(RULE.finding(
-                ctx.path,
-                at,
-                format!(
-                    "the kept {} {:?} alert, {problem}; delete this entry to render the window derived from the schedules",
-                    kept.environment, kept.alert
-                ),
-            ));
+        for (host, problem) in crate::render::rules::kept_problems(ctx.plan, kept) {
+            let message = format!(
+                "the kept {} {:?} alert, {problem}; delete this entry to render the window derived from the schedules",
+                kept.environment, kept.alert
+            );
+            // Told at the host's first running job, as a chart's alert is,
+            // so that diff and apply know the chart has it already.
+            let job = ctx.jobs().find(|(r, env, job)| {
+                env.name == kept.environment && Some(job.host()) == host.as_deref() && ctx.runs(*r)
+            });
+            out.push(match job {
+                Some((r, _, _)) => ctx.at_job(&RULE, r, at, message),
+                None => RULE.finding(ctx.path, at, message),
+            });
         }
     }
     out
@@ -552,6 +557,60 @@ mod tests {
           < time() - 262800
 "
         )
+    }
+
+    /// A catalogue whose staging alert keeps GOV.UK's Sunday-to-Thursday
+    /// window (Monday to Thursday at 25 hours), with these kept entries.
+    fn kept_catalogue(kept: &str) -> String {
+        let databases =
+            "  content-store-postgres:\n    production: 6 1 * * *\n    staging: 6 22 * * 0-4\n";
+        format!(
+            "alerts:\n  not_completed:\n    kept:\n{kept}{}",
+            crate::lint::testing::estate(databases)
+        )
+    }
+
+    #[test]
+    fn a_kept_window_is_judged_as_a_charts_alert() {
+        use crate::lint::testing::catalogue;
+        let found = catalogue(
+            &RULE,
+            &kept_catalogue(
+                "      - environment: staging\n        alert: Sunday to Thursday\n        checks:\n          - {threshold: 25h, days: [monday, tuesday, wednesday, thursday]}\n",
+            ),
+        );
+        let messages: Vec<&str> = found.iter().map(|d| d.message.as_str()).collect();
+        assert_eq!(found.len(), 2, "{messages:#?}");
+        assert!(messages[0].contains("it fires while every run is on time, on Monday 00:00"));
+        assert!(messages[1].contains("a missed Thursday 22:06 run is told only at Monday 00:00"));
+        assert!(messages.iter().all(|m| m.contains("delete this entry")));
+        assert!(
+            found
+                .iter()
+                .all(|d| d.job.as_deref() == Some("content-store-postgres"))
+        );
+        // The derived window has nothing to tell.
+        let derived = kept_catalogue("").replace(
+            "    kept:\n",
+            "    grace: [{runs_every: 1d, grace: 1h}, {runs_every: 1w, grace: 12h}]\n",
+        );
+        assert_eq!(catalogue(&RULE, &derived), vec![]);
+    }
+
+    #[test]
+    fn a_kept_entry_that_names_no_alert_is_told() {
+        let found = crate::lint::testing::catalogue(
+            &RULE,
+            &kept_catalogue(
+                "      - environment: staging\n        alert: Weekday\n        instances: [content-store-postgres]\n",
+            ),
+        );
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(
+            found[0]
+                .message
+                .contains("no \"not completed\" alert is named \"Weekday\"")
+        );
     }
 
     #[test]

@@ -226,9 +226,9 @@ pub fn kept_alerts(
 /// What a kept "not completed" alert gets wrong, in words, per database
 /// instance it watches: the hours it fires in while every run is on time,
 /// and the missed runs it tells later than its threshold after they were
-/// due to finish (as lint's `alert-window` judges a chart's alert). One
-/// line when the entry names no alert.
-pub fn kept_problems(plan: &Plan, kept: &Kept) -> Vec<String> {
+/// due to finish (as lint's `alert-window` judges a chart's alert), with
+/// the instance. One line, of no instance, when the entry names no alert.
+pub fn kept_problems(plan: &Plan, kept: &Kept) -> Vec<(Option<String>, String)> {
     use crate::lint::rules::alert_window::{false_alarms, late};
     let env = plan.environment(&kept.environment);
     let model = env.and_then(|env| model::build(plan, env).ok());
@@ -236,9 +236,12 @@ pub fn kept_problems(plan: &Plan, kept: &Kept) -> Vec<String> {
         let stale = m.stale.iter().find(|s| s.name == kept.alert)?;
         Some((m, stale))
     }) else {
-        return vec![format!(
-            "{}: no \"not completed\" alert is named {:?} there, so the entry is not used",
-            kept.environment, kept.alert
+        return vec![(
+            None,
+            format!(
+                "{}: no \"not completed\" alert is named {:?} there, so the entry is not used",
+                kept.environment, kept.alert
+            ),
         )];
     };
     let threshold_at = |t: i64| stale.cadence.threshold_at(t);
@@ -269,12 +272,13 @@ pub fn kept_problems(plan: &Plan, kept: &Kept) -> Vec<String> {
             cadence::words(budget)
         );
         if let Some(message) = false_alarms(derived, &threshold_at) {
-            problems.push(format!(
-                "{what}: it fires while every run is on time, {message}"
+            problems.push((
+                Some(host.clone()),
+                format!("{what}: it fires while every run is on time, {message}"),
             ));
         }
         if let Some(message) = late(&schedules, budget, stale.cadence.threshold, &threshold_at) {
-            problems.push(format!("{what}: {message}"));
+            problems.push((Some(host.clone()), format!("{what}: {message}")));
         }
     }
     problems
