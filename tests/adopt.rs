@@ -316,3 +316,42 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
     files.sort();
     files
 }
+
+#[test]
+fn diff_and_apply_print_the_warnings_a_change_brings_and_not_the_charts_own() {
+    let Some(case) = newest_with_rules() else {
+        return;
+    };
+    let a = adopt(&case);
+    // The chart's own findings (its Sunday-to-Thursday window among them)
+    // are not the change's.
+    let clean = run("diff", &a);
+    assert_eq!(clean.status.code(), Some(0), "{clean:?}");
+    let stderr = String::from_utf8(clean.stderr).unwrap();
+    assert!(!stderr.contains("warning"), "{stderr}");
+    // A kept entry that names no alert is a warning the chart does not have.
+    let text = fs::read_to_string(&a.catalogue).unwrap();
+    let edited = text.replacen(
+        "    kept:\n",
+        "    kept:\n      - environment: staging\n        alert: Fortnightly\n        instances: [chat-postgres]\n",
+        1,
+    );
+    assert_ne!(text, edited);
+    fs::write(&a.catalogue, edited).unwrap();
+    for command in ["diff", "apply"] {
+        let out = run(command, &a);
+        assert!(out.status.success(), "{command}: {out:?}");
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert!(
+            stderr.contains("no \"not completed\" alert is named \"Fortnightly\" there")
+                && stderr.contains("the chart does not have yet"),
+            "{command}: {stderr}"
+        );
+        assert_eq!(stderr.matches("warning:").count(), 1, "{command}: {stderr}");
+    }
+    assert_eq!(
+        git(&a.repo, &["status", "--porcelain", "--", "charts"]),
+        "",
+        "the entry changes no rule"
+    );
+}
