@@ -355,3 +355,96 @@ fn diff_and_apply_print_the_warnings_a_change_brings_and_not_the_charts_own() {
         "the entry changes no rule"
     );
 }
+
+/// The CronJobs of a file of YAML documents, by name, as data (read as
+/// Helm and Kubernetes read YAML).
+fn cronjobs(text: &str) -> std::collections::BTreeMap<String, serde_json::Value> {
+    use envsync::read::yaml::{self, Dialect};
+    text.split("\n---\n")
+        .filter(|d| {
+            d.lines()
+                .any(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#') && l != "---")
+        })
+        .map(|d| {
+            let doc = yaml::parse(d, Dialect::HelmValues)
+                .unwrap_or_else(|e| panic!("{e} in:\n{d}"))
+                .value
+                .to_json();
+            assert_eq!(doc["kind"], "CronJob", "{doc}");
+            (doc["metadata"]["name"].as_str().unwrap().to_owned(), doc)
+        })
+        .collect()
+}
+
+#[test]
+fn what_apply_writes_after_an_edit_renders_with_helm_to_the_rendered_cronjobs() {
+    let Some(case) = newest_with_rules() else {
+        return;
+    };
+    let Some(helm) = common::helm() else {
+        return;
+    };
+    let a = adopt(&case);
+    let text = fs::read_to_string(&a.catalogue).unwrap();
+    // chat-postgres in staging, an hour later.
+    let edited = text.replacen(
+        "    staging: 47 1 * * 1-5\n",
+        "    staging: 47 2 * * 1-5\n",
+        1,
+    );
+    assert!(text != edited, "no staging schedule 47 1 * * 1-5 to edit");
+    fs::write(&a.catalogue, edited).unwrap();
+    assert!(run("apply", &a).status.success());
+    let changed = git(&a.repo, &["diff", "--numstat"]);
+    assert_eq!(changed, format!("1\t1\t{VALUES}\n"));
+
+    let out = tempfile::tempdir().unwrap();
+    common::envsync()
+        .arg("render")
+        .arg(&a.catalogue)
+        .arg("--out")
+        .arg(out.path())
+        .assert()
+        .success();
+    // The chart's templates are GOV.UK's as bench/chart holds them
+    // (tests/manifests.rs checks them against every revision).
+    let chart = common::manifest_dir().join("bench/chart");
+    let mut compared = 0;
+    for env in ["production", "staging", "integration"] {
+        let printed = Command::new(&helm)
+            .args(["template", "db-backup"])
+            .arg(&chart)
+            .arg("--values")
+            .arg(a.repo.join(VALUES))
+            .args(["--set", &format!("govukEnvironment={env}")])
+            .output()
+            .unwrap();
+        assert!(printed.status.success(), "{printed:?}");
+        let helm = cronjobs(&String::from_utf8(printed.stdout).unwrap());
+        let ours = cronjobs(
+            &fs::read_to_string(out.path().join(format!("manifests/{env}.yaml"))).unwrap(),
+        );
+        assert_eq!(
+            helm.keys().collect::<Vec<_>>(),
+            ours.keys().collect::<Vec<_>>(),
+            "{env}"
+        );
+        for (name, object) in &helm {
+            assert_eq!(object, &ours[name], "{env}: {name}");
+        }
+        compared += helm.len();
+    }
+    // As many as GOV.UK's chart renders from the revision's own values.
+    let govuk: usize = ["production", "staging", "integration"]
+        .iter()
+        .map(|env| {
+            cronjobs(&fs::read_to_string(case.join(format!("rendered/{env}.yaml"))).unwrap()).len()
+        })
+        .sum();
+    assert_eq!(compared, govuk);
+    let staging = fs::read_to_string(out.path().join("manifests/staging.yaml")).unwrap();
+    assert!(
+        staging.contains("schedule: \"47 2 * * 1-5\""),
+        "the edit is not rendered"
+    );
+}
