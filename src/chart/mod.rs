@@ -557,11 +557,17 @@ fn normalise_exprs(value: &mut Value) {
     }
 }
 
-/// PromQL compared by meaning: comments and whitespace dropped, and every
+/// PromQL compared by meaning: comments and whitespace dropped, every
 /// `=~"..."` / `!~"..."` matcher replaced by the sorted set of names it
 /// matches when that set is finite (`(draft-)?a|b` → `a|b|draft-a`), or by
-/// its sorted top-level alternatives.
+/// its sorted top-level alternatives, and the bound `day_of_week() <= 6`
+/// that every day meets dropped from a range (`day_of_week() > 1 and
+/// day_of_week() <= 6` is `day_of_week() > 1`).
 pub fn normalise_expr(expr: &str) -> String {
+    tokens(expr).replace("andday_of_week()<=6", "")
+}
+
+fn tokens(expr: &str) -> String {
     let text: String = expr
         .lines()
         .map(strip_comment)
@@ -788,5 +794,14 @@ mod tests {
         // A regex that matches unboundedly many names keeps its form.
         let d = "x{a=~\"b.*|a\"}";
         assert_eq!(normalise_expr(d), "x{a=~\"a|b.*\"}");
+        let saturday = "x and on() (day_of_week() > 1 and day_of_week() <=6)";
+        assert_eq!(
+            normalise_expr(saturday),
+            normalise_expr("x and on() (day_of_week() > 1)")
+        );
+        assert_ne!(
+            normalise_expr(saturday),
+            normalise_expr("x and on() (day_of_week() > 1 and day_of_week() <= 5)")
+        );
     }
 }

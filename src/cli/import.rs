@@ -205,6 +205,7 @@ fn db_backup(
     };
     if let Some(dir) = &sources.rules {
         rules::import_speeds(&mut plan, dir)?;
+        rules::import_alert_settings(&mut plan, dir)?;
     }
     let facts = facts
         .map(Path::to_owned)
@@ -216,7 +217,39 @@ fn db_backup(
             Err(problems) => return Err(invalid(&path, text, problems, Format::Human)),
         }
     }
+    if let Some(dir) = &sources.rules {
+        keep_alerts(&mut plan, dir)?;
+    }
     Ok((plan, text))
+}
+
+/// Keeps the "not completed" windows of the chart's rules that differ from
+/// the derived ones, so that the first apply changes nothing, and says so.
+fn keep_alerts(plan: &mut Plan, dir: &Path) -> Result<(), Error> {
+    let chart = crate::lint::alerts::AlertRules::read_dir(dir).map_err(|source| {
+        rules::ImportError::Io {
+            path: dir.to_owned(),
+            source,
+        }
+    })?;
+    let templates = crate::render::templates::Templates::load(None)
+        .map_err(|e| Error::Usage(format!("cannot load the rules templates: {e}")))?;
+    let kept = crate::render::rules::kept_alerts(plan, &templates, &chart);
+    if !kept.is_empty() {
+        let names: Vec<String> = kept
+            .iter()
+            .map(|k| format!("{} {:?}", k.environment, k.alert))
+            .collect();
+        eprintln!(
+            "kept {} \"not completed\" alert(s) as the chart's rules have them, so that apply changes nothing: {}. \
+             They check other hours or instances than the ones derived from the schedules (envsync lint says how); \
+             delete an entry of alerts.not_completed.kept to render the derived alert.",
+            kept.len(),
+            names.join(", ")
+        );
+    }
+    plan.alerts.not_completed.kept = kept;
+    Ok(())
 }
 
 /// The `.envsync.yaml` of the checkout whose chart values these are, if it

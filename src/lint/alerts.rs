@@ -61,7 +61,7 @@ impl Alert {
     }
 
     /// Whether the alert watches a series with these labels.
-    fn watches(&self, host: &str, op: Option<Op>, db: Option<&str>) -> bool {
+    pub(crate) fn watches(&self, host: &str, op: Option<Op>, db: Option<&str>) -> bool {
         self.matchers.iter().all(|m| match m.label.as_str() {
             "database_instance" => m.matches(host),
             "operation" => op.is_none_or(|op| m.matches(op.as_str())),

@@ -20,6 +20,19 @@ pub struct Settings {
     pub taking_a_long_time: LongRunning,
     /// How the "not completed" alerts are derived from the schedules.
     pub not_completed: NotCompleted,
+    /// The environments that get a rules file, when not every environment
+    /// with jobs does (a chart whose rules are still being written).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rules_for: Option<Vec<String>>,
+}
+
+impl Settings {
+    /// Whether an environment gets a rules file (if it has jobs).
+    pub fn has_rules(&self, env: &str) -> bool {
+        self.rules_for
+            .as_ref()
+            .is_none_or(|envs| envs.iter().any(|e| e == env))
+    }
 }
 
 impl Default for Settings {
@@ -34,6 +47,7 @@ impl Default for Settings {
             ]),
             taking_a_long_time: LongRunning::default(),
             not_completed: NotCompleted::default(),
+            rules_for: None,
         }
     }
 }
@@ -163,6 +177,10 @@ pub struct NotCompleted {
     /// threshold: a gap uses the entry with the largest `runs_every` that is
     /// not above it (gaps below every entry use the first one).
     pub grace: Vec<Grace>,
+    /// Alerts that check what a chart's hand-written rule checked when the
+    /// chart was imported, instead of the derived window.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub kept: Vec<Kept>,
 }
 
 impl Default for NotCompleted {
@@ -178,6 +196,7 @@ impl Default for NotCompleted {
                     grace: Duration::hours(12),
                 },
             ],
+            kept: Vec::new(),
         }
     }
 }
@@ -193,6 +212,75 @@ impl NotCompleted {
             .find(|g| g.runs_every.0 <= gap)
             .or(entries.first());
         chosen.map_or(Duration::hours(1).0, |g| g.grace.0)
+    }
+
+    /// The kept window of an environment's alert, by the alert's name
+    /// (the cadence's: "Weekday" for "… not completed - Weekday backups").
+    pub fn kept(&self, env: &str, alert: &str) -> Option<&Kept> {
+        self.kept
+            .iter()
+            .find(|k| k.environment == env && k.alert == alert)
+    }
+}
+
+/// A "not completed" alert whose window is kept as a chart had it: each
+/// check a threshold and the hours of the week it is checked in. Deleting
+/// the entry gives the window derived from the schedules.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Kept {
+    pub environment: String,
+    /// The alert's name after "not completed - ", less " backups"
+    /// ("Weekday"); the environment's only alert is named after its runs
+    /// all the same ("Daily").
+    pub alert: String,
+    /// What it checks when, instead of the derived window.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub checks: Vec<Check>,
+    /// The only instances it watches, instead of the ones whose schedules
+    /// give this window.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub instances: Vec<String>,
+}
+
+/// A threshold checked on some days of the week, in some hours of them.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Check {
+    pub threshold: Duration,
+    pub days: Vec<Weekday>,
+    /// The first and the last hour checked (UTC); every hour when left out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hours: Option<[u8; 2]>,
+}
+
+/// A day of the week, numbered as `day_of_week()` numbers it (0 is Sunday).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Weekday {
+    Sunday,
+    Monday,
+    Tuesday,
+    Wednesday,
+    Thursday,
+    Friday,
+    Saturday,
+}
+
+impl Weekday {
+    pub const ALL: [Weekday; 7] = [
+        Weekday::Sunday,
+        Weekday::Monday,
+        Weekday::Tuesday,
+        Weekday::Wednesday,
+        Weekday::Thursday,
+        Weekday::Friday,
+        Weekday::Saturday,
+    ];
+
+    /// Its `day_of_week()`.
+    pub fn number(self) -> u8 {
+        self as u8
     }
 }
 
@@ -346,6 +434,57 @@ pub fn json_schema() -> serde_json::Value {
             "slowest": {"$ref": "#/$defs/duration"}
         }
     });
+    let check = json!({
+        "type": "object",
+        "additionalProperties": false,
+        "required": ["threshold", "days"],
+        "properties": {
+            "threshold": {"$ref": "#/$defs/duration"},
+            "days": {
+                "type": "array",
+                "minItems": 1,
+                "items": {"enum": ["sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"]}
+            },
+            "hours": {
+                "type": "array",
+                "description": "The first and the last hour checked (UTC); every hour when left out.",
+                "prefixItems": [
+                    {"type": "integer", "minimum": 0, "maximum": 23},
+                    {"type": "integer", "minimum": 0, "maximum": 23}
+                ],
+                "items": false,
+                "minItems": 2
+            }
+        }
+    });
+    let kept = json!({
+        "type": "array",
+        "description": "Alerts that check what the chart's hand-written rule checked when it was imported, instead of the window derived from the schedules. Delete an entry to render the derived window; lint says where a kept window fires while runs are on time or tells a missed run late.",
+        "items": {
+            "type": "object",
+            "additionalProperties": false,
+            "required": ["environment", "alert"],
+            "properties": {
+                "environment": {"type": "string"},
+                "alert": {
+                    "type": "string",
+                    "description": "The alert's name after \"not completed - \", less \" backups\" (Weekday)."
+                },
+                "checks": {
+                    "type": "array",
+                    "minItems": 1,
+                    "description": "What the alert checks when, instead of the derived window.",
+                    "items": check
+                },
+                "instances": {
+                    "type": "array",
+                    "minItems": 1,
+                    "description": "The only database instances the alert watches, instead of the ones whose schedules give its window.",
+                    "items": {"type": "string"}
+                }
+            }
+        }
+    });
     json!({
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": "urn:envsync:alerts.schema.json",
@@ -405,8 +544,14 @@ pub fn json_schema() -> serde_json::Value {
                                 "grace": {"$ref": "#/$defs/duration"}
                             }
                         }
-                    }
+                    },
+                    "kept": kept
                 }
+            },
+            "rules_for": {
+                "type": "array",
+                "description": "The environments that get a rules file, when not every environment with jobs does; the others' jobs are watched by no alert. Default: every environment with jobs.",
+                "items": {"type": "string"}
             }
         }
     })

@@ -13,6 +13,7 @@
 use crate::model::alerts::Duration;
 use crate::model::plan::{Op, Plan, Speed};
 use crate::promql::{self, Matcher};
+use indexmap::IndexMap;
 use std::path::{Path, PathBuf};
 
 /// Why a chart's rules could not be read for their speed groups.
@@ -145,6 +146,52 @@ fn rule_files(dir: &Path) -> Result<Vec<PathBuf>, ImportError> {
         .collect();
     files.sort();
     Ok(files)
+}
+
+/// Sets the catalogue's alert labels to the ones every alert of the
+/// chart's database backup rules files carries (the common file and each
+/// environment's), in their order, when they all carry the same ones; and
+/// lists the environments that have a rules file when some with jobs have
+/// none.
+pub fn import_alert_settings(plan: &mut Plan, rules_dir: &Path) -> Result<(), ImportError> {
+    use crate::render::rules::{COMMON_FILE, environment_file};
+    let files = std::iter::once(PathBuf::from(COMMON_FILE))
+        .chain(plan.environments.iter().map(|e| environment_file(&e.name)))
+        .map(|f| rules_dir.join(f))
+        .filter(|p| p.is_file());
+    let mut found: Option<IndexMap<String, String>> = None;
+    let mut same = true;
+    for path in files {
+        for rule in read_rules(&path)? {
+            let labels: IndexMap<String, String> = rule["labels"]
+                .as_object()
+                .into_iter()
+                .flatten()
+                .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned())))
+                .collect();
+            match &found {
+                Some(seen) if *seen != labels => same = false,
+                _ => found = Some(labels),
+            }
+        }
+    }
+    let with_file: Vec<String> = plan
+        .environments
+        .iter()
+        .filter(|e| rules_dir.join(environment_file(&e.name)).is_file())
+        .map(|e| e.name.clone())
+        .collect();
+    if plan
+        .environments
+        .iter()
+        .any(|e| !e.jobs.is_empty() && !with_file.contains(&e.name))
+    {
+        plan.alerts.rules_for = Some(with_file);
+    }
+    if let Some(labels) = found.filter(|l| same && !l.is_empty()) {
+        plan.alerts.labels = labels;
+    }
+    Ok(())
 }
 
 /// Reads rules files in the layout of `charts/monitoring-config/rules/`

@@ -27,6 +27,11 @@ declare_rule! {
     ///
     /// Schedules that are not weekly are not judged.
     ///
+    /// In a catalogue, each alert kept as a chart had it
+    /// (`alerts.not_completed.kept`, which `envsync import` writes so that
+    /// adopting changes nothing) is judged the same way, for each database
+    /// instance it watches; and an entry that names no alert is reported.
+    ///
     /// ## Why it matters
     /// A window one day too wide pages on-call every week for nothing; one
     /// day too narrow keeps a missed run quiet until the weekend is over.
@@ -45,13 +50,17 @@ declare_rule! {
     ///
     /// ## How to fix
     /// Change the window or threshold to the hours the finding names, or
-    /// move to a catalogue: `envsync render` derives the terms.
+    /// move to a catalogue: `envsync render` derives the terms. In a
+    /// catalogue, delete the kept entry.
     name: "alert-window",
     severity: Warning,
     check: check,
 }
 
 fn check(ctx: &Context) -> Vec<Diagnostic> {
+    if ctx.mode == Mode::Catalogue {
+        return kept(ctx);
+    }
     let (Mode::Chart, Some(alerts)) = (ctx.mode, ctx.alerts) else {
         return Vec::new();
     };
@@ -133,9 +142,39 @@ fn check(ctx: &Context) -> Vec<Diagnostic> {
     out
 }
 
+/// A catalogue's kept windows (`alerts.not_completed.kept`), judged as a
+/// chart's alerts are.
+fn kept(ctx: &Context) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    for (k, kept) in ctx.plan.alerts.not_completed.kept.iter().enumerate() {
+        let at = ctx
+            .find(&format!("/alerts/not_completed/kept/{k}"))
+            .unwrap_or_default();
+        for (host, problem) in crate::render::rules::kept_problems(ctx.plan, kept) {
+            let message = format!(
+                "the kept {} {:?} alert, {problem}; delete this entry to render the window derived from the schedules",
+                kept.environment, kept.alert
+            );
+            // Told at the host's first running job, as a chart's alert is,
+            // so that diff and apply know the chart has it already.
+            let job = ctx.jobs().find(|(r, env, job)| {
+                env.name == kept.environment && Some(job.host()) == host.as_deref() && ctx.runs(*r)
+            });
+            out.push(match job {
+                Some((r, _, _)) => ctx.at_job(&RULE, r, at, message),
+                None => RULE.finding(ctx.path, at, message),
+            });
+        }
+    }
+    out
+}
+
 /// The hours the alert checks with a threshold a healthy success can
 /// exceed, in words.
-fn false_alarms(c: &Cadence, threshold_at: &dyn Fn(i64) -> Option<i64>) -> Option<String> {
+pub(crate) fn false_alarms(
+    c: &Cadence,
+    threshold_at: &dyn Fn(i64) -> Option<i64>,
+) -> Option<String> {
     let mut wrong = BTreeSet::new();
     let mut oldest = 0;
     for h in 0..7 * 24 {
@@ -159,7 +198,7 @@ fn false_alarms(c: &Cadence, threshold_at: &dyn Fn(i64) -> Option<i64>) -> Optio
 
 /// The runs of the reference week whose miss the alert tells later than
 /// its threshold after their due finish, in words.
-fn late(
+pub(crate) fn late(
     schedules: &[&Schedule],
     budget: i64,
     threshold: i64,
@@ -359,6 +398,25 @@ fn tokens(expr: &str) -> Vec<Tok> {
     out
 }
 
+/// The threshold a hand-written "not completed" alert checks in each hour
+/// of the week, by `day_of_week() * 24 + hour()`; None when its expression
+/// is not made of terms lint can read.
+pub(crate) fn weekly_thresholds(expr: &str) -> Option<Vec<Option<i64>>> {
+    let terms = hand_terms(expr)?;
+    Some(
+        (0..7 * 24)
+            .map(|i| {
+                let (dow, hour) = ((i / 24) as u8, (i % 24) as u8);
+                terms
+                    .iter()
+                    .filter(|(_, cond)| cond.as_ref().is_none_or(|c| c.holds(dow, hour)))
+                    .map(|(x, _)| *x)
+                    .min()
+            })
+            .collect(),
+    )
+}
+
 /// A hand-written alert's terms: each a threshold in seconds and the
 /// condition that selects its hours (None: every hour). None when the
 /// expression is not of that form.
@@ -499,6 +557,67 @@ mod tests {
           < time() - 262800
 "
         )
+    }
+
+    /// A catalogue whose staging alert keeps GOV.UK's Sunday-to-Thursday
+    /// window (Monday to Thursday at 25 hours), with these kept entries.
+    fn kept_catalogue(kept: &str) -> String {
+        let databases =
+            "  content-store-postgres:\n    production: 6 1 * * *\n    staging: 6 22 * * 0-4\n";
+        format!(
+            "alerts:\n  not_completed:\n    kept:\n{kept}{}",
+            crate::lint::testing::estate(databases)
+        )
+    }
+
+    #[test]
+    fn a_kept_window_is_judged_as_a_charts_alert() {
+        use crate::lint::testing::catalogue;
+        let found = catalogue(
+            &RULE,
+            &kept_catalogue(
+                "      - environment: staging\n        alert: Sunday to Thursday\n        checks:\n          - {threshold: 25h, days: [monday, tuesday, wednesday, thursday]}\n",
+            ),
+        );
+        let messages: Vec<&str> = found.iter().map(|d| d.message.as_str()).collect();
+        assert_eq!(found.len(), 2, "{messages:#?}");
+        let says = |what: &str| messages.iter().any(|m| m.contains(what));
+        assert!(
+            says("it fires while every run is on time, on Monday 00:00"),
+            "{messages:#?}"
+        );
+        assert!(
+            says("a missed Thursday 22:06 run is told only at Monday 00:00"),
+            "{messages:#?}"
+        );
+        assert!(messages.iter().all(|m| m.contains("delete this entry")));
+        assert!(
+            found
+                .iter()
+                .all(|d| d.job.as_deref() == Some("content-store-postgres"))
+        );
+        // The derived window has nothing to tell.
+        let derived = kept_catalogue("").replace(
+            "    kept:\n",
+            "    grace: [{runs_every: 1d, grace: 1h}, {runs_every: 1w, grace: 12h}]\n",
+        );
+        assert_eq!(catalogue(&RULE, &derived), vec![]);
+    }
+
+    #[test]
+    fn a_kept_entry_that_names_no_alert_is_told() {
+        let found = crate::lint::testing::catalogue(
+            &RULE,
+            &kept_catalogue(
+                "      - environment: staging\n        alert: Weekday\n        instances: [content-store-postgres]\n",
+            ),
+        );
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(
+            found[0]
+                .message
+                .contains("no \"not completed\" alert is named \"Weekday\"")
+        );
     }
 
     #[test]

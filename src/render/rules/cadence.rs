@@ -35,7 +35,7 @@
 //! missed run must be told in it, makes the schedule an error.
 
 use crate::cron::{DAY_NAMES, Schedule};
-use crate::model::alerts::{NotCompleted, join_words};
+use crate::model::alerts::{Kept, NotCompleted, join_words};
 use jiff::Timestamp;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -256,6 +256,60 @@ impl Cadence {
     /// What the alert checks, for grouping: the same terms are one alert.
     pub fn checks(&self) -> (&str, &[Term]) {
         (&self.name, &self.terms)
+    }
+}
+
+impl Cadence {
+    /// The cadence with a kept window in place of the derived one: the
+    /// checks as terms (a slot two checks name takes the tighter
+    /// threshold), tightest first. The runs, and how old a healthy success
+    /// can be, stay the schedules'. Only weekly cadences have one: the
+    /// checks name days of the week.
+    pub fn with_kept(&self, kept: &Kept) -> Result<Cadence, CadenceError> {
+        if self.calendar != Calendar::Week {
+            return Err(CadenceError(
+                "a kept window names days of the week, but these runs are not weekly".into(),
+            ));
+        }
+        let calendar = Calendar::Week;
+        let mut thresholds: Vec<Option<i64>> = vec![None; calendar.len()];
+        for check in &kept.checks {
+            let [first, last] = check.hours.unwrap_or([0, 23]);
+            for day in &check.days {
+                for hour in first..=last.min(23) {
+                    let i = usize::from(day.number()) * 24 + usize::from(hour);
+                    let x = check.threshold.0 as i64;
+                    thresholds[i] = Some(thresholds[i].map_or(x, |t| t.min(x)));
+                }
+            }
+        }
+        let mut by_threshold: BTreeMap<i64, Vec<Slot>> = BTreeMap::new();
+        for (i, x) in thresholds.iter().enumerate() {
+            if let Some(x) = x {
+                by_threshold
+                    .entry(*x)
+                    .or_default()
+                    .push(calendar.slot_at(i));
+            }
+        }
+        let terms: Vec<Term> = by_threshold
+            .into_iter()
+            .map(|(threshold, slots)| Term { threshold, slots })
+            .collect();
+        let Some(tightest) = terms.first() else {
+            return Err(CadenceError("a kept window checks no hour".into()));
+        };
+        let mut window = [false; 7];
+        for (d, w) in window.iter_mut().enumerate() {
+            *w = (0..24).all(|h| thresholds[d * 24 + h] == Some(tightest.threshold));
+        }
+        Ok(Cadence {
+            threshold: tightest.threshold,
+            terms,
+            thresholds,
+            window,
+            ..self.clone()
+        })
     }
 }
 

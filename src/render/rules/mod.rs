@@ -30,9 +30,11 @@ mod render;
 pub mod search;
 mod tests_gen;
 
+use crate::model::alerts::{Check, Duration, Kept, Weekday};
 use crate::model::plan::Plan;
 use crate::output::File;
 use crate::render::templates::{TemplateError, Templates};
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, thiserror::Error)]
@@ -77,6 +79,12 @@ pub enum RulesError {
         speed: String,
         line: usize,
         column: usize,
+    },
+    #[error("alerts.not_completed.kept: {env}/{alert}: {reason}")]
+    Kept {
+        env: String,
+        alert: String,
+        reason: String,
     },
     #[error(transparent)]
     Template(#[from] TemplateError),
@@ -135,11 +143,188 @@ pub fn not_completed_alert(
 ) -> Option<String> {
     let env = plan.environment(env)?;
     let model = model::build(plan, env).ok()?;
+    if !has_file(plan, &model) {
+        return None;
+    }
     let file = render::environment(plan, &model, templates, false).ok()?;
     file.rules.into_iter().find_map(|rule| match rule.what {
         render::What::Stale(i) if model.stale[i].instances.covers(host) => Some(rule.alert),
         _ => None,
     })
+}
+
+/// The "not completed" alerts to keep as a chart's rules have them, so
+/// that the rules rendered from `plan` check what the chart's check: for
+/// each rendered alert, the hand-written alert of the same name in the
+/// environment's folder, where it checks other hours or thresholds than
+/// the derived window (read as lint's `alert-window` reads it), or lists
+/// other instances of the environment (`=~`).
+pub fn kept_alerts(
+    plan: &Plan,
+    templates: &Templates,
+    chart: &crate::lint::alerts::AlertRules,
+) -> Vec<Kept> {
+    use crate::lint::alerts::Kind;
+    use crate::promql::MatchOp;
+    let mut kept = Vec::new();
+    for env in &plan.environments {
+        let Ok(model) = model::build(plan, env) else {
+            continue;
+        };
+        let Ok(file) = render::environment(plan, &model, templates, false) else {
+            continue;
+        };
+        let mut hosts: Vec<&str> = env.jobs.iter().map(|j| j.host()).collect();
+        hosts.sort_unstable();
+        hosts.dedup();
+        for rule in &file.rules {
+            let render::What::Stale(i) = rule.what else {
+                continue;
+            };
+            let stale = &model.stale[i];
+            let Some(alert) = chart.alerts.iter().find(|a| {
+                a.kind == Kind::NotCompleted
+                    && a.env.as_deref() == Some(&env.name)
+                    && a.name == rule.alert
+            }) else {
+                continue;
+            };
+            let mut entry = Kept {
+                environment: env.name.clone(),
+                alert: stale.name.clone(),
+                checks: Vec::new(),
+                instances: Vec::new(),
+            };
+            if stale.cadence.calendar == cadence::Calendar::Week {
+                let hand = crate::lint::rules::alert_window::weekly_thresholds(&alert.expr);
+                if let Some(hand) = hand.filter(|h| *h != stale.cadence.thresholds) {
+                    entry.checks = checks(&hand);
+                }
+            }
+            let listed = alert.matchers.iter().any(|m| {
+                m.label == "database_instance" && matches!(m.op, MatchOp::Equal | MatchOp::Regex)
+            });
+            let watched = |h: &str| alert.watches(h, None, None);
+            if listed
+                && hosts
+                    .iter()
+                    .any(|&h| watched(h) != stale.instances.covers(h))
+            {
+                entry.instances = hosts
+                    .iter()
+                    .filter(|&&h| watched(h))
+                    .map(|h| h.to_string())
+                    .collect();
+            }
+            if !entry.checks.is_empty() || !entry.instances.is_empty() {
+                kept.push(entry);
+            }
+        }
+    }
+    kept
+}
+
+/// What a kept "not completed" alert gets wrong, in words, per database
+/// instance it watches: the hours it fires in while every run is on time,
+/// and the missed runs it tells later than its threshold after they were
+/// due to finish (as lint's `alert-window` judges a chart's alert), with
+/// the instance. One line, of no instance, when the entry names no alert.
+pub fn kept_problems(plan: &Plan, kept: &Kept) -> Vec<(Option<String>, String)> {
+    use crate::lint::rules::alert_window::{false_alarms, late};
+    let env = plan.environment(&kept.environment);
+    let model = env.and_then(|env| model::build(plan, env).ok());
+    let Some((model, stale)) = model.as_ref().and_then(|m| {
+        let stale = m.stale.iter().find(|s| s.name == kept.alert)?;
+        Some((m, stale))
+    }) else {
+        return vec![(
+            None,
+            format!(
+                "{}: no \"not completed\" alert is named {:?} there, so the entry is not used",
+                kept.environment, kept.alert
+            ),
+        )];
+    };
+    let threshold_at = |t: i64| stale.cadence.threshold_at(t);
+    let mut problems = Vec::new();
+    for (host, derived) in &model.cadences {
+        // A host another alert watches too is judged by that one.
+        let also = model
+            .stale
+            .iter()
+            .any(|o| !std::ptr::eq(o, stale) && o.instances.covers(host));
+        if !stale.instances.covers(host) || also || derived.calendar != cadence::Calendar::Week {
+            continue;
+        }
+        let running: Vec<_> = model
+            .running
+            .iter()
+            .filter(|r| r.job.host() == host)
+            .collect();
+        let schedules: Vec<_> = running.iter().map(|r| &r.schedule).collect();
+        let budget = running.iter().map(|r| r.budget).max().unwrap_or(0);
+        let what = format!(
+            "watching `{host}` ({}, runs taking up to {})",
+            schedules
+                .iter()
+                .map(|s| s.describe())
+                .collect::<Vec<_>>()
+                .join("; "),
+            cadence::words(budget)
+        );
+        if let Some(message) = false_alarms(derived, &threshold_at) {
+            problems.push((
+                Some(host.clone()),
+                format!("{what}: it fires while every run is on time, {message}"),
+            ));
+        }
+        if let Some(message) = late(&schedules, budget, stale.cadence.threshold, &threshold_at) {
+            problems.push((Some(host.clone()), format!("{what}: {message}")));
+        }
+    }
+    problems
+}
+
+/// A week's thresholds, by `day_of_week() * 24 + hour()`, as checks: per
+/// threshold (tightest first), the days that check the same hours.
+fn checks(week: &[Option<i64>]) -> Vec<Check> {
+    let mut by_threshold: BTreeMap<i64, BTreeMap<[u8; 2], Vec<Weekday>>> = BTreeMap::new();
+    for day in Weekday::ALL {
+        let hours = |x: i64| {
+            (0..24u8)
+                .filter(move |&h| week[usize::from(day.number()) * 24 + usize::from(h)] == Some(x))
+        };
+        let thresholds: BTreeSet<i64> = (0..24)
+            .filter_map(|h| week[usize::from(day.number()) * 24 + h])
+            .collect();
+        for x in thresholds {
+            let mut ranges: Vec<[u8; 2]> = Vec::new();
+            for h in hours(x) {
+                match ranges.last_mut() {
+                    Some([_, last]) if *last + 1 == h => *last = h,
+                    _ => ranges.push([h, h]),
+                }
+            }
+            for range in ranges {
+                by_threshold
+                    .entry(x)
+                    .or_default()
+                    .entry(range)
+                    .or_default()
+                    .push(day);
+            }
+        }
+    }
+    by_threshold
+        .into_iter()
+        .flat_map(|(x, ranges)| {
+            ranges.into_iter().map(move |(range, days)| Check {
+                threshold: Duration(x as u64),
+                days,
+                hours: (range != [0, 23]).then_some(range),
+            })
+        })
+        .collect()
 }
 
 /// An alert the rules files hold, without its annotations: what lint reads.
@@ -158,7 +343,7 @@ pub fn alerts(plan: &Plan, templates: &Templates) -> Result<Vec<Alert>, RulesErr
         PathBuf::from(COMMON_FILE),
         render::common(plan, templates, false)?,
     )];
-    for model in models.iter().filter(|m| !m.env.jobs.is_empty()) {
+    for model in models.iter().filter(|m| has_file(plan, m)) {
         files.push((
             environment_file(&model.env.name),
             render::environment(plan, model, templates, false)?,
@@ -195,7 +380,7 @@ pub fn render(plan: &Plan, templates: &Templates) -> Result<Vec<File>, RulesErro
     let text = render::to_yaml(&common, header)?;
     let tests = tests_gen::common_tests(&models, &common, COMMON_FILE)?;
     pair(PathBuf::from(COMMON_FILE), text, tests);
-    for model in models.iter().filter(|m| !m.env.jobs.is_empty()) {
+    for model in models.iter().filter(|m| has_file(plan, m)) {
         let file = render::environment(plan, model, templates, true)?;
         let text = render::to_yaml(&file, header)?;
         let path = environment_file(&model.env.name);
@@ -207,6 +392,12 @@ pub fn render(plan: &Plan, templates: &Templates) -> Result<Vec<File>, RulesErro
         pair(path, text, tests);
     }
     Ok(files)
+}
+
+/// Whether an environment gets a rules file: it has jobs, and the
+/// catalogue does not leave it out (`alerts.rules_for`).
+fn has_file(plan: &Plan, model: &model::EnvModel) -> bool {
+    !model.env.jobs.is_empty() && plan.alerts.has_rules(&model.env.name)
 }
 
 /// Each environment's rules model.

@@ -90,6 +90,8 @@ pub(crate) struct StaleAlert {
     pub instances: Instances,
     /// This group also covers instances the catalogue does not know.
     pub complement: bool,
+    /// Its window is kept as the chart had it (`alerts.not_completed.kept`).
+    pub kept: bool,
 }
 
 /// The rules of one environment.
@@ -138,6 +140,22 @@ pub(crate) fn build<'a>(plan: &'a Plan, env: &'a Environment) -> Result<EnvModel
     let excluded = hosts_without_cadence(env, &cadences);
     let mut stale = stale_alerts(&cadence_groups(&cadences), &excluded);
     disambiguate_names(&mut stale);
+    for s in &mut stale {
+        if let Some(kept) = settings.not_completed.kept(&env.name, &s.name) {
+            if !kept.checks.is_empty() {
+                s.cadence = s.cadence.with_kept(kept).map_err(|e| RulesError::Kept {
+                    env: env.name.clone(),
+                    alert: s.name.clone(),
+                    reason: e.0,
+                })?;
+            }
+            if !kept.instances.is_empty() {
+                s.instances = Instances::Only(kept.instances.iter().cloned().collect());
+                s.complement = false;
+            }
+            s.kept = true;
+        }
+    }
 
     let stale_ops: Vec<Op> = Op::ALL
         .into_iter()
@@ -416,6 +434,7 @@ fn stale_alerts(groups: &[(Cadence, Vec<String>)], excluded: &[String]) -> Vec<S
             cadence: cadence.clone(),
             instances,
             complement: is_complement,
+            kept: false,
         });
     }
     stale
