@@ -99,6 +99,7 @@ fn build<'a>(plan: &Plan, env: &'a SearchEnvironment) -> Result<SearchModel<'a>,
             cadence,
             instances: Instances::Only(members.into_iter().collect()),
             complement: false,
+            kept: false,
         })
         .collect();
     disambiguate_names(&mut stale);
