@@ -296,14 +296,26 @@ fn looking_at_it(out: &mut String, env: &Environment, job: &Job) {
     }
 }
 
+/// The longest Job name Kubernetes accepts: the controller labels a Job's
+/// pods with it, and a label value has at most 63 characters.
+const MAX_JOB_NAME: usize = 63;
+
+/// The kubectl command that starts a Job of `cronjob` by hand, named
+/// `<cronjob>-manual-<seconds>`, the CronJob's name cut short where the
+/// whole would pass [`MAX_JOB_NAME`] (a CronJob name may have 52).
+fn run_by_hand(cronjob: &str) -> String {
+    const SUFFIX: &str = "-manual-$(date +%s)";
+    // `$(date +%s)` prints 10 digits until the year 2286.
+    let room = MAX_JOB_NAME - "-manual-".len() - 10;
+    let prefix: String = cronjob.chars().take(room).collect();
+    let prefix = prefix.trim_end_matches('-');
+    format!("  kubectl create job --from=cronjob/{cronjob} {prefix}{SUFFIX}")
+}
+
 /// The kubectl command to run the job by hand, and what that does.
 fn running_it_again(out: &mut String, plan: &Plan, env: &Environment, job: &Job) {
-    let cronjob = job.cronjob_name();
     section(out, "Running it again");
-    let _ = writeln!(
-        out,
-        "  kubectl create job --from=cronjob/{cronjob} {cronjob}-manual-$(date +%s)"
-    );
+    let _ = writeln!(out, "{}", run_by_hand(&job.cronjob_name()));
     let restores = job.operations.iter().any(|o| o.kind() == Some(Op::Restore));
     if !restores {
         let _ = writeln!(
@@ -454,10 +466,7 @@ fn search_card(
     let _ = writeln!(out, "  # its logs");
     let _ = writeln!(out, "  kubectl logs job/JOB -c main");
     section(&mut out, "Running it again");
-    let _ = writeln!(
-        out,
-        "  kubectl create job --from=cronjob/{cronjob} {cronjob}-manual-$(date +%s)"
-    );
+    let _ = writeln!(out, "{}", run_by_hand(&cronjob));
     match job.action {
         Action::Snapshot => {
             let _ = writeln!(
@@ -551,4 +560,34 @@ pub fn styled(card: &str) -> String {
         let _ = writeln!(out, "{style}{line}{style:#}");
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The Job name `kubectl create job` is given in a command line.
+    fn job_name(command: &str) -> &str {
+        let from = command.find("--from=").unwrap_or_default();
+        command[from..].split_once(' ').map_or("", |(_, name)| name)
+    }
+
+    #[test]
+    fn a_job_run_by_hand_has_a_name_kubernetes_accepts() {
+        let short = run_by_hand("db-backup-ckan-postgres");
+        assert_eq!(
+            short,
+            "  kubectl create job --from=cronjob/db-backup-ckan-postgres db-backup-ckan-postgres-manual-$(date +%s)"
+        );
+        // The longest CronJob name: 52 characters, cut to 45.
+        let longest = format!("db-backup-{}", "a".repeat(42));
+        let name = job_name(&run_by_hand(&longest)).replace("$(date +%s)", "1764806400");
+        assert_eq!(name.len(), MAX_JOB_NAME, "{name}");
+        assert!(name.starts_with(&longest[..45]), "{name}");
+        // A cut that ends at a dash drops it: names do not hold `--`.
+        let dashed = format!("db-backup-{}-b", "a".repeat(34));
+        let command = run_by_hand(&dashed);
+        let name = job_name(&command);
+        assert!(!name.contains("--"), "{name}");
+    }
 }
