@@ -271,6 +271,8 @@ struct RulesFile {
     /// The operations each database host runs in the file's environment
     /// (empty for the file every environment loads).
     series: Series,
+    /// The names of the team's rules in it, left as they are.
+    team: Vec<String>,
 }
 
 /// The operations each database host runs in an environment.
@@ -299,8 +301,7 @@ impl RulesFile {
     /// Whether the checkout's file means the same as the rendered one.
     fn same(&self) -> Result<bool, CheckoutError> {
         match &self.old {
-            Some(old) => Ok(normalised_rules(&self.path, old, &self.series)?
-                == normalised_rules(&self.path, &self.new, &self.series)?),
+            Some(old) => Ok(self.normalised(old)? == self.normalised(&self.new)?),
             None => Ok(false),
         }
     }
@@ -317,11 +318,13 @@ impl RulesFile {
             normalise_exprs(&mut b, &self.series);
             a == b
         };
-        let Some(edited) = edit::rules(old, &self.new, same) else {
+        let kept = |name: &str| self.team.iter().any(|t| t == name);
+        let Some(edited) = edit::rules(old, &self.new, same, kept) else {
             return Ok(None);
         };
-        let wanted = normalised_rules(&self.path, &self.new, &self.series)?;
-        Ok(normalised_rules(&self.path, &edited, &self.series)
+        let wanted = self.normalised(&self.new)?;
+        Ok(self
+            .normalised(&edited)
             .is_ok_and(|got| got == wanted)
             .then_some(edited))
     }
@@ -334,6 +337,11 @@ impl RulesFile {
             None if self.crlf() => self.new.replace('\n', "\r\n"),
             None => self.new.clone(),
         })
+    }
+
+    /// A text of the file as it is compared: without the team's rules.
+    fn normalised(&self, text: &str) -> Result<String, CheckoutError> {
+        normalised_rules(&self.path, text, &self.series, &self.team)
     }
 
     /// Whether the checkout's file has CRLF line endings.
@@ -364,12 +372,13 @@ fn rules_files(
                 .parent()
                 .and_then(|p| p.to_str())
                 .and_then(|env| series.remove(env).map(|s| (env.to_owned(), s)));
-            let series = match env {
+            let (series, team) = match env {
                 Some((env, s)) => {
+                    let team = plan.alerts.team_rules_in(Some(&env));
                     series.insert(env, s.clone());
-                    s
+                    (s, team)
                 }
-                None => Series::new(),
+                None => (Series::new(), plan.alerts.team_rules_in(None)),
             };
             let path = Path::new(folder).join(path);
             let old = match checkout.read(&path) {
@@ -382,6 +391,7 @@ fn rules_files(
                 path,
                 new: new.to_owned(),
                 series,
+                team,
             })
         })
         .collect()
@@ -572,13 +582,29 @@ fn normalised(value: &Value) -> Result<String, CheckoutError> {
 /// A rules file as data, with each expression's whitespace, comments and
 /// the order of the alternatives in its label-matcher regexes normalised,
 /// and the operation its selector selects made explicit where the series
-/// of the environment give it (see [`explicit_operation`]).
-fn normalised_rules(path: &Path, text: &str, series: &Series) -> Result<String, CheckoutError> {
+/// of the environment give it (see [`explicit_operation`]); the rules named
+/// in `team` left out.
+fn normalised_rules(
+    path: &Path,
+    text: &str,
+    series: &Series,
+    team: &[String],
+) -> Result<String, CheckoutError> {
     let root = yaml::parse(text, yaml::Dialect::Catalogue).map_err(|e| CheckoutError::Invalid {
         path: path.to_owned(),
         message: format!("{}:{}: {}", e.origin.line, e.origin.column, e.message),
     })?;
     let mut data = root.value.to_json();
+    let groups = data.get_mut("groups").and_then(Value::as_array_mut);
+    for group in groups.into_iter().flatten() {
+        if let Some(rules) = group.get_mut("rules").and_then(Value::as_array_mut) {
+            rules.retain(|r| {
+                !r.get("alert")
+                    .and_then(Value::as_str)
+                    .is_some_and(|name| team.iter().any(|t| t == name))
+            });
+        }
+    }
     normalise_exprs(&mut data, series);
     normalised(&data)
 }
@@ -866,6 +892,41 @@ pub fn apply(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_teams_rules_are_neither_compared_nor_removed() {
+        let rule = |name: &str, expr: &str| {
+            format!("      - alert: {name}\n        expr: >-\n          {expr}\n")
+        };
+        let file =
+            |rules: &[String]| format!("groups:\n  - name: G\n    rules:\n{}", rules.concat());
+        let ours = rule("Ours", "db_backup_job_state{operation=\"backup\"} != 0");
+        let team = rule(
+            "Test alert",
+            "db_backup_job_state{database_instance=\"a\"} != 0",
+        );
+        let gone = rule("Gone", "db_backup_job_state{operation=\"restore\"} != 0");
+        let rules_file = |old: &[String], team: &[&str]| RulesFile {
+            path: PathBuf::from("rules.yaml"),
+            old: Some(file(old)),
+            new: file(std::slice::from_ref(&ours)),
+            series: Series::new(),
+            team: team.iter().map(|t| (*t).to_owned()).collect(),
+        };
+        let listed = rules_file(&[ours.clone(), team.clone()], &["Test alert"]);
+        assert!(listed.same().unwrap());
+        let unlisted = rules_file(&[ours.clone(), team.clone()], &[]);
+        assert!(!unlisted.same().unwrap());
+        assert_eq!(
+            unlisted.written().unwrap(),
+            file(std::slice::from_ref(&ours))
+        );
+        // A rule of envsync's that is no longer rendered still goes; the
+        // team's stays, byte for byte.
+        let both = rules_file(&[ours.clone(), team.clone(), gone], &["Test alert"]);
+        assert!(!both.same().unwrap());
+        assert_eq!(both.written().unwrap(), file(&[ours.clone(), team.clone()]));
+    }
 
     #[test]
     fn a_selector_without_an_operation_means_the_one_its_hosts_run() {
