@@ -334,6 +334,20 @@ impl RulesFile {
     fn written(&self) -> Result<String, CheckoutError> {
         Ok(match self.edited()? {
             Some(edited) => edited,
+            // The rendered file would drop the team's rules.
+            None if self.old.as_deref().is_some_and(|old| {
+                self.normalised(old).ok()
+                    != normalised_rules(&self.path, old, &self.series, &[]).ok()
+            }) =>
+            {
+                return Err(CheckoutError::Invalid {
+                    path: self.path.clone(),
+                    message: format!(
+                        "cannot edit it in place, and writing the rendered file would remove the team's rules ({}); edit it by hand",
+                        self.team.join(", ")
+                    ),
+                });
+            }
             None if self.crlf() => self.new.replace('\n', "\r\n"),
             None => self.new.clone(),
         })
@@ -926,6 +940,25 @@ mod tests {
         let both = rules_file(&[ours.clone(), team.clone(), gone], &["Test alert"]);
         assert!(!both.same().unwrap());
         assert_eq!(both.written().unwrap(), file(&[ours.clone(), team.clone()]));
+        // Where the file cannot be edited in place (its groups differ),
+        // writing the rendered one would drop the team's rule: refused.
+        let regrouped = RulesFile {
+            new: format!(
+                "{}  - name: H\n    rules:\n{ours}",
+                file(std::slice::from_ref(&ours))
+            ),
+            ..rules_file(&[ours.clone(), team.clone()], &["Test alert"])
+        };
+        let refused = regrouped.written().unwrap_err().to_string();
+        assert!(
+            refused.contains("the team's rules (Test alert)"),
+            "{refused}"
+        );
+        let without_team = RulesFile {
+            new: regrouped.new.clone(),
+            ..rules_file(std::slice::from_ref(&ours), &["Test alert"])
+        };
+        assert_eq!(without_team.written().unwrap(), regrouped.new);
     }
 
     #[test]
