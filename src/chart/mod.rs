@@ -377,23 +377,18 @@ fn rules_files(
     plan: &Plan,
 ) -> Result<Vec<RulesFile>, CheckoutError> {
     checkout.folder(folder)?;
-    let mut series = series(plan);
+    let series = series(plan);
     tests
         .files(files)
         .map(|(path, new)| {
-            // An environment's file is in the environment's folder.
+            // An environment's file is in the environment's folder; the
+            // one every environment loads is at the top.
             let env = path
                 .parent()
                 .and_then(|p| p.to_str())
-                .and_then(|env| series.remove(env).map(|s| (env.to_owned(), s)));
-            let (series, team) = match env {
-                Some((env, s)) => {
-                    let team = plan.alerts.team_rules_in(Some(&env));
-                    series.insert(env, s.clone());
-                    (s, team)
-                }
-                None => (Series::new(), plan.alerts.team_rules_in(None)),
-            };
+                .filter(|env| !env.is_empty());
+            let team = plan.alerts.team_rules_in(env);
+            let series = env.and_then(|e| series.get(e)).cloned().unwrap_or_default();
             let path = Path::new(folder).join(path);
             let old = match checkout.read(&path) {
                 // What cannot be read is found out when written.
