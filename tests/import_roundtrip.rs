@@ -415,7 +415,7 @@ fn the_summary_asks_for_the_facts_a_values_file_cannot_hold() {
         .collect();
     // No environment is known to be wider: the first thing to decide.
     assert!(
-        lines[1].starts_with("  environments: none has `wider_access: true`"),
+        lines.len() > 1 && lines[1].starts_with("  environments: none has `wider_access: true`"),
         "{summary}"
     );
     // content-store is sanitised in staging and integration, and its

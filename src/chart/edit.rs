@@ -352,10 +352,16 @@ fn removed(text: &str, key: &Node, node: &Node) -> std::ops::Range<usize> {
 /// A rules file changed into the `rendered` one the way a person would:
 /// each alert rule whose meaning changes is edited in place, value by
 /// value in the file's own style (`>-` stays `>-`, comments stay); a new
-/// rule is written after the one before it, a removed one goes. `None`
-/// where the groups themselves differ or a value is not a plain string
-/// (the caller then writes the rendered file).
-pub fn rules(text: &str, rendered: &str, same: impl Fn(&Value, &Value) -> bool) -> Option<String> {
+/// rule is written after the one before it, a removed one goes, unless
+/// `kept` says it is one to leave as it is. `None` where the groups
+/// themselves differ or a value is not a plain string (the caller then
+/// writes the rendered file).
+pub fn rules(
+    text: &str,
+    rendered: &str,
+    same: impl Fn(&Value, &Value) -> bool,
+    kept: impl Fn(&str) -> bool,
+) -> Option<String> {
     let (file, new_file) = (text::parse(text).ok()?, text::parse(rendered).ok()?);
     let (old, new) = (data(text)?, data(rendered)?);
     let nl = if text.contains("\r\n") { "\r\n" } else { "\n" };
@@ -412,7 +418,8 @@ pub fn rules(text: &str, rendered: &str, same: impl Fn(&Value, &Value) -> bool) 
             )?;
         }
         for rule in old_rules {
-            if find(new_rules, rule.get("alert")?.scalar()).is_none() {
+            let name = rule.get("alert")?.scalar();
+            if find(new_rules, name).is_none() && !name.is_some_and(&kept) {
                 let start = text::comments_above(text, text::line_start(text, rule.range.start));
                 // A sequence item's line starts with its `- `.
                 edits.replace(start..text::line_end(text, rule.range.end), "");

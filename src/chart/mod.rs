@@ -14,7 +14,7 @@ use diff::JobChange;
 use jiff::Timestamp;
 use serde::Serialize;
 use serde_json::Value;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 /// The chart's folder, relative to the checkout.
@@ -268,15 +268,40 @@ struct RulesFile {
     path: PathBuf,
     old: Option<String>,
     new: String,
+    /// The operations each database host runs in the file's environment
+    /// (empty for the file every environment loads).
+    series: Series,
+    /// The names of the team's rules in it, left as they are.
+    team: Vec<String>,
+}
+
+/// The operations each database host runs in an environment.
+type Series = BTreeMap<String, BTreeSet<&'static str>>;
+
+/// The series of each environment of a plan.
+fn series(plan: &Plan) -> BTreeMap<String, Series> {
+    plan.environments
+        .iter()
+        .map(|env| {
+            let mut hosts = Series::new();
+            for job in env.jobs.iter().filter(|j| !j.suspended(&plan.chart)) {
+                for op in job.operations.iter().filter_map(|o| o.kind()) {
+                    hosts
+                        .entry(job.host().to_owned())
+                        .or_default()
+                        .insert(op.as_str());
+                }
+            }
+            (env.name.clone(), hosts)
+        })
+        .collect()
 }
 
 impl RulesFile {
     /// Whether the checkout's file means the same as the rendered one.
     fn same(&self) -> Result<bool, CheckoutError> {
         match &self.old {
-            Some(old) => {
-                Ok(normalised_rules(&self.path, old)? == normalised_rules(&self.path, &self.new)?)
-            }
+            Some(old) => Ok(self.normalised(old)? == self.normalised(&self.new)?),
             None => Ok(false),
         }
     }
@@ -289,15 +314,17 @@ impl RulesFile {
         };
         let same = |a: &Value, b: &Value| {
             let (mut a, mut b) = (a.clone(), b.clone());
-            normalise_exprs(&mut a);
-            normalise_exprs(&mut b);
+            normalise_exprs(&mut a, &self.series);
+            normalise_exprs(&mut b, &self.series);
             a == b
         };
-        let Some(edited) = edit::rules(old, &self.new, same) else {
+        let kept = |name: &str| self.team.iter().any(|t| t == name);
+        let Some(edited) = edit::rules(old, &self.new, same, kept) else {
             return Ok(None);
         };
-        let wanted = normalised_rules(&self.path, &self.new)?;
-        Ok(normalised_rules(&self.path, &edited)
+        let wanted = self.normalised(&self.new)?;
+        Ok(self
+            .normalised(&edited)
             .is_ok_and(|got| got == wanted)
             .then_some(edited))
     }
@@ -307,9 +334,28 @@ impl RulesFile {
     fn written(&self) -> Result<String, CheckoutError> {
         Ok(match self.edited()? {
             Some(edited) => edited,
+            // The rendered file would drop the team's rules.
+            None if self.old.as_deref().is_some_and(|old| {
+                self.normalised(old).ok()
+                    != normalised_rules(&self.path, old, &self.series, &[]).ok()
+            }) =>
+            {
+                return Err(CheckoutError::Invalid {
+                    path: self.path.clone(),
+                    message: format!(
+                        "cannot edit it in place, and writing the rendered file would remove the team's rules ({}); edit it by hand",
+                        self.team.join(", ")
+                    ),
+                });
+            }
             None if self.crlf() => self.new.replace('\n', "\r\n"),
             None => self.new.clone(),
         })
+    }
+
+    /// A text of the file as it is compared: without the team's rules.
+    fn normalised(&self, text: &str) -> Result<String, CheckoutError> {
+        normalised_rules(&self.path, text, &self.series, &self.team)
     }
 
     /// Whether the checkout's file has CRLF line endings.
@@ -328,11 +374,21 @@ fn rules_files(
     files: &[File],
     tests: Tests,
     strict: bool,
+    plan: &Plan,
 ) -> Result<Vec<RulesFile>, CheckoutError> {
     checkout.folder(folder)?;
+    let series = series(plan);
     tests
         .files(files)
         .map(|(path, new)| {
+            // An environment's file is in the environment's folder; the
+            // one every environment loads is at the top.
+            let env = path
+                .parent()
+                .and_then(|p| p.to_str())
+                .filter(|env| !env.is_empty());
+            let team = plan.alerts.team_rules_in(env);
+            let series = env.and_then(|e| series.get(e)).cloned().unwrap_or_default();
             let path = Path::new(folder).join(path);
             let old = match checkout.read(&path) {
                 // What cannot be read is found out when written.
@@ -343,6 +399,8 @@ fn rules_files(
                 old,
                 path,
                 new: new.to_owned(),
+                series,
+                team,
             })
         })
         .collect()
@@ -397,7 +455,7 @@ pub fn compare(
                 }
             }
             Some(Place::Folder(folder)) => {
-                for file in rules_files(checkout, folder, files, tests, true)? {
+                for file in rules_files(checkout, folder, files, tests, true, new)? {
                     if !file.same()? {
                         let old = file.old.as_deref().unwrap_or_default();
                         let written = file.written()?;
@@ -531,29 +589,88 @@ fn normalised(value: &Value) -> Result<String, CheckoutError> {
 }
 
 /// A rules file as data, with each expression's whitespace, comments and
-/// the order of the alternatives in its label-matcher regexes normalised.
-fn normalised_rules(path: &Path, text: &str) -> Result<String, CheckoutError> {
+/// the order of the alternatives in its label-matcher regexes normalised,
+/// and the operation its selector selects made explicit where the series
+/// of the environment give it (see [`explicit_operation`]); the rules named
+/// in `team` left out.
+fn normalised_rules(
+    path: &Path,
+    text: &str,
+    series: &Series,
+    team: &[String],
+) -> Result<String, CheckoutError> {
     let root = yaml::parse(text, yaml::Dialect::Catalogue).map_err(|e| CheckoutError::Invalid {
         path: path.to_owned(),
         message: format!("{}:{}: {}", e.origin.line, e.origin.column, e.message),
     })?;
     let mut data = root.value.to_json();
-    normalise_exprs(&mut data);
+    let groups = data.get_mut("groups").and_then(Value::as_array_mut);
+    for group in groups.into_iter().flatten() {
+        if let Some(rules) = group.get_mut("rules").and_then(Value::as_array_mut) {
+            rules.retain(|r| {
+                !r.get("alert")
+                    .and_then(Value::as_str)
+                    .is_some_and(|name| team.iter().any(|t| t == name))
+            });
+        }
+    }
+    normalise_exprs(&mut data, series);
     normalised(&data)
 }
 
-fn normalise_exprs(value: &mut Value) {
+fn normalise_exprs(value: &mut Value, series: &Series) {
     match value {
         Value::Object(map) => {
             for (key, v) in map.iter_mut() {
                 match v {
-                    Value::String(expr) if key == "expr" => *expr = normalise_expr(expr),
-                    _ => normalise_exprs(v),
+                    Value::String(expr) if key == "expr" => {
+                        *expr = normalise_expr(&explicit_operation(expr, series));
+                    }
+                    _ => normalise_exprs(v, series),
                 }
             }
         }
-        Value::Array(items) => items.iter_mut().for_each(normalise_exprs),
+        Value::Array(items) => items.iter_mut().for_each(|v| normalise_exprs(v, series)),
         _ => {}
+    }
+}
+
+/// A `db_backup_job_state` selector without an `operation` matcher, given
+/// the `operation="…"` matcher that selects the same series: when it names
+/// its database instances (`=` or a `=~` list) and every one of them runs
+/// one and the same operation in the environment (production only backs
+/// up). Any other expression is given back as it is.
+fn explicit_operation(expr: &str, series: &Series) -> String {
+    const METRIC: &str = "db_backup_job_state{";
+    let Ok(Some(matchers)) = crate::promql::selector(expr, "db_backup_job_state") else {
+        return expr.to_owned();
+    };
+    if expr.matches(METRIC).count() != 1 || matchers.iter().any(|m| m.label == "operation") {
+        return expr.to_owned();
+    }
+    let instances: Vec<&crate::promql::Matcher> = matchers
+        .iter()
+        .filter(|m| m.label == "database_instance")
+        .collect();
+    let hosts = match instances.as_slice() {
+        [m] if m.op == crate::promql::MatchOp::Equal => Some(vec![m.value.clone()]),
+        [m] if m.op == crate::promql::MatchOp::Regex => expand(&m.value),
+        _ => None,
+    };
+    let ops: Option<BTreeSet<&BTreeSet<&str>>> = hosts
+        .into_iter()
+        .flatten()
+        .map(|host| series.get(&host))
+        .collect();
+    match ops
+        .as_ref()
+        .and_then(|o| o.first().filter(|_| o.len() == 1))
+    {
+        Some(ops) if ops.len() == 1 => {
+            let op = ops.first().copied().unwrap_or_default();
+            expr.replacen(METRIC, &format!("{METRIC}operation=\"{op}\", "), 1)
+        }
+        _ => expr.to_owned(),
     }
 }
 
@@ -740,6 +857,7 @@ fn matching_paren(text: &str) -> Option<usize> {
 /// only into chart folders that are there. Gives the paths whose contents
 /// changed.
 pub fn apply(
+    plan: &Plan,
     rendered: &[Rendered],
     root: &Path,
     tests: Tests,
@@ -761,7 +879,7 @@ pub fn apply(
                 }
             }
             Some(Place::Folder(folder)) => {
-                for file in rules_files(&checkout, folder, rendered, tests, false)? {
+                for file in rules_files(&checkout, folder, rendered, tests, false, plan)? {
                     if file.same()? {
                         continue;
                     }
@@ -783,6 +901,90 @@ pub fn apply(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_teams_rules_are_neither_compared_nor_removed() {
+        let rule = |name: &str, expr: &str| {
+            format!("      - alert: {name}\n        expr: >-\n          {expr}\n")
+        };
+        let file =
+            |rules: &[String]| format!("groups:\n  - name: G\n    rules:\n{}", rules.concat());
+        let ours = rule("Ours", "db_backup_job_state{operation=\"backup\"} != 0");
+        let team = rule(
+            "Test alert",
+            "db_backup_job_state{database_instance=\"a\"} != 0",
+        );
+        let gone = rule("Gone", "db_backup_job_state{operation=\"restore\"} != 0");
+        let rules_file = |old: &[String], team: &[&str]| RulesFile {
+            path: PathBuf::from("rules.yaml"),
+            old: Some(file(old)),
+            new: file(std::slice::from_ref(&ours)),
+            series: Series::new(),
+            team: team.iter().map(|t| (*t).to_owned()).collect(),
+        };
+        let listed = rules_file(&[ours.clone(), team.clone()], &["Test alert"]);
+        assert!(listed.same().unwrap());
+        let unlisted = rules_file(&[ours.clone(), team.clone()], &[]);
+        assert!(!unlisted.same().unwrap());
+        assert_eq!(
+            unlisted.written().unwrap(),
+            file(std::slice::from_ref(&ours))
+        );
+        // A rule of envsync's that is no longer rendered still goes; the
+        // team's stays, byte for byte.
+        let both = rules_file(&[ours.clone(), team.clone(), gone], &["Test alert"]);
+        assert!(!both.same().unwrap());
+        assert_eq!(both.written().unwrap(), file(&[ours.clone(), team.clone()]));
+        // Where the file cannot be edited in place (its groups differ),
+        // writing the rendered one would drop the team's rule: refused.
+        let regrouped = RulesFile {
+            new: format!(
+                "{}  - name: H\n    rules:\n{ours}",
+                file(std::slice::from_ref(&ours))
+            ),
+            ..rules_file(&[ours.clone(), team.clone()], &["Test alert"])
+        };
+        let refused = regrouped.written().unwrap_err().to_string();
+        assert!(
+            refused.contains("the team's rules (Test alert)"),
+            "{refused}"
+        );
+        let without_team = RulesFile {
+            new: regrouped.new.clone(),
+            ..rules_file(std::slice::from_ref(&ours), &["Test alert"])
+        };
+        assert_eq!(without_team.written().unwrap(), regrouped.new);
+    }
+
+    #[test]
+    fn a_selector_without_an_operation_means_the_one_its_hosts_run() {
+        let series = |hosts: &[(&str, &[&'static str])]| -> Series {
+            hosts
+                .iter()
+                .map(|(h, ops)| ((*h).to_owned(), ops.iter().copied().collect()))
+                .collect()
+        };
+        let backups = series(&[("a-postgres", &["backup"]), ("b-mysql", &["backup"])]);
+        let without = "db_backup_job_state{database_instance=~\"b-mysql|a-postgres\"} == 1";
+        let with = "db_backup_job_state{operation=\"backup\", database_instance=~\"a-postgres|b-mysql\"} == 1";
+        let compared = |expr: &str, s: &Series| normalise_expr(&explicit_operation(expr, s));
+        assert_eq!(compared(without, &backups), compared(with, &backups));
+        // A host that also restores, or that the environment does not run,
+        // makes the selector wider than the rendered one.
+        let restores = series(&[
+            ("a-postgres", &["backup", "restore"]),
+            ("b-mysql", &["backup"]),
+        ]);
+        assert_ne!(compared(without, &restores), compared(with, &restores));
+        let one = series(&[("a-postgres", &["backup"])]);
+        assert_ne!(compared(without, &one), compared(with, &one));
+        // Hosts that run different operations, one each.
+        let mixed = series(&[("a-postgres", &["backup"]), ("b-mysql", &["restore"])]);
+        assert_eq!(explicit_operation(without, &mixed), without);
+        // A complement may select hosts the catalogue does not know.
+        let complement = "db_backup_job_state{database_instance!~\"a-postgres\"} == 1";
+        assert_eq!(explicit_operation(complement, &backups), complement);
+    }
 
     #[test]
     fn expressions_compare_by_meaning() {

@@ -128,7 +128,7 @@ pub fn apply(
     let templates = Templates::load(templates)?;
     let rendered = checkout_outputs(&plan, &templates)?;
     warn_failing_tests(&rendered, &checkout, tests)?;
-    let written = chart::apply(&rendered, repo, tests)?;
+    let written = chart::apply(&plan, &rendered, repo, tests)?;
     if written.is_empty() {
         eprintln!("nothing to change: the checkout matches the catalogue");
     }

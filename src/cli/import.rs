@@ -224,7 +224,8 @@ fn db_backup(
 }
 
 /// Keeps the "not completed" windows of the chart's rules that differ from
-/// the derived ones, so that the first apply changes nothing, and says so.
+/// the derived ones, and lists the rules envsync does not render as the
+/// team's, so that the first apply changes nothing, and says so.
 fn keep_alerts(plan: &mut Plan, dir: &Path) -> Result<(), Error> {
     let chart = crate::lint::alerts::AlertRules::read_dir(dir).map_err(|source| {
         rules::ImportError::Io {
@@ -249,6 +250,28 @@ fn keep_alerts(plan: &mut Plan, dir: &Path) -> Result<(), Error> {
         );
     }
     plan.alerts.not_completed.kept = kept;
+    // A plan whose rules cannot be rendered has no rules to set apart
+    // from the team's (diff and apply say why it cannot be rendered).
+    let Ok(rendered) = crate::render::rules::alerts(plan, &templates) else {
+        return Ok(());
+    };
+    let team = rules::team_rules(dir, &rendered)?;
+    if !team.is_empty() {
+        let names: Vec<String> = team
+            .iter()
+            .map(|t| match &t.environment {
+                Some(env) => format!("{env} {:?}", t.alert),
+                None => format!("{:?}", t.alert),
+            })
+            .collect();
+        eprintln!(
+            "left {} rule(s) of the chart's rules files to the team, as envsync renders none of that name there: {}. \
+             diff and apply leave each as it is (alerts.team_rules); delete an entry to have apply remove the rule.",
+            team.len(),
+            names.join(", ")
+        );
+    }
+    plan.alerts.team_rules = team;
     Ok(())
 }
 

@@ -24,6 +24,22 @@ pub struct Settings {
     /// with jobs does (a chart whose rules are still being written).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rules_for: Option<Vec<String>>,
+    /// Rules of the chart's rules files that are the team's, not envsync's:
+    /// diff and apply leave them as they are.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub team_rules: Vec<TeamRule>,
+}
+
+/// A rule of a chart's rules file that envsync does not render, by name.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TeamRule {
+    /// The environment whose file holds it; the file every environment
+    /// loads when left out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub environment: Option<String>,
+    /// Its `alert:` name.
+    pub alert: String,
 }
 
 impl Settings {
@@ -32,6 +48,16 @@ impl Settings {
         self.rules_for
             .as_ref()
             .is_none_or(|envs| envs.iter().any(|e| e == env))
+    }
+
+    /// The names of the team's rules in an environment's file, or in the
+    /// file every environment loads (`None`).
+    pub fn team_rules_in(&self, env: Option<&str>) -> Vec<String> {
+        self.team_rules
+            .iter()
+            .filter(|r| r.environment.as_deref() == env)
+            .map(|r| r.alert.clone())
+            .collect()
     }
 }
 
@@ -48,6 +74,7 @@ impl Default for Settings {
             taking_a_long_time: LongRunning::default(),
             not_completed: NotCompleted::default(),
             rules_for: None,
+            team_rules: Vec::new(),
         }
     }
 }
@@ -552,6 +579,22 @@ pub fn json_schema() -> serde_json::Value {
                 "type": "array",
                 "description": "The environments that get a rules file, when not every environment with jobs does; the others' jobs are watched by no alert. Default: every environment with jobs.",
                 "items": {"type": "string"}
+            },
+            "team_rules": {
+                "type": "array",
+                "description": "Rules of the chart's rules files that envsync does not render: the team's. diff and apply leave each as it is (not compared, not removed). The import lists the ones it finds.",
+                "items": {
+                    "type": "object",
+                    "additionalProperties": false,
+                    "required": ["alert"],
+                    "properties": {
+                        "environment": {
+                            "type": "string",
+                            "description": "The environment whose rules file holds the rule; the file every environment loads when left out."
+                        },
+                        "alert": {"type": "string", "description": "The rule's alert name."}
+                    }
+                }
             }
         }
     })

@@ -10,7 +10,7 @@
 //! (the whole value must match), so lists, complements and alternations like
 //! `(draft-)?content-store-postgres` all work.
 
-use crate::model::alerts::Duration;
+use crate::model::alerts::{Duration, TeamRule};
 use crate::model::plan::{Op, Plan, Speed};
 use crate::promql::{self, Matcher};
 use indexmap::IndexMap;
@@ -258,4 +258,87 @@ pub fn import_speeds(plan: &mut Plan, rules_dir: &Path) -> Result<(), ImportErro
         plan.environments[e].jobs[j].operations[o].speed = speed;
     }
     Ok(())
+}
+
+/// The rules of the chart's rules files that envsync does not render: in
+/// each file the rendered rules go to, the alerts no rendered rule of that
+/// file is named after, in the file's order.
+pub fn team_rules(
+    rules_dir: &Path,
+    rendered: &[crate::render::rules::Alert],
+) -> Result<Vec<TeamRule>, ImportError> {
+    let mut files: Vec<&Path> = rendered.iter().map(|a| a.file.as_path()).collect();
+    files.dedup();
+    let mut team = Vec::new();
+    for file in files {
+        let path = rules_dir.join(file);
+        if !path.is_file() {
+            continue;
+        }
+        let environment = file
+            .parent()
+            .and_then(Path::to_str)
+            .filter(|env| !env.is_empty())
+            .map(str::to_owned);
+        for rule in read_rules(&path)? {
+            let Some(alert) = rule["alert"].as_str() else {
+                continue;
+            };
+            if !rendered.iter().any(|a| a.file == file && a.name == alert) {
+                team.push(TeamRule {
+                    environment: environment.clone(),
+                    alert: alert.to_owned(),
+                });
+            }
+        }
+    }
+    Ok(team)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_rules_envsync_does_not_render_in_its_files_are_the_teams() {
+        let dir = tempfile::tempdir().unwrap();
+        let rules = |names: &[&str]| {
+            let rules: String = names
+                .iter()
+                .map(|n| format!("      - alert: {n}\n        expr: up == 0\n"))
+                .collect();
+            format!("groups:\n  - name: G\n    rules:\n{rules}")
+        };
+        std::fs::create_dir(dir.path().join("staging")).unwrap();
+        std::fs::write(dir.path().join("common.yaml"), rules(&["Failed", "Test"])).unwrap();
+        std::fs::write(dir.path().join("staging/s.yaml"), rules(&["Slow", "Mine"])).unwrap();
+        // A file envsync does not write is not looked at.
+        std::fs::write(dir.path().join("other.yaml"), rules(&["Other"])).unwrap();
+        let alert = |file: &str, name: &str| crate::render::rules::Alert {
+            file: PathBuf::from(file),
+            name: name.to_owned(),
+            expr: String::new(),
+            for_: None,
+        };
+        let rendered = [
+            alert("common.yaml", "Failed"),
+            alert("staging/s.yaml", "Slow"),
+            // The same name in another file is another rule.
+            alert("staging/s.yaml", "Test"),
+        ];
+        let team = team_rules(dir.path(), &rendered).unwrap();
+        assert_eq!(
+            team,
+            [
+                TeamRule {
+                    environment: None,
+                    alert: "Test".to_owned()
+                },
+                TeamRule {
+                    environment: Some("staging".to_owned()),
+                    alert: "Mine".to_owned()
+                },
+            ]
+        );
+    }
 }
