@@ -58,16 +58,7 @@ pub fn jobs(
                 .unwrap_or_default()
         };
         let (before, after) = (jobs_of(old), jobs_of(new));
-        let mut names: Vec<&str> = before
-            .iter()
-            .chain(&after)
-            .map(|j| j.name.as_str())
-            .collect();
-        names.sort_unstable();
-        names.dedup();
-        for name in names {
-            let a = before.iter().find(|j| j.name == name);
-            let b = after.iter().find(|j| j.name == name);
+        for (name, a, b) in by_name(&before, &after, |j| &j.name) {
             let change = match (a, b) {
                 (Some(a), Some(b)) => changed(old, new, env, a, b, now, alert_of)?,
                 (None, Some(b)) => Some(JobChange {
@@ -177,16 +168,7 @@ pub fn search_jobs(old: &Search, new: &Search, now: Timestamp) -> Vec<JobChange>
     let mut changes = Vec::new();
     for env in envs {
         let (before, after) = (jobs_of(old, env), jobs_of(new, env));
-        let mut names: Vec<&str> = before
-            .iter()
-            .chain(&after)
-            .map(|j| j.name.as_str())
-            .collect();
-        names.sort_unstable();
-        names.dedup();
-        for name in names {
-            let a = before.iter().find(|j| j.name == name);
-            let b = after.iter().find(|j| j.name == name);
+        for (name, a, b) in by_name(&before, &after, |j| &j.name) {
             let values = |j: Option<&SearchJob>| j.map(|j| search::job_values(j, false));
             let fields = value_fields(values(a).as_ref(), values(b).as_ref());
             let (kind, what) = match (a, b) {
@@ -256,6 +238,27 @@ fn search_parts(
         }
     }
     parts
+}
+
+/// Every name of the jobs before and after, in order, with the job of
+/// that name on each side.
+fn by_name<'a, T>(
+    before: &'a [T],
+    after: &'a [T],
+    name: impl Fn(&T) -> &String,
+) -> Vec<(&'a str, Option<&'a T>, Option<&'a T>)> {
+    let mut names: Vec<&str> = before
+        .iter()
+        .chain(after)
+        .map(|j| name(j).as_str())
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    let find = |jobs: &'a [T], wanted: &str| jobs.iter().find(|j| name(j) == wanted);
+    names
+        .into_iter()
+        .map(|n| (n, find(before, n), find(after, n)))
+        .collect()
 }
 
 fn plain(v: &Value) -> String {

@@ -48,16 +48,25 @@ pub(crate) struct RulesFile {
     pub rules: Vec<Rule>,
 }
 
-/// The Go template text a `label.x` variable stands for.
+/// The labels of the database syncs' series that templates name.
+const LABELS: [&str; 6] = [
+    "operation",
+    "database_instance",
+    "database_db_name",
+    "database_engine",
+    "instance",
+    "state",
+];
+
+/// The database rules' template context: see [`label_context`].
 fn go_context(environment: Option<&str>, kind: &str) -> Value {
-    let labels = [
-        "operation",
-        "database_instance",
-        "database_db_name",
-        "database_engine",
-        "instance",
-        "state",
-    ];
+    label_context(&LABELS, environment, kind)
+}
+
+/// A template's context for an alert of `kind`: each of `labels` as the Go
+/// template text that stands for it (`label.x` is `{{ $labels.x }}`), and
+/// the environment where the rule is one environment's.
+pub(crate) fn label_context(labels: &[&str], environment: Option<&str>, kind: &str) -> Value {
     let label: serde_json::Map<String, Value> = labels
         .iter()
         .map(|l| {

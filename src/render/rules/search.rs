@@ -118,23 +118,11 @@ fn models(plan: &Plan) -> Result<Vec<SearchModel<'_>>, RulesError> {
     search.environments.iter().map(|e| build(plan, e)).collect()
 }
 
-/// The Go template text a `label.x` variable stands for.
+/// The template context of a search alert: the labels of the
+/// kube-state-metrics series it reads.
 fn context(environment: Option<&str>, kind: &str) -> Value {
-    let label: serde_json::Map<String, Value> = ["namespace", "cronjob", "job_name", "owner_name"]
-        .iter()
-        .map(|l| {
-            (
-                (*l).to_owned(),
-                Value::String(format!("{{{{ $labels.{l} }}}}")),
-            )
-        })
-        .collect();
-    json!({
-        "environment": environment,
-        "kind": kind,
-        "label": label,
-        "external_label": {"environment": "{{ .ExternalLabels.environment }}"},
-    })
+    let labels = ["namespace", "cronjob", "job_name", "owner_name"];
+    super::render::label_context(&labels, environment, kind)
 }
 
 /// The chart's CronJobs, by name.
