@@ -273,27 +273,31 @@ fn where_data_comes_from(out: &mut String, source: &Environment, job: &Job, now:
 
 /// The kubectl commands to look at the job's runs.
 fn looking_at_it(out: &mut String, env: &Environment, job: &Job) {
-    section(out, "Looking at it");
-    let _ = writeln!(
-        out,
-        "  With kubectl on the {} cluster, in the namespace db-backup runs in\n  \
-         (add -n NAMESPACE if that is not your context's default):",
-        env.name
-    );
-    let _ = writeln!(out, "  # the latest job (newest last)");
-    let _ = writeln!(
-        out,
-        "  kubectl get jobs --selector app.kubernetes.io/component={} --sort-by=.metadata.creationTimestamp",
-        job.name
-    );
-    let _ = writeln!(out, "  # its status (JOB is the newest name above)");
-    let _ = writeln!(out, "  kubectl describe job JOB");
+    finding_the_job(out, &env.name, "db-backup", &job.name);
     let _ = writeln!(out, "  # its pod");
     let _ = writeln!(out, "  kubectl get pods --selector job-name=JOB");
     let _ = writeln!(out, "  # each container's logs (POD is the name above)");
     for (i, op) in job.operations.iter().enumerate() {
         let _ = writeln!(out, "  kubectl logs POD -c {}", container_name(i, &op.op));
     }
+}
+
+/// The start of "Looking at it": where to run kubectl, and how to find
+/// the newest Job of a chart's job (labelled with its name) and its status.
+fn finding_the_job(out: &mut String, env: &str, chart: &str, job: &str) {
+    section(out, "Looking at it");
+    let _ = writeln!(
+        out,
+        "  With kubectl on the {env} cluster, in the namespace {chart} runs in\n  \
+         (add -n NAMESPACE if that is not your context's default):"
+    );
+    let _ = writeln!(out, "  # the latest job (newest last)");
+    let _ = writeln!(
+        out,
+        "  kubectl get jobs --selector app.kubernetes.io/component={job} --sort-by=.metadata.creationTimestamp"
+    );
+    let _ = writeln!(out, "  # its status (JOB is the newest name above)");
+    let _ = writeln!(out, "  kubectl describe job JOB");
 }
 
 /// The longest Job name Kubernetes accepts: the controller labels a Job's
@@ -449,20 +453,7 @@ fn search_card(
             }
         }
     }
-    section(&mut out, "Looking at it");
-    let _ = writeln!(
-        out,
-        "  With kubectl on the {env} cluster, in the namespace search-index-env-sync runs in\n  \
-         (add -n NAMESPACE if that is not your context's default):"
-    );
-    let _ = writeln!(out, "  # the latest job (newest last)");
-    let _ = writeln!(
-        out,
-        "  kubectl get jobs --selector app.kubernetes.io/component={} --sort-by=.metadata.creationTimestamp",
-        job.name
-    );
-    let _ = writeln!(out, "  # its status (JOB is the newest name above)");
-    let _ = writeln!(out, "  kubectl describe job JOB");
+    finding_the_job(&mut out, env, "search-index-env-sync", &job.name);
     let _ = writeln!(out, "  # its logs");
     let _ = writeln!(out, "  kubectl logs job/JOB -c main");
     section(&mut out, "Running it again");
