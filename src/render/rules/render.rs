@@ -10,7 +10,7 @@ use crate::promql::{quote, regex_escape};
 use crate::render::rules::RulesError;
 use crate::render::rules::cadence::{Cadence, Calendar, Day, Slot, day_list, day_runs};
 use crate::render::rules::gotmpl;
-use crate::render::rules::model::{EnvModel, Instances};
+use crate::render::rules::model::{EnvModel, Instances, StaleAlert};
 use crate::render::templates::Templates;
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -243,22 +243,10 @@ pub(crate) fn environment(
     let ops: Vec<&str> = model.stale_ops.iter().map(|o| o.as_str()).collect();
     for (i, stale) in model.stale.iter().enumerate() {
         let c = &stale.cadence;
-        let threshold = Duration(c.threshold as u64);
         let ctx = merge(
-            go_context(Some(env), "not_completed"),
+            stale_context(go_context(Some(env), "not_completed"), stale, &model.stale),
             json!({
                 "operations": ops,
-                "single": model.stale.len() == 1,
-                "cadence": {
-                    "name": stale.name,
-                    "kind": c.kind.as_str(),
-                    "days": days_value(&c.fire_days),
-                },
-                "threshold": {
-                    "seconds": c.threshold,
-                    "text": threshold.words(),
-                    "sum": threshold.sum_words(),
-                },
                 "window": {
                     "days": days_value(&c.window),
                     "text": day_list(&c.window),
@@ -276,6 +264,29 @@ pub(crate) fn environment(
         });
     }
     Ok(RulesFile { group, rules })
+}
+
+/// A "not completed" alert's context: `base`, with the alert's cadence
+/// and threshold, and whether it is the only one of `all`.
+pub(crate) fn stale_context(base: Value, stale: &StaleAlert, all: &[StaleAlert]) -> Value {
+    let c = &stale.cadence;
+    let threshold = Duration(c.threshold as u64);
+    merge(
+        base,
+        json!({
+            "single": all.len() == 1,
+            "cadence": {
+                "name": stale.name,
+                "kind": c.kind.as_str(),
+                "days": days_value(&c.fire_days),
+            },
+            "threshold": {
+                "seconds": c.threshold,
+                "text": threshold.words(),
+                "sum": threshold.sum_words(),
+            },
+        }),
+    )
 }
 
 fn stale_expr(ops: &[&str], instances: &Instances, cadence: &Cadence) -> Vec<String> {

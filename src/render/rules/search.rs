@@ -19,7 +19,6 @@
 //! Each file gets promtool tests beside it, as the database rules do.
 
 use crate::cron::Schedule;
-use crate::model::alerts::Duration;
 use crate::model::plan::Plan;
 use crate::model::search::{CHART, SearchEnvironment, SearchJob};
 use crate::output::File;
@@ -27,7 +26,7 @@ use crate::promql::quote;
 use crate::render::rules::cadence::{self, Calendar, DAY, Runs, WEEK};
 use crate::render::rules::model::{Instances, StaleAlert, cadence_groups, disambiguate_names};
 use crate::render::rules::render::{
-    RulesFile, What, annotations_if, days_value, labels, merge, one_line, terms_expr,
+    RulesFile, What, annotations_if, labels, one_line, stale_context, terms_expr,
 };
 use crate::render::rules::tests_gen::{
     AlertTest, Expect, Group, Labels, PromqlTest, STEP, Series, Values, duration, expanding, rerun,
@@ -35,7 +34,7 @@ use crate::render::rules::tests_gen::{
 };
 use crate::render::rules::{RulesError, header, tests_path};
 use crate::render::templates::Templates;
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -200,23 +199,7 @@ fn environment(
     let mut rules = Vec::new();
     for (i, stale) in model.stale.iter().enumerate() {
         let c = &stale.cadence;
-        let threshold = Duration(c.threshold as u64);
-        let ctx = merge(
-            context(Some(env), "not_completed"),
-            json!({
-                "single": model.stale.len() == 1,
-                "cadence": {
-                    "name": stale.name,
-                    "kind": c.kind.as_str(),
-                    "days": days_value(&c.fire_days),
-                },
-                "threshold": {
-                    "seconds": c.threshold,
-                    "text": threshold.words(),
-                    "sum": threshold.sum_words(),
-                },
-            }),
-        );
+        let ctx = stale_context(context(Some(env), "not_completed"), stale, &model.stale);
         let matchers: Vec<String> = stale.instances.matcher_on("cronjob").into_iter().collect();
         rules.push(crate::render::rules::render::Rule {
             what: What::Stale(i),
