@@ -335,32 +335,33 @@ pub fn scalar(value: &str, style: ScalarStyle, indent: usize) -> String {
 /// line break a space, which PromQL reads the same, except after a comment,
 /// which a line break must end.
 pub fn folded_expr(value: &str, indent: usize) -> String {
-    let pad = " ".repeat(indent);
-    let mut out = String::from(">-");
-    let mut previous: Option<&str> = None;
-    for line in value.split('\n') {
-        if previous.is_some_and(|l| l.contains('#')) {
-            out.push('\n');
-        }
-        out.push('\n');
-        if !line.is_empty() {
-            out.push_str(&pad);
-            out.push_str(line);
-        }
-        previous = Some(line);
-    }
-    out
+    block_lines(">-", value, indent, |previous, _| previous.contains('#'))
 }
 
 /// `>-` or `|-` and the value's lines, indented. Folded, a line break
 /// between two lines that are not more indented is an empty line.
 fn block(value: &str, folded: bool, indent: usize) -> String {
+    let plain = |l: &str| !l.is_empty() && !l.starts_with([' ', '\t']);
+    let header = if folded { ">-" } else { "|-" };
+    block_lines(header, value, indent, |previous, line| {
+        folded && plain(previous) && plain(line)
+    })
+}
+
+/// `header` and the value's lines, each indented by `indent` (an empty
+/// line stays empty), with an empty line more between two lines where
+/// `doubled(previous, line)` says so.
+fn block_lines(
+    header: &str,
+    value: &str,
+    indent: usize,
+    doubled: impl Fn(&str, &str) -> bool,
+) -> String {
     let pad = " ".repeat(indent);
-    let mut out = String::from(if folded { ">-" } else { "|-" });
+    let mut out = String::from(header);
     let mut previous: Option<&str> = None;
     for line in value.split('\n') {
-        let plain = |l: &str| !l.is_empty() && !l.starts_with([' ', '\t']);
-        if folded && previous.is_some_and(plain) && plain(line) {
+        if previous.is_some_and(|p| doubled(p, line)) {
             out.push('\n');
         }
         out.push('\n');
