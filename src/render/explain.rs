@@ -48,6 +48,14 @@ pub fn next_runs(schedule: &Schedule, now: Timestamp, count: usize) -> Vec<Times
     out
 }
 
+/// When `schedule` next runs after `now`, in words, or "never".
+fn next_run(schedule: &Schedule, now: Timestamp) -> String {
+    schedule
+        .next_after(now)
+        .map(when)
+        .unwrap_or_else(|| "never".to_owned())
+}
+
 /// A time as on the card: `Mon 23 Nov 2026 22:06 UTC`.
 pub fn when(t: Timestamp) -> String {
     t.strftime("%a %d %b %Y %H:%M UTC").to_string()
@@ -238,10 +246,7 @@ fn where_data_comes_from(out: &mut String, source: &Environment, job: &Job, now:
     match source.jobs.iter().find(|j| j.name == job.name) {
         Some(src) => match Schedule::parse(&src.schedule) {
             Ok(s) => {
-                let next = s
-                    .next_after(now)
-                    .map(when)
-                    .unwrap_or_else(|| "never".to_owned());
+                let next = next_run(&s, now);
                 let _ = writeln!(
                     out,
                     "  {}'s {} backs up {} ({}); next: {next}.",
@@ -423,10 +428,7 @@ fn search_card(
         });
         match source.map(|(_, j)| (j, Schedule::parse(&j.schedule))) {
             Some((src, Ok(s))) => {
-                let next = s
-                    .next_after(now)
-                    .map(when)
-                    .unwrap_or_else(|| "never".to_owned());
+                let next = next_run(&s, now);
                 let _ = writeln!(
                     out,
                     "  {from}'s {} snapshots {} ({}); next: {next}.",
