@@ -37,7 +37,7 @@ fn adopt(case: &Path) -> Adopted {
     let repo = dir.path().join("repo");
     fs::create_dir_all(repo.join("charts/db-backup")).unwrap();
     fs::copy(case.join("values.yaml"), repo.join(VALUES)).unwrap();
-    copy_dir(&case.join("rules"), &repo.join(RULES));
+    common::copy_dir(&case.join("rules"), &repo.join(RULES));
     git(&repo, &["init", "-q"]);
     git(&repo, &["add", "-A"]);
     git(&repo, &["commit", "-qm", "the chart as it stands"]);
@@ -58,19 +58,6 @@ fn adopt(case: &Path) -> Adopted {
         repo,
         catalogue,
         import_stderr: String::from_utf8(out.stderr).unwrap(),
-    }
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    fs::create_dir_all(to).unwrap();
-    for entry in fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            fs::copy(entry.path(), &target).unwrap();
-        }
     }
 }
 

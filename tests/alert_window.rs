@@ -24,24 +24,11 @@ fn checkout(case: &Path) -> tempfile::TempDir {
     for name in scripts.lines().filter(|l| !l.trim().is_empty()) {
         std::fs::write(chart.join("scripts").join(name.trim()), "").unwrap();
     }
-    copy_dir(
+    common::copy_dir(
         &case.join("rules"),
         &dir.path().join("charts/monitoring-config/rules"),
     );
     dir
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let path = entry.unwrap().path();
-        let target = to.join(path.file_name().unwrap());
-        if path.is_dir() {
-            copy_dir(&path, &target);
-        } else {
-            std::fs::copy(&path, &target).unwrap();
-        }
-    }
 }
 
 /// The `alert-window` findings of a revision: (env, job, message).

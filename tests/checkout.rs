@@ -23,7 +23,7 @@ fn checkout() -> Option<(tempfile::TempDir, PathBuf)> {
     let repo = dir.path();
     fs::create_dir_all(repo.join("charts/db-backup")).unwrap();
     fs::copy(case.join("values.yaml"), repo.join(VALUES)).unwrap();
-    copy_dir(&case.join("rules"), &repo.join(RULES));
+    common::copy_dir(&case.join("rules"), &repo.join(RULES));
     let catalogue = repo.join("catalogue.yaml");
     common::envsync()
         .args(["import", "--values"])
@@ -38,19 +38,6 @@ fn checkout() -> Option<(tempfile::TempDir, PathBuf)> {
     // checkout starts out matching the catalogue.
     diff(&catalogue, repo).success();
     Some((dir, catalogue))
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    fs::create_dir_all(to).unwrap();
-    for entry in fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            fs::write(&target, fs::read(entry.path()).unwrap()).unwrap();
-        }
-    }
 }
 
 fn diff(catalogue: &Path, repo: &Path) -> assert_cmd::assert::Assert {
@@ -101,13 +88,7 @@ fn import_diff_change_apply_diff() {
     ));
 
     let before = fs::read_to_string(repo.join(VALUES)).unwrap();
-    common::envsync()
-        .arg("apply")
-        .arg(&catalogue)
-        .arg("--chart-repo")
-        .arg(repo)
-        .assert()
-        .success();
+    common::apply(&catalogue, repo).success();
     diff(&catalogue, repo).success();
     let after = fs::read_to_string(repo.join(VALUES)).unwrap();
     let outside = |t: &str| t[..t.find("\ncronjobs:").unwrap()].to_owned();
@@ -230,15 +211,6 @@ fn json_gives_the_changes_as_data() {
     assert_eq!(job["fields"][0]["new"], "28 2 * * 1-5");
 }
 
-fn apply(catalogue: &Path, repo: &Path) -> assert_cmd::assert::Assert {
-    common::envsync()
-        .arg("apply")
-        .arg(catalogue)
-        .arg("--chart-repo")
-        .arg(repo)
-        .assert()
-}
-
 /// The catalogue with whitehall's staging schedule changed, so that apply
 /// has something to write.
 fn change_schedule(catalogue: &Path) {
@@ -262,7 +234,7 @@ fn refused(edit: impl Fn(&str) -> String, message: &str) {
     assert_ne!(text, edited);
     fs::write(&values, edited).unwrap();
     let before = snapshot(repo);
-    apply(&catalogue, repo)
+    common::apply(&catalogue, repo)
         .code(2)
         .stderr(predicate::str::contains(message))
         .stderr(predicate::str::contains(VALUES));
@@ -342,7 +314,7 @@ fn a_cronjobs_line_inside_a_string_and_a_document_after_the_block_are_kept() {
     let tail = "---\n# a second document\nkept: true\n";
     let edited = text.replacen("cronjobs:\n", &format!("{note}cronjobs:\n"), 1) + tail;
     fs::write(&values, &edited).unwrap();
-    apply(&catalogue, repo).success();
+    common::apply(&catalogue, repo).success();
     let after = fs::read_to_string(&values).unwrap();
     let head = &edited[..edited.find(note).unwrap() + note.len()];
     assert!(
@@ -378,7 +350,7 @@ fn crlf_mode_and_symbolic_links_are_kept() {
     fs::write(&rules, text.replace('\n', "\r\n")).unwrap();
     fs::set_permissions(&rules, fs::Permissions::from_mode(0o640)).unwrap();
 
-    apply(&catalogue, repo).success();
+    common::apply(&catalogue, repo).success();
     assert!(
         fs::symlink_metadata(&values)
             .unwrap()
@@ -405,7 +377,7 @@ fn apply_makes_no_chart_folders() {
     change_schedule(&catalogue);
     fs::remove_dir_all(repo.join("charts/monitoring-config")).unwrap();
     let before = snapshot(repo);
-    apply(&catalogue, repo)
+    common::apply(&catalogue, repo)
         .code(2)
         .stderr(predicate::str::contains(format!(
             "{}/charts/monitoring-config is missing",
@@ -437,7 +409,7 @@ fn a_second_apply_is_refused_while_one_runs() {
     }
     drop(lock);
     assert_eq!(before, snapshot(repo));
-    apply(&catalogue, repo).success();
+    common::apply(&catalogue, repo).success();
 }
 
 #[test]
@@ -540,7 +512,7 @@ fn the_checkouts_promtool_tests_are_left_alone_unless_asked() {
 
     change_schedule(&catalogue);
     let before = snapshot(repo);
-    apply(&catalogue, repo).success();
+    common::apply(&catalogue, repo).success();
     let changed: Vec<PathBuf> = snapshot(repo)
         .into_iter()
         .zip(&before)
@@ -594,7 +566,7 @@ fn the_checkouts_promtool_tests_that_fail_against_the_render_are_named() {
         .stderr(predicate::str::contains(failing.as_str()))
         .stderr(predicate::str::contains("FAILED"))
         .stderr(predicate::str::contains("warning: ").count(1));
-    apply(&catalogue, repo)
+    common::apply(&catalogue, repo)
         .success()
         .stderr(predicate::str::contains(failing.as_str()));
 }
@@ -619,7 +591,7 @@ fn apply_changes_only_the_bytes_whose_meaning_changes() {
     let repo = dir.path();
     // Imported and applied unchanged: not a byte changes.
     let before = snapshot(repo);
-    apply(&catalogue, repo)
+    common::apply(&catalogue, repo)
         .success()
         .stderr(predicate::str::contains("nothing to change"));
     assert_eq!(before, snapshot(repo));
@@ -628,7 +600,7 @@ fn apply_changes_only_the_bytes_whose_meaning_changes() {
     let values = repo.join(VALUES);
     let text = fs::read_to_string(&values).unwrap();
     change_schedule(&catalogue);
-    apply(&catalogue, repo).success();
+    common::apply(&catalogue, repo).success();
     let after = fs::read_to_string(&values).unwrap();
     assert_eq!(
         changed_lines(&text, &after),
@@ -652,7 +624,7 @@ fn a_job_the_catalogue_lacks_goes_with_its_comments_and_one_it_adds_is_written_a
     let edited = text.replacen(chat, extra, 1);
     assert_ne!(text, edited);
     fs::write(&values, &edited).unwrap();
-    apply(&catalogue, repo).success();
+    common::apply(&catalogue, repo).success();
     assert_eq!(fs::read_to_string(&values).unwrap(), text);
     diff(&catalogue, repo).success();
 }
@@ -672,7 +644,7 @@ fn a_merge_that_no_longer_fits_is_expanded_for_that_job_alone() {
     );
     assert_ne!(text, edited);
     fs::write(&values, &edited).unwrap();
-    apply(&catalogue, repo).success();
+    common::apply(&catalogue, repo).success();
     let after = fs::read_to_string(&values).unwrap();
     // The job loses its merge, and keeps its quoting; no other line changes.
     let changed_job: Vec<_> = similar::TextDiff::from_lines(&edited, &after)
@@ -702,7 +674,7 @@ fn a_rule_whose_meaning_changes_is_edited_in_place_in_the_files_style() {
     let text = fs::read_to_string(case.join("rules").join(staging)).unwrap();
     let path = repo.join(RULES).join(staging);
     fs::write(&path, &text).unwrap();
-    apply(&catalogue, repo).success();
+    common::apply(&catalogue, repo).success();
     let after = fs::read_to_string(&path).unwrap();
     diff(&catalogue, repo).success();
     let count = |t: &str, what: &str| t.matches(what).count();
@@ -782,7 +754,7 @@ fn an_error_finding_stops_apply_before_anything_is_written() {
     );
     fs::write(&catalogue, edited).unwrap();
     let before = snapshot(repo);
-    apply(&catalogue, repo)
+    common::apply(&catalogue, repo)
         .code(1)
         .stderr(predicate::str::contains("[deadline-too-short]"))
         .stderr(predicate::str::contains("the checkout is left as it is"));

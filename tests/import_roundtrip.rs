@@ -256,7 +256,7 @@ fn import_then_apply_leaves_every_revisions_values_as_they_are() {
         let rules = repo.join("charts/monitoring-config/rules");
         std::fs::create_dir_all(values.parent().unwrap()).unwrap();
         std::fs::copy(case.join("values.yaml"), &values).unwrap();
-        copy_dir(&case.join("rules"), &rules);
+        common::copy_dir(&case.join("rules"), &rules);
         let catalogue = repo.join("catalogue.yaml");
         common::envsync()
             .args(["import", "--values"])
@@ -273,32 +273,13 @@ fn import_then_apply_leaves_every_revisions_values_as_they_are() {
             "{}: no comments",
             case.display()
         );
-        common::envsync()
-            .arg("apply")
-            .arg(&catalogue)
-            .arg("--chart-repo")
-            .arg(repo)
-            .assert()
-            .success();
+        common::apply(&catalogue, repo).success();
         assert_eq!(
             std::fs::read_to_string(&values).unwrap(),
             std::fs::read_to_string(case.join("values.yaml")).unwrap(),
             "{}: apply changed values.yaml",
             case.display()
         );
-    }
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
     }
 }
 

@@ -35,7 +35,7 @@ impl Repo {
         }
         let rules = case.join("rules");
         if rules.is_dir() {
-            copy_dir(&rules, &dir.path().join("charts/monitoring-config/rules"));
+            common::copy_dir(&rules, &dir.path().join("charts/monitoring-config/rules"));
         }
         Repo { dir }
     }
@@ -80,19 +80,6 @@ databases:
   ckan-postgres: {personal_data: true}
   content-store-postgres: {run_before: [publishing-api-postgres]}
 ";
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let path = entry.unwrap().path();
-        let target = to.join(path.file_name().unwrap());
-        if path.is_dir() {
-            copy_dir(&path, &target);
-        } else {
-            std::fs::copy(&path, &target).unwrap();
-        }
-    }
-}
 
 fn envsync() -> Command {
     let mut cmd = Command::cargo_bin("envsync").unwrap();

@@ -946,13 +946,7 @@ fn a_new_job_is_written_with_its_neighbours_anchors_and_quoting() {
     let new = "  new-app-postgres:\n    profile: s5cmd-ram-workaround\n    db: new_app_production\n    production: 5 22 * * *\n    staging: 5 23 * * 1-5\n";
     let at = text.find("  draft-content-store-postgres:\n").unwrap();
     std::fs::write(&catalogue, format!("{}{new}{}", &text[..at], &text[at..])).unwrap();
-    common::envsync()
-        .arg("apply")
-        .arg(&catalogue)
-        .arg("--chart-repo")
-        .arg(repo)
-        .assert()
-        .success();
+    common::apply(&catalogue, repo).success();
 
     let after = std::fs::read_to_string(&values).unwrap();
     let added: Vec<String> = similar::TextDiff::from_lines(&original, &after)

@@ -331,13 +331,7 @@ fn import_chart_repo_then_apply_writes_only_the_search_cronjobs_block() {
         assert_eq!(job["kind"], "changed", "{job}");
         assert_eq!(job["fields"][0]["field"], "schedule", "{job}");
     }
-    common::envsync()
-        .arg("apply")
-        .arg(&catalogue)
-        .arg("--chart-repo")
-        .arg(repo.path())
-        .assert()
-        .success();
+    common::apply(&catalogue, repo.path()).success();
     let after = std::fs::read_to_string(&values).unwrap();
     let block = |t: &str| t.find("\ncronjobs:").unwrap()..t.find("\npodSecurityContext:").unwrap();
     let (b, a) = (block(&before), block(&after));

@@ -337,3 +337,28 @@ pub fn isolate_git(cmd: &mut Command) -> &mut Command {
         .env("GIT_COMMITTER_NAME", "envsync tests")
         .env("GIT_COMMITTER_EMAIL", "tests@example.invalid")
 }
+
+/// Copies the folder `from` to `to`, each file a new writable file (the
+/// conformance data is read-only, and tests edit what they copy).
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::write(&target, std::fs::read(entry.path()).unwrap()).unwrap();
+        }
+    }
+}
+
+/// `envsync apply CATALOGUE --chart-repo REPO`, run.
+pub fn apply(catalogue: &Path, repo: &Path) -> assert_cmd::assert::Assert {
+    envsync()
+        .arg("apply")
+        .arg(catalogue)
+        .arg("--chart-repo")
+        .arg(repo)
+        .assert()
+}
