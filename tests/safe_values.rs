@@ -267,6 +267,121 @@ fn lint_of_a_chart_reports_an_unsafe_value_already_there() {
     );
 }
 
+/// In chart mode the values are checked as the checkout's own templates
+/// print them: quoting a field there lets through what it quotes, a new
+/// unquoted field is checked, and templates envsync cannot follow are said
+/// to be, with the values checked as the bundled chart prints them.
+#[test]
+fn lint_of_a_chart_follows_the_charts_own_templates() {
+    let lint = |edit: &dyn Fn(String) -> String, values: &str| {
+        let dir = tempfile::tempdir().unwrap();
+        let chart = dir.path().join("charts/db-backup");
+        common::copy_dir(&common::manifest_dir().join("bench/chart"), &chart);
+        let helpers = chart.join("templates/_helpers.tpl");
+        let text = std::fs::read_to_string(&helpers).unwrap();
+        std::fs::write(&helpers, edit(text)).unwrap();
+        std::fs::create_dir_all(chart.join("scripts")).unwrap();
+        let job = "cronjobs:\n  production:\n    chat-postgres:\n      schedule: \"1 1 * * *\"\n      operations: [{op: backup}]\n";
+        std::fs::write(chart.join("values.yaml"), format!("{job}{values}")).unwrap();
+        let out = run(
+            dir.path(),
+            &["lint", "--chart-repo", ".", "--format", "concise"],
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let same = |t: String| t;
+    let db = "      db: \"a: b\"\n";
+    assert!(
+        lint(&same, db).contains("values.yaml:6:11: error[unsafe-value] `db`"),
+        "{}",
+        lint(&same, db)
+    );
+
+    let quoted = |t: String| {
+        let bare = "value: {{ $op.db | default $job.db }}";
+        assert!(t.contains(bare));
+        t.replace(bare, "value: {{ $op.db | default $job.db | quote }}")
+    };
+    assert!(
+        !lint(&quoted, db).contains("unsafe-value"),
+        "{}",
+        lint(&quoted, db)
+    );
+
+    let replica_set = "      replicaSet: \"a: b\"\n";
+    assert!(
+        !lint(&same, replica_set).contains("unsafe-value"),
+        "{}",
+        lint(&same, replica_set)
+    );
+    let printed = |t: String| {
+        t.replace(
+            "    - name: PROMETHEUS_PUSHGATEWAY_URL",
+            "    - name: REPLICA_SET\n      value: {{ .job.replicaSet }}\n    - name: PROMETHEUS_PUSHGATEWAY_URL",
+        )
+    };
+    let found = lint(&printed, replica_set);
+    assert!(
+        found.contains("values.yaml:6:19: error[unsafe-value] `replica_set` \"a: b\""),
+        "{found}"
+    );
+
+    let unfollowed = |t: String| t.replace("{{ .host }}", "{{ $nohost }}");
+    let found = lint(&unfollowed, db);
+    assert!(
+        found.contains("warning[unsafe-value] the chart's templates could not be followed"),
+        "{found}"
+    );
+    assert!(
+        found.contains("(_helpers.tpl:81: undefined variable `$nohost`"),
+        "{found}"
+    );
+    assert!(
+        found.contains("values.yaml:6:11: error[unsafe-value] `db`"),
+        "{found}"
+    );
+}
+
+/// diff, apply and render into a checkout check a catalogue's values as
+/// the checkout's templates print them too.
+#[test]
+fn apply_checks_values_as_the_checkouts_templates_print_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let settings = "    replica_set: \"a: b\"\n";
+    std::fs::write(dir.path().join("catalogue.yaml"), catalogue(settings)).unwrap();
+    let chart = dir.path().join("charts/db-backup");
+    let templates = chart.join("templates");
+    common::copy_dir(&common::manifest_dir().join("bench/chart"), &chart);
+    std::fs::write(chart.join("values.yaml"), "cronjobs:\n").unwrap();
+    std::fs::create_dir_all(dir.path().join("charts/monitoring-config/rules")).unwrap();
+    let args = ["apply", "catalogue.yaml", "--chart-repo", "."];
+    // bench/chart passes replicaSet over.
+    let out = run(dir.path(), &args);
+    assert_eq!(out.status.code(), Some(0), "{}", errors(&out));
+
+    let helpers = templates.join("_helpers.tpl");
+    let text = std::fs::read_to_string(&helpers).unwrap().replace(
+        "    - name: PROMETHEUS_PUSHGATEWAY_URL",
+        "    - name: REPLICA_SET\n      value: {{ .job.replicaSet }}\n    - name: PROMETHEUS_PUSHGATEWAY_URL",
+    );
+    std::fs::write(&helpers, text).unwrap();
+    let before = std::fs::read(chart.join("values.yaml")).unwrap();
+    for command in ["apply", "diff", "render"] {
+        let mut args = vec![command, "catalogue.yaml", "--chart-repo", "."];
+        if command == "render" {
+            args.extend(["--out", "out"]);
+        }
+        let out = run(dir.path(), &args);
+        assert_eq!(out.status.code(), Some(1), "{command}: {}", errors(&out));
+        assert!(
+            errors(&out).contains("catalogue.yaml:8:18"),
+            "{command}: {}",
+            errors(&out)
+        );
+    }
+    assert_eq!(std::fs::read(chart.join("values.yaml")).unwrap(), before);
+}
+
 /// render --chart-repo takes the chart settings from the checkout, which
 /// are checked as a catalogue's are.
 #[test]

@@ -1,7 +1,7 @@
 //! `envsync diff` and `envsync apply`: a catalogue's render against a
 //! govuk-helm-charts checkout.
 
-use super::{DiffFormat, Error, checkout_outputs, load_catalogue, now, print, print_styled};
+use super::{DiffFormat, Error, checkout_outputs, load_catalogue_for, now, print, print_styled};
 use crate::chart::{self, Checkout, Drift, Tests};
 use crate::model::plan::{Job, Plan};
 use crate::render::rules;
@@ -17,7 +17,7 @@ pub fn diff(
     templates: Option<&Path>,
 ) -> Result<(), Error> {
     let checkout = Checkout::open(repo)?;
-    let plan = load_catalogue(catalogue)?;
+    let plan = load_catalogue_for(catalogue, &checkout)?;
     lint_first(catalogue, &checkout)?;
     let templates = Templates::load(templates)?;
     let rendered = checkout_outputs(&plan, &templates)?;
@@ -123,7 +123,7 @@ pub fn apply(
     templates: Option<&Path>,
 ) -> Result<(), Error> {
     let checkout = Checkout::open(repo)?;
-    let plan = load_catalogue(catalogue)?;
+    let plan = load_catalogue_for(catalogue, &checkout)?;
     lint_first(catalogue, &checkout)?;
     let templates = Templates::load(templates)?;
     let rendered = checkout_outputs(&plan, &templates)?;

@@ -444,6 +444,19 @@ pub fn load_catalogue(path: &Path) -> Result<Plan, Error> {
     }
 }
 
+/// [`load_catalogue`] for a chart checkout: values are checked as both
+/// envsync's bundled chart and the checkout's own templates print them.
+pub fn load_catalogue_for(path: &Path, checkout: &crate::chart::Checkout) -> Result<Plan, Error> {
+    use crate::read::template;
+    let text = read(path)?;
+    let (theirs, _) = template::beside(&checkout.path(crate::render::VALUES));
+    let unquoted = template::either(template::bundled(), &theirs);
+    match catalogue::load_against(path, &text, &unquoted) {
+        Ok(plan) => Ok(plan),
+        Err(problems) => Err(invalid(path, text, problems, Format::Human)),
+    }
+}
+
 /// [`load_catalogue`], checking too that the catalogue has everything a
 /// render of its manifests needs.
 pub fn load_catalogue_for_render(path: &Path) -> Result<Plan, Error> {

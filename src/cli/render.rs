@@ -1,7 +1,8 @@
 //! `envsync render`: every output of a catalogue, into a folder.
 
 use super::{
-    Error, Format, invalid, load_catalogue, load_catalogue_for_render, only_envs, read, render_some,
+    Error, Format, invalid, load_catalogue, load_catalogue_for, load_catalogue_for_render,
+    only_envs, read, render_some,
 };
 use crate::chart::Checkout;
 use crate::output;
@@ -43,7 +44,8 @@ pub fn run(args: &RenderArgs) -> Result<(), Error> {
     let wanted = |kind| args.only.is_empty() || args.only.contains(&kind);
     let mut plan = match &checkout {
         None if wanted(render::Kind::Manifests) => load_catalogue_for_render(&args.catalogue)?,
-        _ => load_catalogue(&args.catalogue)?,
+        None => load_catalogue(&args.catalogue)?,
+        Some(checkout) => load_catalogue_for(&args.catalogue, checkout)?,
     };
     if let Some(checkout) = checkout {
         let path = checkout.path(render::VALUES);

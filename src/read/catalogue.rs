@@ -6,6 +6,7 @@ use crate::model::diagnostic::{Diagnostic, Diagnostics, Kind};
 use crate::model::plan::{Environment, Job, JobOrigin, Op, Operation, Order, Origin, Plan, Speed};
 use crate::read::safe::{self, Place};
 use crate::read::schema;
+use crate::read::template::{self, Unquoted};
 use crate::read::yaml::{self, Dialect, Node, Spanned, locate, locate_key};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
@@ -152,6 +153,12 @@ pub fn load(path: &Path, text: &str) -> Result<Plan, Diagnostics> {
     read(path, text)?.plan()
 }
 
+/// [`load`], with values checked as a chart that prints `unquoted`
+/// without quotes prints them.
+pub fn load_against(path: &Path, text: &str, unquoted: &Unquoted) -> Result<Plan, Diagnostics> {
+    read(path, text)?.plan_against(unquoted)
+}
+
 /// Reads a catalogue as [`load`] does, and checks that it has everything a
 /// render needs (lint does not need a toolbox image; render does).
 pub fn load_for_render(path: &Path, text: &str) -> Result<Plan, Diagnostics> {
@@ -201,8 +208,15 @@ pub fn read<'a>(path: &'a Path, text: &str) -> Result<Document<'a>, Diagnostics>
 }
 
 impl Document<'_> {
-    /// Expands the catalogue into a plan, checking what the schema cannot.
+    /// Expands the catalogue into a plan, checking what the schema cannot,
+    /// with values checked as the bundled chart prints them.
     pub fn plan(&self) -> Result<Plan, Diagnostics> {
+        self.plan_against(template::bundled())
+    }
+
+    /// [`Document::plan`], with values checked as a chart that prints
+    /// `unquoted` without quotes prints them.
+    pub fn plan_against(&self, unquoted: &Unquoted) -> Result<Plan, Diagnostics> {
         let mut problems = Diagnostics::default();
         let mut expander = Expander {
             path: self.path,
@@ -210,7 +224,7 @@ impl Document<'_> {
             problems: &mut problems,
         };
         let plan = expander.plan(&self.data);
-        expander.unsafe_values(&self.data, &plan);
+        expander.unsafe_values(&self.data, &plan, unquoted);
         problems.into_result(plan)
     }
 }
@@ -320,9 +334,9 @@ impl Expander<'_> {
     /// [`safe`]), at the place in the catalogue that gives it, and every
     /// control character anywhere. One place is reported once, however
     /// many jobs take the value from it.
-    fn unsafe_values(&mut self, data: &Value, plan: &Plan) {
+    fn unsafe_values(&mut self, data: &Value, plan: &Plan, unquoted: &Unquoted) {
         let mut seen = std::collections::HashSet::new();
-        for finding in safe::check(plan) {
+        for finding in safe::check_against(plan, unquoted) {
             let (at, job) = match &finding.place {
                 Place::SearchJob { env, job, origin } => {
                     (*origin, Some((env.as_str(), job.as_str())))

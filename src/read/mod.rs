@@ -8,6 +8,7 @@ pub mod rules;
 pub mod safe;
 pub mod schema;
 pub mod search;
+pub mod template;
 pub mod values;
 pub mod yaml;
 

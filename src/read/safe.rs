@@ -2,11 +2,12 @@
 //! it, so that nothing envsync accepts can change the structure of a
 //! manifest or be refused by Kubernetes or Prometheus.
 //!
-//! GOV.UK's `templates/cronjob.yaml` prints a job's `db`, `host`, `dbUser`
-//! and an operation's `bucket`, `db` and `script` without quotes, and the
-//! job name and `serviceAccount.name` without quotes as label and name
-//! values: each of those must be a plain YAML scalar that reads back as the
-//! same string ([`plain`]). Names must be what Kubernetes accepts where it
+//! The values the chart's templates print without quotes are read from the
+//! templates ([`template`]): GOV.UK's prints a job's `db`, `host`, `dbUser`
+//! and an operation's `bucket`, `db` and `script` so, and the job name in
+//! names and labels. Each of those must be a plain YAML scalar that reads
+//! back as the same string ([`plain`]), unless it is empty and the template
+//! passes an empty one over. Names must be what Kubernetes accepts where it
 //! uses them: the job name in a CronJob name of at most 52 characters, the
 //! host as a secret key, `extraEnv` names as C identifiers, the toolbox
 //! image as an OCI reference, the service account as a DNS-1123 subdomain,
@@ -21,6 +22,8 @@
 use crate::model::diagnostic::Kind;
 use crate::model::plan::{Job, Origin, Plan};
 use crate::model::search::SearchJob;
+use crate::read::template::{self, ANY, Empty, KEY, Unquoted};
+use crate::read::yaml;
 use regex::Regex;
 use serde_json::{Map, Value};
 use std::sync::OnceLock;
@@ -87,10 +90,36 @@ pub struct Unsafe {
     pub kind: Kind,
 }
 
-/// Every value of the plan that the chart would print unsafely.
+/// Every value of the plan that the chart would print unsafely, as the
+/// bundled templates print it.
 pub fn check(plan: &Plan) -> Vec<Unsafe> {
+    check_against(plan, template::bundled())
+}
+
+/// Every value of the plan that the chart would print unsafely, where
+/// `unquoted` names the values its templates print without quotes. One
+/// place gets one finding, the first.
+pub fn check_against(plan: &Plan, unquoted: &Unquoted) -> Vec<Unsafe> {
     let mut out = Vec::new();
     chart(&plan.chart, Place::Chart, &mut out);
+    let chart_values = Value::Object(plan.chart.clone());
+    for (path, empty) in unquoted
+        .iter()
+        .filter(|(p, _)| p.first().is_none_or(|k| k != "cronjobs"))
+    {
+        let mut found = Vec::new();
+        strings_at(&chart_values, path, &mut Vec::new(), &mut found);
+        for (at, value) in found {
+            if let Err(why) = printable(value, *empty) {
+                let pointer: String = at.iter().map(|k| format!("/{}", yaml::escape(k))).collect();
+                out.push(Unsafe {
+                    place: Place::Chart(pointer),
+                    message: format!("`{}` {value:?} {why}", at.join(".")),
+                    kind: Kind::Unsafe,
+                });
+            }
+        }
+    }
     for (name, value) in &plan.alerts.labels {
         if let Err(why) = label_value(value) {
             out.push(Unsafe {
@@ -103,6 +132,7 @@ pub fn check(plan: &Plan) -> Vec<Unsafe> {
     for env in &plan.environments {
         for job in &env.jobs {
             self::job(&env.name, job, &mut out);
+            self::unquoted(&env.name, job, unquoted, &mut out);
         }
     }
     if let Some(search) = &plan.search {
@@ -111,6 +141,12 @@ pub fn check(plan: &Plan) -> Vec<Unsafe> {
             search_job(&env.name, job, &mut out);
         }
     }
+    let mut seen = Vec::new();
+    out.retain(|finding| {
+        let first = !seen.contains(&finding.place);
+        seen.push(finding.place.clone());
+        first
+    });
     out
 }
 
@@ -153,7 +189,7 @@ fn chart(chart: &Map<String, Value>, at: fn(String) -> Place, out: &mut Vec<Unsa
     }
     if let Some(Value::String(name)) = chart.get("serviceAccount").and_then(|s| s.get("name"))
         && !name.is_empty()
-        && let Err(why) = dns_subdomain(name).and_then(|()| plain(name))
+        && let Err(why) = dns_subdomain(name)
     {
         bad(
             "/serviceAccount/name",
@@ -218,23 +254,14 @@ fn job(env: &str, job: &Job, out: &mut Vec<Unsafe>) {
         })
     };
     if cronjob.chars().count() <= MAX_CRONJOB_NAME
-        && let Err(why) = dns_label(&job.name).and_then(|()| plain(&job.name))
+        && let Err(why) = dns_label(&job.name)
     {
         bad(at("name"), format!("job name {:?} {why}", job.name));
     }
     if let Some(host) = &job.host
-        && let Err(why) = secret_key(host).and_then(|()| plain(host))
+        && let Err(why) = secret_key(host)
     {
         bad(at("host"), format!("host {host:?} {why}"));
-    }
-    // An empty database user is passed over by the chart's `default`.
-    let db_user = job.db_user.as_ref().filter(|u| !u.is_empty());
-    for (key, value) in [("db", job.db.as_ref()), ("db_user", db_user)] {
-        if let Some(value) = value
-            && let Err(why) = plain(value)
-        {
-            bad(at(key), format!("`{key}` {value:?} {why}"));
-        }
     }
     if let Some(dbms) = &job.dbms
         && let Err(why) = dns_label(dbms)
@@ -262,23 +289,6 @@ fn job(env: &str, job: &Job, out: &mut Vec<Unsafe>) {
         }
     }
     for (index, op) in job.operations.iter().enumerate() {
-        let at = |key| Place::Operation {
-            env: env.to_owned(),
-            job: job.name.clone(),
-            index,
-            key,
-        };
-        for (key, value) in [
-            ("db", &op.db),
-            ("bucket", &op.bucket),
-            ("script", &op.script),
-        ] {
-            if let Some(value) = value
-                && let Err(why) = plain(value)
-            {
-                bad(at(key), format!("`{key}` {value:?} {why}"));
-            }
-        }
         for (entry, var) in env_entries(&op.extra_env).enumerate() {
             if let Err(why) = env_var(var) {
                 let place = Place::OperationEnv {
@@ -291,6 +301,168 @@ fn job(env: &str, job: &Job, out: &mut Vec<Unsafe>) {
             }
         }
     }
+}
+
+/// The values of one job that the templates print without quotes, each
+/// as a plain scalar that reads back as itself.
+fn unquoted(env: &str, job: &Job, unquoted: &Unquoted, out: &mut Vec<Unsafe>) {
+    let Ok(values) = crate::render::values::job_values(job) else {
+        return;
+    };
+    for (path, empty) in unquoted {
+        let [first, environment, name, rest @ ..] = path.as_slice() else {
+            continue;
+        };
+        if first != "cronjobs" || !(environment == ANY || environment == env) {
+            continue;
+        }
+        let mut found = Vec::new();
+        if name == KEY && rest.is_empty() {
+            found.push((Vec::new(), job.name.as_str()));
+        } else if name == ANY || *name == job.name {
+            strings_at(&values, rest, &mut Vec::new(), &mut found);
+        }
+        for (at, value) in found {
+            if let Err(why) = printable(value, *empty) {
+                let place = job_place(env, &job.name, &at);
+                let message = match &place {
+                    Place::Job { key: "name", .. } => format!("job name {value:?} {why}"),
+                    Place::Job { key, .. } | Place::Operation { key, .. } => {
+                        format!("`{key}` {value:?} {why}")
+                    }
+                    _ => format!("{value:?} {why}"),
+                };
+                out.push(Unsafe {
+                    place,
+                    message,
+                    kind: Kind::Unsafe,
+                });
+            }
+        }
+    }
+}
+
+/// A value printed without quotes: a plain scalar, unless it is empty and
+/// a `default` passes it over.
+fn printable(value: &str, empty: Empty) -> Result<(), String> {
+    if value.is_empty() && empty == Empty::PassedOver {
+        return Ok(());
+    }
+    plain(value)
+}
+
+/// The strings at a value path, with the keys that lead to each; a
+/// mapping or a list there is printed whole, so its strings are too.
+fn strings_at<'v>(
+    value: &'v Value,
+    path: &[String],
+    at: &mut Vec<String>,
+    found: &mut Vec<(Vec<String>, &'v str)>,
+) {
+    let mut each = |key: String, inner: &'v Value, rest: &[String]| {
+        at.push(key);
+        strings_at(inner, rest, at, found);
+        at.pop();
+    };
+    match (path, value) {
+        ([], Value::String(s)) => found.push((at.clone(), s)),
+        ([], Value::Array(list)) => {
+            for (i, inner) in list.iter().enumerate() {
+                each(i.to_string(), inner, &[]);
+            }
+        }
+        ([], Value::Object(map)) => {
+            for (key, inner) in map {
+                each(key.clone(), inner, &[]);
+            }
+        }
+        ([key, rest @ ..], Value::Object(map)) if key == KEY && rest.is_empty() => {
+            for key in map.keys() {
+                let mut at = at.clone();
+                at.push(key.clone());
+                found.push((at, key));
+            }
+        }
+        ([key, rest @ ..], Value::Object(map)) => {
+            for (k, inner) in map.iter().filter(|(k, _)| key == ANY || *k == key) {
+                each(k.clone(), inner, rest);
+            }
+        }
+        ([key, rest @ ..], Value::Array(list)) if key == ANY => {
+            for (i, inner) in list.iter().enumerate() {
+                each(i.to_string(), inner, rest);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The place of a value in a job's values, by the keys that lead to it.
+fn job_place(env: &str, job: &str, at: &[String]) -> Place {
+    let (env, job) = (env.to_owned(), job.to_owned());
+    let index = |i: Option<&String>| i.and_then(|i| i.parse().ok()).unwrap_or_default();
+    match at {
+        [operations, i, key, rest @ ..] if operations == "operations" => {
+            if key == "extraEnv" {
+                Place::OperationEnv {
+                    env,
+                    job,
+                    index: index(Some(i)),
+                    entry: index(rest.first()),
+                }
+            } else {
+                Place::Operation {
+                    env,
+                    job,
+                    index: index(Some(i)),
+                    key: catalogue_key(key),
+                }
+            }
+        }
+        [key, rest @ ..] if key == "extraEnv" => Place::JobEnv {
+            env,
+            job,
+            index: index(rest.first()),
+        },
+        [key, ..] => Place::Job {
+            env,
+            job,
+            key: catalogue_key(key),
+        },
+        [] => Place::Job {
+            env,
+            job,
+            key: "name",
+        },
+    }
+}
+
+/// The keys of a job and of an operation, in the catalogue and in the
+/// chart's values.
+pub const KEYS: [(&str, &str); 15] = [
+    ("schedule", "schedule"),
+    ("suspend", "suspend"),
+    ("host", "host"),
+    ("dbms", "dbms"),
+    ("db", "db"),
+    ("replica_set", "replicaSet"),
+    ("no_auth", "noAuth"),
+    ("db_user", "dbUser"),
+    ("max_runtime_seconds", "maxJobRuntimeSeconds"),
+    ("resources", "resources"),
+    ("operations", "operations"),
+    ("extra_env", "extraEnv"),
+    ("op", "op"),
+    ("bucket", "bucket"),
+    ("script", "script"),
+];
+
+/// The catalogue's key of a chart key; a key it does not know is placed
+/// at the job.
+fn catalogue_key(chart_key: &str) -> &'static str {
+    KEYS.iter()
+        .find(|(_, chart)| *chart == chart_key)
+        .map_or("name", |(catalogue, _)| catalogue)
 }
 
 /// One search index sync's job: its CronJob name, and the environment

@@ -5,6 +5,7 @@ use crate::model::diagnostic::{Diagnostic, Diagnostics, Kind};
 use crate::model::plan::{Environment, Job, JobOrigin, Op, Operation, Origin, Plan};
 use crate::read::safe::{self, Place};
 use crate::read::schema::{Part, check_part};
+use crate::read::template;
 use crate::read::yaml::{self, Dialect, Node, Spanned, locate, origin};
 use serde_json::{Map, Value};
 use std::path::Path;
@@ -113,7 +114,7 @@ fn import_with(
     }
     infer_sources(&mut plan);
     if !lenient {
-        for finding in safe::check(&plan) {
+        for finding in safe::check_against(&plan, &template::beside(path).0) {
             let at = locate(&root, &pointer(&finding.place));
             problems.push(Diagnostic::error("values", path, at, finding.message));
         }
@@ -124,13 +125,11 @@ fn import_with(
 /// The JSON Pointer in a values file of a value [`safe::check`] names.
 pub fn pointer(place: &Place) -> String {
     let chart_key = |key: &str| {
-        match key {
-            "db_user" => "dbUser",
-            "max_runtime_seconds" => "maxJobRuntimeSeconds",
-            "extra_env" => "extraEnv",
-            key => key,
-        }
-        .to_owned()
+        safe::KEYS
+            .iter()
+            .find(|(catalogue, _)| *catalogue == key)
+            .map_or(key, |(_, chart)| chart)
+            .to_owned()
     };
     let job =
         |env: &str, job: &str| format!("/cronjobs/{}/{}", yaml::escape(env), yaml::escape(job));

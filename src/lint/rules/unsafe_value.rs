@@ -1,20 +1,26 @@
 use crate::lint::{Context, Mode};
-use crate::model::diagnostic::{Diagnostic, Kind};
-use crate::read::{safe, values};
+use crate::model::diagnostic::{Diagnostic, Kind, Severity};
+use crate::model::plan::Origin;
+use crate::read::{safe, template, values};
 
 declare_rule! {
     /// A value the chart prints unsafely, or that Kubernetes or Prometheus
     /// would refuse.
     ///
     /// ## What it catches
-    /// In a values file as it stands (`--chart-repo`): a `db`, `host`,
-    /// `dbUser`, `bucket` or `script` that the chart prints without quotes
-    /// but that is not a plain YAML scalar reading back as itself (`a: b`,
-    /// a line break, `true`, `123`, an empty string); a host that is not a
+    /// In a values file as it stands (`--chart-repo`): a value that the
+    /// chart's templates print without quotes (GOV.UK's: `db`, `host`,
+    /// `dbUser`, `bucket`, `script`) but that is not a plain YAML scalar
+    /// reading back as itself (`a: b`, a line break, `true`, `123`, an
+    /// empty string the template does not pass over); a host that is not a
     /// valid secret key; an `extraEnv` name that is not a C identifier; a
     /// deadline helm cannot print exactly; a toolbox image that is not an
     /// OCI reference; a control character anywhere. In a catalogue these
     /// are errors of `envsync validate`, reported under this rule by lint.
+    ///
+    /// Which values the chart prints without quotes is read from the
+    /// checkout's `charts/db-backup/templates/`; where envsync cannot
+    /// follow them, it warns and checks as its bundled chart prints.
     ///
     /// ## Why it matters
     /// helm prints such a value into the CronJob as it is: a line break
@@ -44,7 +50,19 @@ fn check(ctx: &Context) -> Vec<Diagnostic> {
     if ctx.mode != Mode::Chart {
         return Vec::new();
     }
-    safe::check(ctx.plan)
+    let (unquoted, unfollowed) = template::beside(ctx.path);
+    let unfollowed = unfollowed.map(|e| {
+        let mut d = RULE.finding(
+            ctx.path,
+            Origin { line: 1, column: 1 },
+            format!(
+                "the chart's templates could not be followed ({e}); its values are checked as envsync's bundled template prints them"
+            ),
+        );
+        d.severity = Severity::Warning;
+        d
+    });
+    safe::check_against(ctx.plan, &unquoted)
         .into_iter()
         .filter(|finding| finding.kind == Kind::Unsafe)
         .map(|finding| {
@@ -62,6 +80,7 @@ fn check(ctx: &Context) -> Vec<Diagnostic> {
                 _ => d,
             }
         })
+        .chain(unfollowed)
         .collect()
 }
 
