@@ -16,7 +16,7 @@
 //! [`bare`] gives the value paths printed raw; `safe` checks each value
 //! found there as a plain YAML scalar. The bundled templates are those of
 //! `bench/chart`, which prints as GOV.UK's chart does; in a chart checkout
-//! the checkout's own templates are read instead ([`in_chart`]).
+//! the checkout's own templates are read instead ([`beside`]).
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
