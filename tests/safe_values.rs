@@ -333,7 +333,9 @@ fn lint_of_a_chart_follows_the_charts_own_templates() {
         "{found}"
     );
     assert!(
-        found.contains("(_helpers.tpl:81: undefined variable `$nohost`"),
+        found.contains(
+            "(./charts/db-backup/templates/_helpers.tpl:81: undefined variable `$nohost`"
+        ),
         "{found}"
     );
     assert!(

@@ -132,7 +132,10 @@ fn in_chart(values: &Path) -> Option<Result<Unquoted, TemplateError>> {
         .iter()
         .map(|(n, t)| (n.as_str(), t.as_str()))
         .collect();
-    Some(bare(&files))
+    Some(bare(&files).map_err(|e| TemplateError {
+        file: dir.join(&e.file).display().to_string(),
+        ..e
+    }))
 }
 
 /// The value paths that the templates (file name, text) print without
