@@ -29,8 +29,8 @@ use crate::render::rules::render::{
     RulesFile, What, annotations_if, labels, one_line, stale_context, terms_expr,
 };
 use crate::render::rules::tests_gen::{
-    AlertTest, Expect, Group, Labels, PromqlTest, STEP, Series, Values, duration, expanding, rerun,
-    success_at, when, write,
+    AlertTest, Expect, Group, Labels, PromqlTest, STEP, Series, Values, duration,
+    exact_stale_alerts, expanding, rerun, success_at, when, write,
 };
 use crate::render::rules::{RulesError, header, tests_path};
 use crate::render::templates::Templates;
@@ -617,25 +617,15 @@ fn environment_tests(
         success_series(&mut g, &s.what, &s.namespace, &s.cronjob, &s.values);
         played.push((labels, s.values));
     }
-    for (&ri, &at) in &first_fire {
-        let mut alerts = Vec::new();
-        for (labels, values) in &played {
-            let What::Stale(si) = file.rules[ri].what else {
-                continue;
-            };
-            let s = &model.stale[si];
-            let firing = values[(at / STEP) as usize].is_some_and(|v| s.cadence.fires(at, at - v));
-            if s.instances.covers(&labels["cronjob"]) && firing {
-                alerts.push(expect.alert(ri, labels)?);
-            }
-        }
-        g.alert_tests.push(AlertTest {
-            comment: format!("the alerts firing at {}", when(at)),
-            eval: at,
-            alertname: file.rules[ri].alert.clone(),
-            alerts,
-        });
-    }
+    exact_stale_alerts(
+        &model.stale,
+        "cronjob",
+        file,
+        &expect,
+        &mut g,
+        &played,
+        &first_fire,
+    )?;
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())

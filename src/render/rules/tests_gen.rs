@@ -465,7 +465,15 @@ fn days_group(
     scenarios.extend(unknown_database_scenario(model, &g));
     let (scenario, first_fire) = play_scenarios(model, file, expect, &mut g, scenarios);
     old_failure(engines, &mut g, &segs);
-    exact_stale_alerts(model, file, expect, &mut g, &scenario, &first_fire)?;
+    exact_stale_alerts(
+        &model.stale,
+        "database_instance",
+        file,
+        expect,
+        &mut g,
+        &scenario,
+        &first_fire,
+    )?;
     Ok(g)
 }
 
@@ -826,9 +834,13 @@ fn old_failure(
     }
 }
 
-/// Exact alerts, annotations and all, once per "not completed" alert.
-fn exact_stale_alerts(
-    model: &EnvModel,
+/// Exact alerts, annotations and all, once per "not completed" alert, at
+/// the step it first fires: every series of the scenario whose instance
+/// (its label `instance`) the alert covers and whose last success is then
+/// too old.
+pub(super) fn exact_stale_alerts(
+    stale: &[model::StaleAlert],
+    instance: &str,
     file: &RulesFile,
     expect: &Expect,
     g: &mut Group,
@@ -839,11 +851,10 @@ fn exact_stale_alerts(
         let What::Stale(si) = file.rules[ri].what else {
             continue;
         };
-        let s = &model.stale[si];
+        let s = &stale[si];
         let mut alerts = Vec::new();
         for (labels, values) in scenario {
-            let host = &labels["database_instance"];
-            if stale_at(values, at, host, &s.instances, &s.cadence) {
+            if stale_at(values, at, &labels[instance], &s.instances, &s.cadence) {
                 alerts.push(expect.alert(ri, labels)?);
             }
         }
