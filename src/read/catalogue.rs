@@ -248,7 +248,11 @@ pub fn expand(data: &Value) -> Result<Plan, Diagnostics> {
 
 /// A schema error in words a catalogue author can act on.
 fn schema_message(error: &jsonschema::ValidationError, pointer: &str) -> String {
-    let text = error.to_string();
+    use jsonschema::error::ValidationErrorKind;
+    let text = match error.kind() {
+        ValidationErrorKind::MinLength { limit: 1 } => "is empty".to_owned(),
+        _ => error.to_string(),
+    };
     let place = if pointer.is_empty() {
         "the catalogue".to_owned()
     } else {
