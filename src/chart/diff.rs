@@ -66,11 +66,7 @@ pub fn jobs(
                     job: name.to_owned(),
                     kind: "added",
                     fields: fields(None, Some(b))?,
-                    summary: format!(
-                        "{env}/{name}: added, schedule {}{}",
-                        b.schedule,
-                        next_run(&b.schedule, now)
-                    ),
+                    summary: format!("{env}/{name}: added, {}", schedule(None, &b.schedule, now)),
                     chart: None,
                 }),
                 (Some(a), None) => Some(JobChange {
@@ -105,12 +101,7 @@ fn changed(
     let mut parts = Vec::new();
     for f in &fields {
         match f.field.as_str() {
-            "schedule" => parts.push(format!(
-                "schedule {} → {}{}",
-                a.schedule,
-                b.schedule,
-                next_run(&b.schedule, now)
-            )),
+            "schedule" => parts.push(schedule(Some(&a.schedule), &b.schedule, now)),
             "suspend" => {
                 let (was, is) = (a.suspended(&old.chart), b.suspended(&new.chart));
                 if was != is {
@@ -177,11 +168,7 @@ pub fn search_jobs(old: &Search, new: &Search, now: Timestamp) -> Vec<JobChange>
                 }
                 (None, Some(b)) => (
                     "added",
-                    format!(
-                        "added, schedule {}{}",
-                        b.schedule,
-                        next_run(&b.schedule, now)
-                    ),
+                    format!("added, {}", schedule(None, &b.schedule, now)),
                 ),
                 (Some(_), None) => ("removed", "removed".to_owned()),
                 _ => continue,
@@ -209,12 +196,7 @@ fn search_parts(
     let mut parts = Vec::new();
     for f in fields {
         match f.field.as_str() {
-            "schedule" => parts.push(format!(
-                "schedule {} → {}{}",
-                a.schedule,
-                b.schedule,
-                next_run(&b.schedule, now)
-            )),
+            "schedule" => parts.push(schedule(Some(&a.schedule), &b.schedule, now)),
             "suspend" if a.suspended() != b.suspended() => parts.push(
                 if b.suspended() {
                     "suspended"
@@ -318,13 +300,19 @@ fn steps(job: &Job) -> String {
         .join(", ")
 }
 
-/// ` (next run Tue 02:28 UTC)`, or nothing for a schedule that never runs.
-fn next_run(schedule: &str, now: Timestamp) -> String {
-    Schedule::parse(schedule)
+/// `schedule 1 2 * * * → 3 4 * * * (next run Tue 04:03 UTC)`, or
+/// `schedule 3 4 * * * (…)` for a new job; no next run for a schedule that
+/// never runs.
+fn schedule(was: Option<&str>, is: &str, now: Timestamp) -> String {
+    let next = Schedule::parse(is)
         .ok()
         .and_then(|s| s.next_after(now))
         .map(|t| format!(" (next run {} UTC)", t.strftime("%a %H:%M")))
-        .unwrap_or_default()
+        .unwrap_or_default();
+    match was {
+        Some(was) => format!("schedule {was} → {is}{next}"),
+        None => format!("schedule {is}{next}"),
+    }
 }
 
 /// A unified diff of two texts, with three lines of context; empty when
