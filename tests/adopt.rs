@@ -72,6 +72,19 @@ fn run(command: &str, a: &Adopted) -> std::process::Output {
         .unwrap()
 }
 
+/// What `envsync render` writes for the adopted catalogue, in a new folder.
+fn render(a: &Adopted) -> tempfile::TempDir {
+    let out = tempfile::tempdir().unwrap();
+    common::envsync()
+        .arg("render")
+        .arg(&a.catalogue)
+        .arg("--out")
+        .arg(out.path())
+        .assert()
+        .success();
+    out
+}
+
 /// The revisions that have alert rules (from 2026-02 on).
 fn cases_with_rules() -> Option<Vec<PathBuf>> {
     let cases: Vec<PathBuf> = common::conformance_cases()?
@@ -258,14 +271,7 @@ fn the_promtool_tests_of_every_render_with_kept_alerts_pass() {
         if !fs::read_to_string(&a.catalogue).unwrap().contains("kept:") {
             continue;
         }
-        let out = tempfile::tempdir().unwrap();
-        common::envsync()
-            .arg("render")
-            .arg(&a.catalogue)
-            .arg("--out")
-            .arg(out.path())
-            .assert()
-            .success();
+        let out = render(&a);
         let mut files = Vec::new();
         for entry in walk(&out.path().join("rules")) {
             if entry.to_string_lossy().ends_with("_tests.yaml") {
@@ -378,14 +384,7 @@ fn what_apply_writes_after_an_edit_renders_with_helm_to_the_rendered_cronjobs() 
     let changed = git(&a.repo, &["diff", "--numstat"]);
     assert_eq!(changed, format!("1\t1\t{VALUES}\n"));
 
-    let out = tempfile::tempdir().unwrap();
-    common::envsync()
-        .arg("render")
-        .arg(&a.catalogue)
-        .arg("--out")
-        .arg(out.path())
-        .assert()
-        .success();
+    let out = render(&a);
     // The chart's templates are GOV.UK's as bench/chart holds them
     // (tests/manifests.rs checks them against every revision).
     let chart = common::manifest_dir().join("bench/chart");
