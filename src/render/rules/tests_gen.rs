@@ -127,13 +127,18 @@ impl Group {
 
     /// No alert for these pods (`instance` matcher) in (from, to].
     pub(crate) fn quiet(&mut self, comment: String, pods: &str, from: i64, to: i64) {
+        self.quiet_where(comment, &format!("instance{pods}"), from, to);
+    }
+
+    /// No alert whose labels match `matcher` in (from, to].
+    pub(crate) fn quiet_where(&mut self, comment: String, matcher: &str, from: i64, to: i64) {
         if to <= from {
             return;
         }
         self.promql_tests.push(PromqlTest {
             comment,
             expr: format!(
-                "max_over_time(ALERTS{{alertstate=\"firing\", instance{pods}}}[{}])",
+                "max_over_time(ALERTS{{alertstate=\"firing\", {matcher}}}[{}])",
                 duration(to - from)
             ),
             eval: to,
